@@ -1,0 +1,108 @@
+"""The `concurrency-lab` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .variants import VARIANT_NAMES, variant_class
+from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
+
+DESCRIPTION = """\
+Run the same jobs with every Python concurrency variant, check that every variant returns
+exactly the workload's reference results, and show what each one buys.
+
+commands:
+  matrix     run every variant over every workload once, printing results and times
+  list       the variants and workloads, and whether each can run here
+  download   fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)
+  serve      run the lab's loopback HTTP test server
+"""
+
+
+def _csv(choices: Sequence[str]):
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(choices)}")
+        return names
+    return parse
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from .matrix import print_matrix, run_matrix
+
+    rows = run_matrix(args.workloads, args.variants, workers=args.workers, size_label=args.size, seed=args.seed,
+                      start_method=args.start_method)
+    print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
+          "(start-up included), one run each; see `concurrency-lab run` for measured benchmarks", flush=True)
+    return 0 if print_matrix(rows, sys.stdout) else 1
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print("variants:")
+    for name in VARIANT_NAMES:
+        cls = variant_class(name)
+        reason = cls.unavailable_reason()
+        print(f"  {name:<13} {cls.summary}" + (f"  [unavailable: {reason}]" if reason else ""))
+    print("workloads:")
+    for name in WORKLOAD_NAMES:
+        workload = get_workload(name)
+        sizes = ", ".join(f"{label} {workload.sizes[label]}" for label in SIZE_LABELS)
+        print(f"  {name:<13} [{workload.bound}] {workload.summary} (sizes: {sizes})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="concurrency-lab", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    matrix = commands.add_parser("matrix", help="run every variant over every workload once",
+                                 description="Run each workload with each variant once (cold pools), print the wall time, "
+                                             "the speedup over sequential and whether the results equal the reference. "
+                                             "Exit status 1 if any result differs.")
+    matrix.add_argument("--variants", type=_csv(VARIANT_NAMES), default=list(VARIANT_NAMES), metavar="A,B", help="comma-separated (default: all)")
+    matrix.add_argument("--workloads", type=_csv(WORKLOAD_NAMES), default=list(WORKLOAD_NAMES), metavar="A,B", help="comma-separated (default: all)")
+    matrix.add_argument("--workers", type=positive_int, default=None, help="workers per variant (default: each variant's own default)")
+    matrix.add_argument("--size", choices=SIZE_LABELS, default="smoke", help="input size (default: smoke)")
+    matrix.add_argument("--seed", type=int, default=0, help="seed for the inputs (default: 0)")
+    matrix.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
+    matrix.set_defaults(handler=_cmd_matrix)
+
+    commands.add_parser("list", help="variants and workloads", description="List variants and workloads.").set_defaults(handler=_cmd_list)
+    commands.add_parser("download", help="fetch URLs with a chosen variant", add_help=False).set_defaults(forward="download")
+    commands.add_parser("serve", help="run the loopback HTTP test server", add_help=False).set_defaults(forward="serve")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] in ("download", "serve"):  # these parse their own arguments
+        if argv[0] == "download":
+            from .download.cli import main as download_main
+
+            return download_main(argv[1:])
+        from .server import main as serve_main
+
+        return serve_main(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return args.handler(args)

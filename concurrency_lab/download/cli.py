@@ -1,0 +1,97 @@
+"""The downloader as a command: `concurrency-lab download` and the lesson's two downloader modules."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant
+from .records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
+from .sync_client import fetch
+
+DEMO_PAGES = 12  # pages served when no URL is given: enough that overlapping the waits shows
+DEMO_LATENCY_S = 0.2  # server-side delay per demo page: sequential takes 12 x 0.2 s
+
+
+def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], Any]:
+    """The picklable task `variant` runs for one URL: a coroutine function for event-loop variants."""
+    if getattr(variant, "runs_coroutines", False):
+        from .async_client import afetch  # imported only when asked: it needs aiohttp
+
+        return functools.partial(afetch, options=options)
+    return functools.partial(fetch, options=options)
+
+
+@contextlib.contextmanager
+def demo_urls() -> Iterator[list[str]]:
+    """Serve the demo pages from a lab server on 127.0.0.1 for as long as the block runs."""
+    from ..server import running_server
+
+    with running_server() as server:
+        yield [server.url(f"/bytes/{1024 * (i + 1)}?seed={i}&delay={DEMO_LATENCY_S:g}") for i in range(DEMO_PAGES)]
+
+
+def download(urls: Sequence[str], *, variant: str, workers: int | None, options: FetchOptions = DEFAULT_OPTIONS,
+             start_method: str | None = None) -> list[DownloadRecord]:
+    """One record per URL, in input order, whatever failed."""
+    runner = get_variant(variant, workers=workers, **({"start_method": start_method} if start_method else {}))
+    return runner.map(download_task(runner, options), urls)
+
+
+def format_record(record: DownloadRecord) -> str:
+    if record.ok:
+        return f"ok    {record.status} {record.nbytes:>10,} B  sha256 {record.sha256[:16]}  {record.url}"
+    status = "" if record.status is None else f" (HTTP {record.status})"
+    return f"FAIL  {record.error_kind.value}{status}  {record.url}: {record.error}"
+
+
+def build_parser(prog: str, default_variant: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="With no URL, a local server on 127.0.0.1 serves "
+                                            f"{DEMO_PAGES} demo pages, each answered after {DEMO_LATENCY_S:g} s.\n"
+                                            "Exit status: 0 when every URL was fetched, 1 when any failed, 2 on bad arguments.")
+    parser.add_argument("urls", nargs="*", metavar="URL", help="http or https URLs to fetch (default: the demo pages)")
+    parser.add_argument("--variant", default=default_variant, choices=VARIANT_NAMES, help=f"how to run the downloads (default: {default_variant})")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent downloads (default: 8)")
+    parser.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per URL instead of text lines")
+    defaults = DEFAULT_OPTIONS
+    parser.add_argument("--connect-timeout", type=float, default=defaults.connect_timeout, metavar="S", help=f"seconds to connect (default: {defaults.connect_timeout:g})")
+    parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout, metavar="S", help=f"seconds any read may wait (default: {defaults.read_timeout:g})")
+    parser.add_argument("--deadline", type=float, default=defaults.deadline, metavar="S", help=f"seconds for a whole URL (default: {defaults.deadline:g})")
+    parser.add_argument("--retries", type=int, default=defaults.retries, metavar="N", help=f"retries after connection errors, 429 and 5xx; 0 = off (default: {defaults.retries})")
+    parser.add_argument("--max-redirects", type=int, default=defaults.max_redirects, metavar="N", help=f"(default: {defaults.max_redirects})")
+    parser.add_argument("--max-bytes", type=int, default=defaults.max_bytes, metavar="N", help=f"body size cap (default: {defaults.max_bytes})")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "concurrency-lab download", default_variant: str = "thread_pool",
+         description: str = "Fetch URLs concurrently: one line per URL, then a summary.") -> int:
+    parser = build_parser(prog, default_variant, description)
+    args = parser.parse_args(argv)
+    try:
+        options = FetchOptions(
+            connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, deadline=args.deadline,
+            retries=args.retries, max_redirects=args.max_redirects, max_bytes=args.max_bytes,
+        )
+        get_variant(args.variant, workers=args.workers)  # bad --workers or an unavailable variant: say so now
+    except (ValueError, TypeError, VariantUnavailable) as exc:
+        parser.error(str(exc))
+    with contextlib.ExitStack() as stack:
+        urls = args.urls or stack.enter_context(demo_urls())
+        started = time.perf_counter()
+        records = download(urls, variant=args.variant, workers=args.workers, options=options, start_method=args.start_method)
+        wall = time.perf_counter() - started
+    for record in records:
+        print(json.dumps(record.to_dict()) if args.json else format_record(record))
+    failed = sum(not r.ok for r in records)
+    summary = (f"{len(records)} URLs: {len(records) - failed} ok, {failed} failed, in {wall:.3f} s "
+               f"with {args.variant} x {args.workers} workers")
+    print(summary, file=sys.stderr if args.json else sys.stdout)
+    return 1 if failed else 0

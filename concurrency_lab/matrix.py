@@ -1,0 +1,75 @@
+"""Run every variant over every workload once and print results and times (the lab's quick tour)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from .variants import VariantUnavailable, get_variant, variant_class
+from .workloads import get_workload
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    workload: str
+    variant: str
+    workers: int
+    size: int
+    wall_s: float | None  # None when the variant could not run
+    identical: bool | None
+    worker_processes: int  # distinct PIDs that ran chunks
+    note: str = ""
+
+
+def run_matrix(
+    workloads: Iterable[str], variants: Iterable[str], *, workers: int | None, size_label: str, seed: int = 0,
+    start_method: str | None = None,
+) -> Iterator[MatrixRow]:
+    """Run each workload with each variant (cold: pool start-up included), checking the reference."""
+    variants = list(variants)
+    for workload_name in workloads:
+        workload = get_workload(workload_name)
+        with workload.environment() as env:
+            inputs = workload.make_inputs(workload.size(size_label), seed, env=env)
+            expected = workload.reference(inputs)
+            for name in variants:
+                options = {"start_method": start_method} if start_method and variant_class(name).uses_processes else {}
+                try:
+                    variant = get_variant(name, workers=workers, **options)
+                    task = workload.task_for(variant)
+                except VariantUnavailable as exc:
+                    yield MatrixRow(workload.name, name, workers or 0, len(inputs), None, None, 0, f"skipped: {exc}")
+                    continue
+                started = time.perf_counter()
+                results = variant.map(task, inputs)
+                wall = time.perf_counter() - started
+                yield MatrixRow(
+                    workload.name, name, variant.workers, len(inputs), wall, results == expected,
+                    len(variant.last_run.worker_pids) if variant.last_run else 0,
+                )
+
+
+def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
+    """Print rows as they come, with the speedup over `sequential`; True when every result was identical."""
+    header = f"{'workload':<11} {'variant':<13} {'workers':>7} {'items':>7} {'wall s':>8} {'speedup':>8} {'procs':>5}  identical"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    baseline: dict[str, float] = {}
+    all_identical = True
+    for row in rows:
+        if row.wall_s is None:
+            print(f"{row.workload:<11} {row.variant:<13} {'':>7} {row.size:>7} {row.note}", file=out, flush=True)
+            continue
+        if row.variant == "sequential":
+            baseline[row.workload] = row.wall_s
+        base = baseline.get(row.workload)
+        speedup = f"{base / row.wall_s:7.2f}x" if base and row.wall_s > 0 else f"{'-':>8}"
+        all_identical &= bool(row.identical)
+        print(
+            f"{row.workload:<11} {row.variant:<13} {row.workers:>7} {row.size:>7} {row.wall_s:8.3f} {speedup} "
+            f"{row.worker_processes:>5}  {'yes' if row.identical else 'NO: differs from the reference'}",
+            file=out, flush=True,
+        )
+    return all_identical

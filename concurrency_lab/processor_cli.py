@@ -1,0 +1,39 @@
+"""The lesson's CPU-bound processor as a command: a sum of squares split across worker processes."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from .variants import VARIANT_NAMES, VariantUnavailable, get_variant
+from .workloads.processor import make_inputs, reference, sum_of_squares
+
+DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see processes pay off
+
+
+def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, description: str) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS, help=f"ranges of ~200,000 numbers to sum (default: {DEFAULT_TASKS})")
+    parser.add_argument("--variant", default=default_variant, choices=VARIANT_NAMES, help=f"(default: {default_variant})")
+    parser.add_argument("--workers", type=int, default=None, help="worker count (default: usable CPUs)")
+    parser.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
+    args = parser.parse_args(argv)
+    if args.tasks < 1:
+        parser.error("--tasks must be at least 1")
+    try:
+        runner = get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
+    except (ValueError, TypeError, VariantUnavailable) as exc:
+        parser.error(str(exc))
+    ranges = make_inputs(args.tasks)
+    started = time.perf_counter()
+    partial_sums = runner.map(sum_of_squares, ranges)
+    wall = time.perf_counter() - started
+    total, expected = sum(partial_sums), sum(reference(ranges))
+    first, last = ranges[0][0], ranges[-1][1]
+    print(f"sum of x*x for x in range({first:,}, {last:,}) = {total}")
+    print(f"{'matches' if total == expected else 'DIFFERS FROM'} the closed form")
+    print(f"{args.tasks} tasks on {args.variant} x {runner.workers} workers "
+          f"({len(runner.last_run.worker_pids)} worker processes) in {wall:.3f} s")
+    return 0 if total == expected else 1
+

@@ -1,0 +1,247 @@
+"""The one call shape every variant shares; validation, chunking and ordering live here once."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import pickle
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class VariantUnavailable(RuntimeError):
+    """The variant cannot run here (this Python, this platform, a missing package, this workload)."""
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask where the OS has one, else the CPU count."""
+    if hasattr(os, "process_cpu_count"):  # 3.13+: affinity-aware
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What one worker sends back for one chunk: results in order, who computed them, at what CPU cost."""
+
+    results: list[Any]
+    pid: int
+    cpu_seconds: float  # CPU time of the thread that ran the chunk, measured in that thread
+
+
+def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any]) -> ChunkOutcome:
+    """Run `task` over one chunk. Module-level, so process pools can pickle it.
+
+    Each worker reports its own CPU time: a sampler cannot see the last CPU of a worker
+    that exits between samples, and forkserver workers are not our children.
+    """
+    started = time.thread_time()
+    results = [task(item) for item in chunk]
+    return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Structural facts about the last `map` call, for tests and measurements."""
+
+    items: int
+    chunks: int
+    chunksize: int
+    worker_pids: frozenset[int]
+    worker_cpu_seconds: float  # CPU spent running tasks, summed over chunks, whatever process ran them
+
+    @classmethod
+    def from_outcomes(cls, items: int, chunksize: int, outcomes: Sequence[ChunkOutcome]) -> RunRecord:
+        return cls(
+            items=items,
+            chunks=len(outcomes),
+            chunksize=chunksize,
+            worker_pids=frozenset(o.pid for o in outcomes),
+            worker_cpu_seconds=sum(o.cpu_seconds for o in outcomes),
+        )
+
+
+def check_workers(workers: object) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be an int of at least 1, not {type(workers).__name__} {workers!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    return workers
+
+
+def check_chunksize(chunksize: object) -> int | None:
+    if chunksize is None:
+        return None
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
+        raise TypeError(f"chunksize must be an int of at least 1 or None, not {type(chunksize).__name__}")
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be at least 1 (or None for the variant's default), got {chunksize}")
+    return chunksize
+
+
+def check_start_method(start_method: object) -> str | None:
+    if start_method is None:
+        return None
+    methods = multiprocessing.get_all_start_methods()
+    if start_method not in methods:
+        raise ValueError(f"start method {start_method!r} is not available here; choose one of {', '.join(methods)}")
+    return str(start_method)
+
+
+def _defined_in_unimportable_main(task: object) -> bool:
+    func = getattr(task, "func", task)  # functools.partial
+    main = sys.modules.get("__main__")
+    return getattr(func, "__module__", None) == "__main__" and not getattr(main, "__file__", None)
+
+
+def as_list(items: object) -> list[Any]:
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"items must be an iterable of items, not a single {type(items).__name__}; wrap it: [{items!r}]")
+    try:
+        return list(items)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"items must be iterable, not {type(items).__name__}") from None
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Variant(ABC):
+    """Run a task over items with some kind of concurrency, returning results in input order.
+
+    Use it cold, ``Variant(workers=4).map(task, items)``, which starts and stops its pool
+    around the call, or warm, ``with Variant(workers=4) as v: v.map(...); v.map(...)``,
+    which keeps one pool for every call. The first exception a task raises (in input order)
+    is raised by ``map``: no failure is left unasked in a future.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    uses_processes: ClassVar[bool] = False
+    #: Tasks per worker when no chunk size is given, as multiprocessing.Pool.map does
+    #: (ceil(n / (4 * workers))). None sends one item per task: for threads a hand-off
+    #: costs microseconds and one-item tasks balance I/O waits best.
+    chunks_per_worker: ClassVar[int | None] = None
+
+    def __init__(self, workers: int | None = None, *, chunksize: int | None = None, start_method: str | None = None):
+        self.workers = self.default_workers() if workers is None else check_workers(workers)
+        self.chunksize = check_chunksize(chunksize)
+        if start_method is not None and not self.uses_processes:
+            raise ValueError(f"variant {self.name!r} starts no processes, so it takes no start method")
+        self.start_method = check_start_method(start_method)
+        self.last_run: RunRecord | None = None
+        self._pool: Any = None
+
+    def __repr__(self) -> str:
+        extra = f", start_method={self.start_method!r}" if self.uses_processes else ""
+        return f"{type(self).__name__}(workers={self.workers}, chunksize={self.chunksize}{extra})"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this variant cannot run on this Python or platform, or None when it can."""
+        return None
+
+    @classmethod
+    def default_workers(cls) -> int:
+        return usable_cpus()
+
+    def chunksize_for(self, n_items: int) -> int:
+        if self.chunksize is not None:
+            return self.chunksize
+        if self.chunks_per_worker is None:
+            return 1
+        return max(1, math.ceil(n_items / (self.chunks_per_worker * self.workers)))
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def start(self) -> None:
+        """Start the pool now (idempotent), so later `map` calls measure warm work."""
+        if self._pool is None:
+            self._pool = self._open()
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            self._close(pool)
+
+    def __enter__(self) -> Variant:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def map(self, task: Callable[[Any], Any], items: Iterable[Any], *, chunksize: int | None = None) -> list[Any]:
+        """Return ``[task(item) for item in items]``, computed by this variant's workers."""
+        self.check_task(task)
+        items = as_list(items)
+        size = check_chunksize(chunksize) or self.chunksize_for(len(items))
+        if not items:  # nothing to do: no pool is started for it
+            self.last_run = RunRecord.from_outcomes(0, size, [])
+            return []
+        chunks = chunked(items, size)
+        if self.running:
+            outcomes = self._map_chunks(task, chunks)
+        else:
+            with self:
+                outcomes = self._map_chunks(task, chunks)
+        self.last_run = RunRecord.from_outcomes(len(items), size, outcomes)
+        return [result for outcome in outcomes for result in outcome.results]
+
+    def check_task(self, task: object) -> None:
+        if not callable(task):
+            raise TypeError(f"task must be callable, not {type(task).__name__}")
+
+    def _open(self) -> Any:
+        """Start and return the pool (None for variants without one)."""
+        return None
+
+    def _close(self, pool: Any) -> None:
+        """Stop the pool `_open` returned and wait for its workers."""
+
+    @abstractmethod
+    def _map_chunks(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]]) -> list[ChunkOutcome]:
+        """Run `run_chunk(task, chunk)` for every chunk on `self._pool`; outcomes in chunk order."""
+
+
+class ProcessVariant(Variant):
+    """Base for variants whose workers are processes: a start method and Pool-like chunking."""
+
+    uses_processes = True
+    chunks_per_worker = 4
+
+    def mp_context(self) -> multiprocessing.context.BaseContext:
+        """The multiprocessing context of `start_method`; None means the platform's default."""
+        return multiprocessing.get_context(self.start_method)
+
+    @property
+    def effective_start_method(self) -> str:
+        return self.mp_context().get_start_method()
+
+    def check_task(self, task: object) -> None:
+        super().check_task(task)
+        try:
+            pickle.dumps(task)
+        except Exception as exc:
+            raise TypeError(
+                f"variant {self.name!r} sends the task to other processes, so it must be picklable: "
+                f"use a module-level function (not a lambda, closure or bound method of a local object); "
+                f"pickling {task!r} failed with {type(exc).__name__}: {exc}"
+            ) from exc
+        if self.effective_start_method != "fork" and _defined_in_unimportable_main(task):
+            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
+            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
+            raise TypeError(
+                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
+                f"workers cannot import; move it into a module, or use start_method='fork'"
+            )

@@ -1,0 +1,53 @@
+"""What a workload is: deterministic inputs, a picklable task, and a reference computed without any variant."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..variants import Variant, VariantUnavailable
+
+SIZE_LABELS = ("test", "smoke", "standard", "full")  # correctness tests, CI benchmarks, the report, a long run
+
+
+@contextlib.contextmanager
+def no_environment() -> Iterator[None]:
+    yield None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One job every variant runs. `make_inputs(size, seed, env=...)` must be deterministic, and
+    `reference(inputs)` must not use any variant (nor `task`, where an independent way exists)."""
+
+    name: str
+    bound: str  # what limits it: "I/O", "CPU, holds the GIL", ...
+    summary: str
+    task: Callable[[Any], Any]  # module-level, so process pools can pickle it
+    make_inputs: Callable[..., list[Any]]  # (size: int, seed: int = 0, *, env=None) -> inputs
+    reference: Callable[[Sequence[Any]], list[Any]]
+    sizes: Mapping[str, int]  # SIZE_LABELS -> size (the meaning of a size is the workload's)
+    params: Mapping[str, Any] = field(default_factory=dict)  # tuning constants, recorded with every result
+    async_task: Callable[[Any], Any] | None = None  # a coroutine function, for event-loop variants
+    environment: Callable[[], contextlib.AbstractContextManager[Any]] = no_environment  # e.g. a server to talk to
+
+    def __post_init__(self) -> None:
+        missing = set(SIZE_LABELS) - set(self.sizes)
+        if missing:
+            raise ValueError(f"workload {self.name!r} has no size for {sorted(missing)}")
+
+    def size(self, label: str) -> int:
+        try:
+            return self.sizes[label]
+        except KeyError:
+            raise ValueError(f"unknown size {label!r}; choose one of {', '.join(SIZE_LABELS)}") from None
+
+    def task_for(self, variant: Variant) -> Callable[[Any], Any]:
+        """The task `variant` runs: the coroutine function for event-loop variants, else `task`."""
+        if getattr(variant, "runs_coroutines", False):
+            if self.async_task is None:
+                raise VariantUnavailable(f"variant {variant.name!r} runs coroutines and workload {self.name!r} has none")
+            return self.async_task
+        return self.task
