@@ -1,0 +1,45 @@
+"""Command line of the lab server: `python -m concurrency_lab.server [--host 127.0.0.1] [--port 8765]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from .listener import LOOPBACK_HOSTS, LabHTTPServer
+from .routes import ROUTE_HELP
+
+DEFAULT_PORT = 8765  # fixed, so a browser tab or a curl command survives restarts; 0 picks any free port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m concurrency_lab.server",
+        description="Serve the concurrency lab's test routes on loopback until Ctrl-C.",
+        epilog=ROUTE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help=f"loopback address to bind, one of {', '.join(LOOPBACK_HOSTS)} (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help="TCP port; 0 picks any free port (default: %(default)s)")
+    return parser
+
+
+def _listen(parser: argparse.ArgumentParser, host: str, port: int) -> LabHTTPServer:
+    try:
+        return LabHTTPServer(host, port)
+    except ValueError as exc:
+        parser.error(str(exc))
+    except OSError as exc:
+        parser.error(f"cannot listen on {host} port {port}: {exc.strerror or exc}; pass --port 0 for any free port")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with _listen(parser, args.host, args.port) as httpd:
+            print(f"serving on {httpd.base_url}", flush=True)  # running_server() reads this line
+            httpd.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C is how this server is meant to stop, even right after it starts
+        pass
+    return 0
