@@ -139,6 +139,7 @@ class Variant(ABC):
         self.start_method = check_start_method(start_method)
         self.last_run: RunRecord | None = None
         self._pool: Any = None
+        self._running = False
 
     def __repr__(self) -> str:
         extra = f", start_method={self.start_method!r}" if self.uses_processes else ""
@@ -162,16 +163,18 @@ class Variant(ABC):
 
     @property
     def running(self) -> bool:
-        return self._pool is not None
+        return self._running
 
     def start(self) -> None:
         """Start the pool now (idempotent), so later `map` calls measure warm work."""
-        if self._pool is None:
+        if not self._running:
             self._pool = self._open()
+            self._running = True
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
+        """Stop the pool and wait for its workers (idempotent)."""
+        if self._running:
+            pool, self._pool, self._running = self._pool, None, False
             self._close(pool)
 
     def __enter__(self) -> Variant:

@@ -1,0 +1,53 @@
+"""Parametrization drawn from the registries: a new variant or workload needs no test edits."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+import pytest
+
+from concurrency_lab.variants import VARIANT_NAMES, Variant, variant_class
+from concurrency_lab.workloads import WORKLOAD_NAMES
+
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
+def _skip_unless_available(name: str) -> list[pytest.MarkDecorator]:
+    reason = variant_class(name).unavailable_reason()
+    return [pytest.mark.skip(reason=f"{name}: {reason}")] if reason else []
+
+
+def _skip_unless_start_method(method: str | None) -> list[pytest.MarkDecorator]:
+    if method is None or method in multiprocessing.get_all_start_methods():
+        return []
+    return [pytest.mark.skip(reason=f"start method {method!r} is not available on this platform")]
+
+
+def variant_params(*, processes: bool | None = None) -> list[Any]:
+    """One param per registered variant (optionally only process or only in-process ones), id = its name."""
+    return [
+        pytest.param(name, id=name, marks=_skip_unless_available(name))
+        for name in VARIANT_NAMES
+        if processes is None or variant_class(name).uses_processes == processes
+    ]
+
+
+def variant_start_method_params() -> list[Any]:
+    """Every variant, and each process variant once per start method: ids like `mp_pool[spawn]`."""
+    params = []
+    for name in VARIANT_NAMES:
+        methods = START_METHODS if variant_class(name).uses_processes else (None,)
+        for method in methods:
+            params.append(pytest.param(name, method, id=name if method is None else f"{name}[{method}]",
+                                       marks=_skip_unless_available(name) + _skip_unless_start_method(method)))
+    return params
+
+
+def make_variant(name: str, start_method: str | None = None, **options: Any) -> Variant:
+    if start_method is not None:
+        options["start_method"] = start_method
+    return variant_class(name)(**options)
+
+
+__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "variant_params", "variant_start_method_params"]
