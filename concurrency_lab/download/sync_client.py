@@ -144,9 +144,18 @@ def _too_large(url: str, status: int, options: FetchOptions) -> DownloadRecord:
     return error_record(url, ErrorKind.TOO_LARGE, None, f"body larger than the {options.max_bytes} byte cap", status=status)
 
 
+def _reason(exc: Exception) -> Exception:
+    """What urllib3 gave up on: requests wraps a read timeout after retries as a ConnectionError
+    around a MaxRetryError whose `reason` is the ReadTimeoutError."""
+    wrapped = exc.args[0] if exc.args else None
+    return getattr(wrapped, "reason", None) or exc if isinstance(wrapped, urllib3.exceptions.MaxRetryError) else exc
+
+
 def _classify(exc: Exception, options: FetchOptions) -> tuple[ErrorKind, Exception, str]:
     """The lab's error kind for a requests/urllib3 exception, the exception, and a message."""
-    if isinstance(exc, (DeadlineExceeded, requests.Timeout, urllib3.exceptions.TimeoutError)):
+    if isinstance(_reason(exc), urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError subclass, for history's sake
+        return ErrorKind.CONNECTION, exc, f"connection failed: {exc}"
+    if isinstance(exc, (DeadlineExceeded, requests.Timeout)) or isinstance(_reason(exc), urllib3.exceptions.TimeoutError):
         return ErrorKind.TIMEOUT, exc, f"timed out: {exc}"
     if isinstance(exc, requests.TooManyRedirects):
         return ErrorKind.REDIRECTS, exc, f"more than {options.max_redirects} redirects"

@@ -16,6 +16,7 @@ _MODULES = {
     "thread_pool": "thread_pool",
     "mp_pool": "mp_pool",
     "process_pool": "process_pool",
+    "asyncio": "asyncio_loop",
 }
 
 VARIANT_NAMES: tuple[str, ...] = tuple(_MODULES)

@@ -8,6 +8,7 @@ from .base import Variant, run_chunk
 class Sequential(Variant):
     name = "sequential"
     summary = "a plain loop in the calling thread: the baseline every speedup is measured against"
+    concurrent = False
 
     @classmethod
     def default_workers(cls) -> int:

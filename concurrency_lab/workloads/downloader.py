@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from ..download import DownloadRecord, fetch
+from ..download.async_client import afetch
 from ..server import body_sha256, running_server
 from .base import Workload
 
@@ -46,5 +47,6 @@ WORKLOAD = Workload(
     reference=reference,
     sizes={"test": 8, "smoke": 40, "standard": 40, "full": 200},
     params={"latency_s": LATENCY_S, "min_bytes": MIN_BYTES, "max_bytes": MAX_BYTES},
+    async_task=afetch,
     environment=running_server,
 )

@@ -1,0 +1,114 @@
+"""Downloads with aiohttp for the `asyncio` variant: the same records, limits and retries as `fetch`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+
+from ..variants.asyncio_loop import run_resource
+from .records import DEFAULT_OPTIONS, RETRY_STATUSES, DownloadRecord, ErrorKind, FetchOptions, error_record, invalid_url_reason
+
+# Chosen by measurement on this machine (40 URLs, 50 ms server latency): aiohttp reached ~95% of
+# the ideal time at 8 concurrent and ~85% at 32; httpx.AsyncClient ~75% and ~47%.
+_RETRYABLE_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError)  # as urllib3: connect and read errors
+
+
+class _Retry(Exception):
+    """This attempt failed in a way worth another try."""
+
+    def __init__(self, record: DownloadRecord) -> None:
+        self.record = record
+
+
+def _new_session(options: FetchOptions) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        trust_env=False,  # no proxy from the environment: 127.0.0.1 must stay on this machine
+        auto_decompress=False,  # hash the bytes on the wire, as the requests client does
+        timeout=aiohttp.ClientTimeout(total=None, connect=options.connect_timeout, sock_read=options.read_timeout),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _session(options: FetchOptions) -> AsyncIterator[aiohttp.ClientSession]:
+    shared = run_resource(f"aiohttp-session:{options!r}", lambda: _new_session(options))
+    if shared is not None:
+        yield shared
+        return
+    async with _new_session(options) as own:  # called outside the asyncio variant
+        yield own
+
+
+async def afetch(url: str, options: FetchOptions = DEFAULT_OPTIONS) -> DownloadRecord:
+    """Fetch one URL and return its record; every failure becomes an error record."""
+    reason = invalid_url_reason(url)
+    if reason is not None:
+        return error_record(str(url), ErrorKind.INVALID_URL, None, reason)
+    try:
+        async with _session(options) as session:
+            return await asyncio.wait_for(_attempts(session, url, options), options.deadline)
+    except asyncio.TimeoutError as exc:
+        return error_record(url, ErrorKind.TIMEOUT, exc, f"timed out: no complete response within the {options.deadline:g} s deadline")
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is raised
+        return error_record(url, *_classify(exc, options))
+
+
+async def _attempts(session: aiohttp.ClientSession, url: str, options: FetchOptions) -> DownloadRecord:
+    for retry_number in range(options.retries + 1):
+        if retry_number:
+            await asyncio.sleep(options.backoff_seconds(retry_number))
+        try:
+            return await _attempt(session, url, options, last=retry_number == options.retries)
+        except _Retry as retry:
+            if retry_number == options.retries:
+                return retry.record
+        except _RETRYABLE_ERRORS:
+            if retry_number == options.retries:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _attempt(session: aiohttp.ClientSession, url: str, options: FetchOptions, *, last: bool) -> DownloadRecord:
+    # aiohttp raises on the max_redirects-th redirect answer, requests only when one more would be
+    # followed: +1 makes both follow exactly options.max_redirects hops.
+    async with session.get(url, max_redirects=options.max_redirects + 1) as response:
+        status = response.status
+        if status in RETRY_STATUSES and not last:
+            raise _Retry(DownloadRecord(url, status, None, None, ErrorKind.HTTP_STATUS))
+        if response.content_length is not None and response.content_length > options.max_bytes:
+            return _too_large(url, status, options)
+        digest, nbytes = hashlib.sha256(), 0
+        try:
+            async for piece in response.content.iter_chunked(options.chunk_bytes):
+                nbytes += len(piece)
+                if nbytes > options.max_bytes:
+                    return _too_large(url, status, options)
+                digest.update(piece)
+        except aiohttp.ClientPayloadError as exc:
+            return error_record(url, ErrorKind.TRUNCATED, exc, f"the body ended early: {exc}", status=status)
+        if status >= 400:
+            return DownloadRecord(url, status, nbytes, digest.hexdigest(), ErrorKind.HTTP_STATUS, None, f"HTTP {status} {response.reason}")
+        return DownloadRecord(url, status, nbytes, digest.hexdigest())
+
+
+def _too_large(url: str, status: int, options: FetchOptions) -> DownloadRecord:
+    return error_record(url, ErrorKind.TOO_LARGE, None, f"body larger than the {options.max_bytes} byte cap", status=status)
+
+
+def _classify(exc: Exception, options: FetchOptions) -> tuple[ErrorKind, Exception, str]:
+    """The lab's error kind for an aiohttp exception, the exception, and a message."""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return ErrorKind.REDIRECTS, exc, f"more than {options.max_redirects} redirects"
+    if isinstance(exc, (aiohttp.InvalidURL, ValueError)):
+        return ErrorKind.INVALID_URL, exc, f"invalid URL: {exc}"
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return ErrorKind.TIMEOUT, exc, f"timed out: {exc}"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ErrorKind.TRUNCATED, exc, f"the body ended early: {exc}"
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return ErrorKind.CONNECTION, exc, f"connection failed: {exc}"
+    return ErrorKind.UNEXPECTED, exc, f"{type(exc).__name__}: {exc}"
