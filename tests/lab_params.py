@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -50,4 +52,13 @@ def make_variant(name: str, start_method: str | None = None, **options: Any) -> 
     return variant_class(name)(**options)
 
 
-__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "variant_params", "variant_start_method_params"]
+async def _call(function: Callable[[Any], Any], item: Any) -> Any:
+    return function(item)
+
+
+def task_for(variant: Variant, function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`function` as `variant` runs tasks: a coroutine function for event-loop variants."""
+    return functools.partial(_call, function) if variant.runs_coroutines else function
+
+
+__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "task_for", "variant_params", "variant_start_method_params"]

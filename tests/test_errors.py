@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lab_params import make_variant, variant_params
+from lab_params import make_variant, task_for, variant_params
 from lab_tasks import TaskFailed, fail_on_three
 
 from concurrency_lab import variants
@@ -28,21 +28,24 @@ def test_bad_workers(variant_name, workers, error):
 def test_bad_chunksize(variant_name, chunksize, error):
     with pytest.raises(error, match="chunksize"):
         make_variant(variant_name, chunksize=chunksize)
+    variant = make_variant(variant_name)
     with pytest.raises(error, match="chunksize"):
-        make_variant(variant_name).map(affine, [1, 2], chunksize=chunksize)
+        variant.map(task_for(variant, affine), [1, 2], chunksize=chunksize)
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
 @pytest.mark.parametrize("items", [5, None, object()], ids=["int", "None", "object"])
 def test_non_iterable_items(variant_name, items):
+    variant = make_variant(variant_name, workers=2)
     with pytest.raises(TypeError, match="iterable"):
-        make_variant(variant_name, workers=2).map(affine, items)
+        variant.map(task_for(variant, affine), items)
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
 def test_a_single_string_is_not_a_list_of_items(variant_name):
+    variant = make_variant(variant_name, workers=2)
     with pytest.raises(TypeError, match=r"wrap it: \['http://127.0.0.1/'\]"):
-        make_variant(variant_name, workers=2).map(affine, "http://127.0.0.1/")
+        variant.map(task_for(variant, affine), "http://127.0.0.1/")
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
@@ -91,8 +94,9 @@ def test_unknown_size_label():
 @pytest.mark.parametrize("variant_name", variant_params())
 def test_a_failing_task_is_raised_not_lost(variant_name):
     """The lesson's warning: an exception stored in a future is lost if nobody asks. map asks."""
+    variant = make_variant(variant_name, workers=2)
     with pytest.raises(TaskFailed, match="task refused 3"):
-        make_variant(variant_name, workers=2).map(fail_on_three, range(8))
+        variant.map(task_for(variant, fail_on_three), range(8))
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
@@ -101,9 +105,14 @@ def test_warm_pool_is_reused_and_survives_a_failing_task(variant_name):
     with variant:
         assert variant.running
         with pytest.raises(TaskFailed):
-            variant.map(fail_on_three, range(8))
-        assert variant.map(affine, range(10)) == [2 * x + 1 for x in range(10)]
+            variant.map(task_for(variant, fail_on_three), range(8))
+        assert variant.map(task_for(variant, affine), range(10)) == [2 * x + 1 for x in range(10)]
     assert not variant.running
+
+
+def test_asyncio_refuses_a_blocking_function():
+    with pytest.raises(TypeError, match="runs coroutine functions .* use thread_pool for it"):
+        get_variant("asyncio").map(affine, [1])
 
 
 def test_module_level_map():

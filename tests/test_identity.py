@@ -24,7 +24,9 @@ def test_matches_reference(variant_name, start_method, workload_name, environmen
     except VariantUnavailable as exc:
         pytest.skip(str(exc))
     inputs = workload.make_inputs(workload.size("test"), SEED, env=environments[workload_name])
-    double = IN_PROCESS_DOUBLES.get(workload_name) if not variant.uses_processes else None
+    # The requests-mock double reaches requests Sessions in this process only.
+    in_process_requests = not variant.uses_processes and not variant.runs_coroutines
+    double = IN_PROCESS_DOUBLES.get(workload_name) if in_process_requests else None
 
     if double is None:
         results = variant.map(task, inputs)

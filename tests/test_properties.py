@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lab_params import WORKLOAD_NAMES, make_variant, variant_params
+from lab_params import WORKLOAD_NAMES, make_variant, task_for, variant_params
 
 from concurrency_lab.variants import VARIANT_NAMES, VariantUnavailable, get_variant
 from concurrency_lab.workloads import get_workload
@@ -19,7 +19,8 @@ chunksizes = st.none() | st.integers(min_value=1, max_value=7)
 @given(items=st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=80), workers=workers, chunksize=chunksizes)
 def test_any_items_in_order(variant_name, items, workers, chunksize):
     expected = get_variant("sequential").map(affine, items)
-    assert make_variant(variant_name, workers=workers, chunksize=chunksize).map(affine, items) == expected
+    variant = make_variant(variant_name, workers=workers, chunksize=chunksize)
+    assert variant.map(task_for(variant, affine), items) == expected
 
 
 @pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)
@@ -46,8 +47,8 @@ def test_empty_input_starts_no_pool(variant_name, monkeypatch):
         raise AssertionError("a pool was started for an empty input")
 
     monkeypatch.setattr(type(variant), "_open", no_pool_please)
-    assert variant.map(affine, []) == []
-    assert variant.map(affine, iter(())) == []
+    assert variant.map(task_for(variant, affine), []) == []
+    assert variant.map(task_for(variant, affine), iter(())) == []
 
 
 def test_registry_lists_every_variant():

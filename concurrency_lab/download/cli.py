@@ -21,7 +21,7 @@ DEMO_LATENCY_S = 0.2  # server-side delay per demo page: sequential takes 12 x 0
 
 def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], Any]:
     """The picklable task `variant` runs for one URL: a coroutine function for event-loop variants."""
-    if getattr(variant, "runs_coroutines", False):
+    if variant.runs_coroutines:
         from .async_client import afetch  # imported only when asked: it needs aiohttp
 
         return functools.partial(afetch, options=options)

@@ -127,6 +127,7 @@ class Variant(ABC):
     summary: ClassVar[str]
     uses_processes: ClassVar[bool] = False
     concurrent: ClassVar[bool] = True  # False: one item at a time, whatever `workers` says
+    runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Tasks per worker when no chunk size is given, as multiprocessing.Pool.map does
     #: (ceil(n / (4 * workers))). None sends one item per task: for threads a hand-off
     #: costs microseconds and one-item tasks balance I/O waits best.

@@ -46,7 +46,7 @@ class Workload:
 
     def task_for(self, variant: Variant) -> Callable[[Any], Any]:
         """The task `variant` runs: the coroutine function for event-loop variants, else `task`."""
-        if getattr(variant, "runs_coroutines", False):
+        if variant.runs_coroutines:
             if self.async_task is None:
                 raise VariantUnavailable(f"variant {variant.name!r} runs coroutines and workload {self.name!r} has none")
             return self.async_task
