@@ -1,0 +1,96 @@
+"""index.html: one self-contained page (inline CSS and SVG, nothing fetched), rendered by Jinja2.
+
+Autoescaping is on for every value. The only markup that bypasses it is the SVG matplotlib wrote
+(its text is XML-escaped by matplotlib) and <code> spans made after escaping verdict text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .charts import per_core_chart, speedup_chart
+from .facts import Verdict, group_facts
+from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
+from .model import Summary
+from .tables import COLUMNS, NUMERIC_COLUMNS, table_notes, variant_rows
+from .verdicts import verdicts as all_verdicts
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE = "index.html.j2"
+
+
+def _environment():
+    try:
+        import jinja2
+    except ImportError as error:
+        raise ImportError("the HTML report is rendered with Jinja2: pip install jinja2") from error
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["with_code"] = with_code_spans
+    environment.globals["zip"] = zip
+    return environment
+
+
+def with_code_spans(text: str):
+    """Escape `text`, then turn its `code spans` into <code>: the spans' content is escaped too."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]*)`", r"<code>\1</code>", str(escape(text))))
+
+
+def render_html_chunks(summary: Summary, verdicts: list[Verdict] | None = None) -> Iterator[str]:
+    """The page in pieces as Jinja2 produces them (the writer streams them to a temporary file)."""
+    template = _environment().get_template(TEMPLATE)
+    return template.generate(**page_context(summary, all_verdicts(summary) if verdicts is None else verdicts))
+
+
+def render_html(summary: Summary, verdicts: list[Verdict] | None = None) -> str:
+    return "".join(render_html_chunks(summary, verdicts))
+
+
+def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
+    from markupsafe import Markup
+
+    facts_by_group: dict[tuple, list] = {}
+    for facts in group_facts(summary):
+        facts_by_group.setdefault((facts.workload, facts.size_label, facts.size), []).append(facts)
+    sections = []
+    for number, (key, panels) in enumerate(facts_by_group.items()):
+        speedup_svg = speedup_chart(panels, f"speedup-{number}")
+        runs = []
+        for facts in panels:
+            own = [v for v in verdicts if (v.run, v.workload, v.size_label, v.size) == (facts.run.index, *key)]
+            per_core_svg = per_core_chart(facts, f"per-core-{number}-{facts.run.index}")
+            runs.append({
+                "run": facts.run,
+                "winner": next((v for v in own if v.rule == "winner"), None),
+                "verdicts": [v for v in own if v.rule != "winner"],
+                "rows": variant_rows(facts),
+                "notes": table_notes(facts),
+                "per_core_svg": None if per_core_svg is None else Markup(per_core_svg),  # matplotlib output only
+            })
+        sections.append({
+            "anchor": f"workload-{number}",
+            "workload": key[0],
+            "size": ", ".join(s for s in (key[1], None if key[2] is None else f"size {key[2]}") if s),
+            "speedup_svg": None if speedup_svg is None else Markup(speedup_svg),  # matplotlib output only
+            "runs": runs,
+        })
+    return {
+        "generated": summary.generated,
+        "runs": [{"run": run, "gil": gil_of(run), "rounds": rounds_of(summary, run),
+                  "warmups": warmup_rounds_of(summary, run)} for run in summary.runs],
+        "method": method_notes(summary),
+        "warnings": summary.warnings,
+        "sections": sections,
+        "columns": COLUMNS,
+        "numeric": NUMERIC_COLUMNS,
+    }

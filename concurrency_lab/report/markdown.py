@@ -1,0 +1,89 @@
+"""summary.md: per run, per workload, the variant table, the fastest result and the verdicts."""
+
+from __future__ import annotations
+
+import re
+
+from .facts import GroupFacts, Verdict, group_facts
+from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
+from .model import Summary
+from .tables import COLUMNS, NUMERIC_COLUMNS, table_notes, variant_rows
+from .verdicts import verdicts as all_verdicts
+
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+
+
+def cell(text: object) -> str:
+    """Text from the data, safe in a table cell: no column breaks, no raw HTML."""
+    return escape_html(str(text)).replace("|", "\\|").replace("\n", " ")
+
+
+def escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def prose(text: str) -> str:
+    """Verdict text: code spans kept as they are (literal in markdown), the rest HTML-escaped."""
+    return "".join(part if _CODE_SPAN.fullmatch(part) else escape_html(part) for part in _CODE_SPAN.split(text))
+
+
+def table(
+    header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: frozenset[str] = frozenset(), bold: frozenset[int] = frozenset(),
+) -> list[str]:
+    """A pipe table; the first cell of the rows numbered in `bold` is set in bold."""
+    align = ["---:" if column in numeric else "---" for column in header]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    for number, row in enumerate(rows):
+        cells = [cell(c) for c in row]
+        if number in bold:
+            cells[0] = f"**{cells[0]}**"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def heading(facts: GroupFacts) -> str:
+    size = ", ".join(s for s in (facts.size_label, None if facts.size is None else f"size {facts.size}") if s)
+    return f"### `{facts.workload.replace('`', chr(39))}`" + (f" — {cell(size)}" if size else "")
+
+
+def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> str:
+    verdicts = all_verdicts(summary) if verdicts is None else verdicts
+    lines = [
+        "# Concurrency lab report", "",
+        f"Generated {summary.generated} from {len(summary.runs)} run(s) of the same benchmarks.", "",
+        "## How each figure was obtained", "",
+    ]
+    lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
+    lines += ["", "## Runs", ""]
+    lines += table(
+        ("run", "Python", "GIL", "usable CPUs", "default start method", "rounds", "warm-up rounds", "machine", "file", "commit"),
+        [(str(run.index), run.label, gil_of(run), "–" if run.usable_cpus is None else str(run.usable_cpus),
+          run.default_start_method or "–", rounds_of(summary, run), warmup_rounds_of(summary, run), run.machine,
+          run.source, run.commit or "–") for run in summary.runs],
+    )
+    if summary.warnings:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {cell(w.source)}" + (f", benchmark {cell(w.benchmark)}" if w.benchmark else "") + f": {cell(w.message)}"
+                  for w in summary.warnings]
+    current_run = None
+    for facts in group_facts(summary):
+        if facts.run is not current_run:
+            current_run = facts.run
+            lines += ["", f"## {cell(facts.run.label)}", "", f"{cell(facts.run.machine)} — `{facts.run.source}`"]
+        lines += ["", heading(facts), ""]
+        lines += _group_lines(facts, [v for v in verdicts if (v.run, v.workload, v.size_label, v.size)
+                                      == (facts.run.index, facts.workload, facts.size_label, facts.size)])
+    return "\n".join(lines) + "\n"
+
+
+def _group_lines(facts: GroupFacts, verdicts: list[Verdict]) -> list[str]:
+    lines = [f"**Winner:** {prose(v.text)}" for v in verdicts if v.rule == "winner"]
+    rows = variant_rows(facts)
+    fastest = frozenset(number for number, row in enumerate(rows) if row.fastest)
+    lines += [""] + table(COLUMNS, [row.cells for row in rows], NUMERIC_COLUMNS, fastest)
+    for note in table_notes(facts):
+        lines += ["", cell(note).replace("*", "\\*")]
+    others = [v for v in verdicts if v.rule != "winner"]
+    if others:
+        lines += [""] + [f"- {prose(v.text)}" for v in others]
+    return lines

@@ -1,0 +1,174 @@
+"""The report model: runs (one per results file), results (one per benchmark), warnings.
+
+Speedup and everything derived from it compare a result with the `sequential` baseline of the
+same run only: two Pythons or two machines never share a baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .stats import efficiency, karp_flatt, speedup
+
+SCHEMA_VERSION = 1
+BASELINE_VARIANT = "sequential"  # with 1 worker, same workload and size: what speedup divides
+
+
+@dataclass(frozen=True)
+class Run:
+    """One results file: one Python on one machine."""
+
+    index: int
+    label: str
+    python_version: str | None
+    python_implementation: str | None
+    gil_enabled: bool | None
+    free_threaded_build: bool | None
+    usable_cpus: int | None
+    default_start_method: str | None
+    machine: str
+    source: str
+    datetime: str | None
+    commit: str | None
+    pytest_benchmark_version: str | None
+
+
+@dataclass(frozen=True)
+class PerCoreTrace:
+    """System-wide busy percent per CPU over time, sampled while one benchmark ran."""
+
+    scope: str | None
+    cpus: tuple[int, ...]
+    interval_s: float | None
+    times_s: tuple[float, ...]
+    percents: tuple[tuple[float, ...], ...]  # one tuple per sample, one value per CPU
+
+
+@dataclass(frozen=True)
+class Result:
+    """One benchmark: its settings, its timing, and what it cost."""
+
+    run: int
+    python: str
+    name: str
+    fullname: str
+    group: str | None
+    workload: str
+    variant: str
+    workers: int
+    size: int | None
+    size_label: str | None
+    start_method: str | None
+    mode: str | None
+    chunksize: int | None
+    trap: str | None
+    items: int | None
+    median_s: float
+    mean_s: float | None
+    stddev_s: float | None
+    min_s: float | None
+    rounds: int | None
+    warmup_rounds: int | None
+    cv: float | None
+    noisy: bool
+    cores_used: float | None
+    cpu_seconds: float | None
+    wall_seconds: float | None
+    peak_rss_bytes: int | None
+    peak_uss_bytes: int | None
+    peak_threads: int | None
+    peak_processes: int | None
+    identical: bool | None
+    oversubscribed: bool | None
+    params: Mapping[str, Any]
+    has_round_data: bool
+    speedup: float | None = None
+    efficiency: float | None = None
+    serial_fraction: float | None = None
+    # Bulk data for charts and significance tests; left out of summary.json.
+    round_times_s: tuple[float, ...] = field(default=(), repr=False)
+    per_core: PerCoreTrace | None = field(default=None, repr=False)
+
+    @property
+    def group_key(self) -> tuple[str, str | None, int | None]:
+        return (self.workload, self.size_label, self.size)
+
+    @property
+    def items_or_size(self) -> int | None:
+        return self.items if self.items is not None else self.size
+
+
+_BULK_FIELDS = ("round_times_s", "per_core")
+
+
+@dataclass(frozen=True)
+class ReportWarning:
+    source: str
+    benchmark: str | None
+    message: str
+
+
+@dataclass
+class Summary:
+    runs: list[Run]
+    results: list[Result]
+    warnings: list[ReportWarning]
+    generated: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def results_of(self, run: Run) -> list[Result]:
+        return [r for r in self.results if r.run == run.index]
+
+    def group_keys(self, run: Run | None = None) -> list[tuple[str, str | None, int | None]]:
+        """(workload, size_label, size) in order of first appearance."""
+        results = self.results if run is None else self.results_of(run)
+        return list(dict.fromkeys(r.group_key for r in results))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "generated": self.generated,
+            "runs": [dataclasses.asdict(run) for run in self.runs],
+            "results": [_result_dict(r) for r in self.results],
+            "warnings": [dataclasses.asdict(w) for w in self.warnings],
+        }
+
+
+def _result_dict(result: Result) -> dict[str, Any]:
+    values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name not in _BULK_FIELDS}
+    values["params"] = dict(result.params)
+    values["per_core_samples"] = len(result.per_core.times_s) if result.per_core else 0
+    return values
+
+
+def with_speedups(results: list[Result]) -> list[Result]:
+    """Each result with speedup, efficiency and serial fraction against its run's baseline."""
+    return [_with_speedup(r, baseline_for(r, results)) for r in results]
+
+
+def baseline_for(result: Result, results: Iterable[Result]) -> Result | None:
+    """The `sequential` 1-worker result of the same run, workload and size (warm preferred)."""
+    candidates = [
+        r for r in results
+        if r.run == result.run and r.variant == BASELINE_VARIANT and r.workers == 1
+        and r.workload == result.workload and r.size == result.size and r.size_label == result.size_label
+        and r.trap is None
+    ]
+    candidates.sort(key=lambda r: (r.identical is False, r.mode != "warm"))
+    return candidates[0] if candidates else None
+
+
+def _with_speedup(result: Result, baseline: Result | None) -> Result:
+    if baseline is None:
+        return result
+    ratio = speedup(baseline.median_s, result.median_s)
+    beyond_cpus = result.oversubscribed is True  # p > CPUs: Karp-Flatt's p is no longer the processors
+    return dataclasses.replace(
+        result,
+        speedup=ratio,
+        efficiency=efficiency(ratio, result.workers),
+        serial_fraction=None if beyond_cpus else karp_flatt(ratio, result.workers),
+    )

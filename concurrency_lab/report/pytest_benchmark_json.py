@@ -1,0 +1,128 @@
+"""The pytest-benchmark JSON format: reading files, tolerant field extraction, no derived figures.
+
+A field that is missing or has the wrong type reads as None: older files and skipped
+environments lack some of them, and the report says "–" rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+
+class UnreadableResults(ValueError):
+    """A results file that is not a pytest-benchmark JSON object."""
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; a directory (e.g. `.benchmarks/`) stands for its JSON files, sorted."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.json")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"benchmark results file {str(path)!r} does not exist")
+    return files
+
+
+def read_results_file(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`; UnreadableResults when it is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UnreadableResults(f"{path}: not JSON ({error})") from error
+    if not isinstance(document, dict):
+        raise UnreadableResults(f"{path}: expected a pytest-benchmark JSON object, got {type(document).__name__}")
+    return document
+
+
+def benchmarks_in(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    benchmarks = document.get("benchmarks")
+    return [b for b in benchmarks if isinstance(b, Mapping)] if isinstance(benchmarks, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def as_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def run_fields(document: Mapping[str, Any]) -> dict[str, Any]:
+    """What a report says about the Python and machine of one file."""
+    info = as_mapping(document.get("machine_info"))
+    commit = as_mapping(document.get("commit_info"))
+    commit_id = as_str(commit.get("id"))
+    if commit_id and commit.get("dirty") is True:
+        commit_id += " (dirty)"
+    return {
+        "python_version": as_str(info.get("python_version")),
+        "python_implementation": as_str(info.get("python_implementation")),
+        "gil_enabled": as_bool(info.get("gil_enabled")),
+        "free_threaded_build": as_bool(info.get("free_threaded_build")),
+        "usable_cpus": as_int(info.get("usable_cpus")),
+        "default_start_method": as_str(info.get("default_start_method")),
+        "machine": machine_description(info),
+        "datetime": as_str(document.get("datetime")),
+        "commit": commit_id,
+        "pytest_benchmark_version": as_str(document.get("version")),
+    }
+
+
+def machine_description(info: Mapping[str, Any]) -> str:
+    """ "Linux x86_64, Intel(R) Xeon(R) ..., 2 usable of 4 CPUs" from what is there."""
+    cpu = as_mapping(info.get("cpu"))
+    system = " ".join(s for s in (as_str(info.get("system")), as_str(info.get("machine"))) if s)
+    brand = as_str(cpu.get("brand_raw")) or as_str(info.get("processor"))
+    usable, count = as_int(info.get("usable_cpus")), as_int(cpu.get("count"))
+    if usable is not None and count is not None and count != usable:
+        cpus = f"{usable} usable of {count} CPUs"
+    elif usable is not None or count is not None:
+        cpus = f"{usable if usable is not None else count} usable CPUs"
+    else:
+        cpus = None
+    return ", ".join(part for part in (system, brand, cpus) if part) or "unknown machine"
+
+
+def round_times(stats: Mapping[str, Any]) -> tuple[float, ...]:
+    """Per-round times: only in files saved with --benchmark-save-data or --benchmark-json."""
+    data = stats.get("data")
+    if not isinstance(data, list):
+        return ()
+    times = tuple(as_float(t) for t in data)
+    return times if all(t is not None for t in times) else ()  # type: ignore[return-value]
+
+
+def per_core_samples(extra: Mapping[str, Any]) -> Iterator[tuple[float, tuple[float, ...]]]:
+    """(seconds since the first sample, percent busy per CPU) from `per_core.samples`."""
+    samples = as_mapping(extra.get("per_core")).get("samples")
+    if not isinstance(samples, list):
+        return
+    start = None
+    for sample in samples:
+        if not (isinstance(sample, list) and len(sample) == 2 and isinstance(sample[1], list)):
+            continue
+        moment, percents = as_float(sample[0]), tuple(as_float(p) for p in sample[1])
+        if moment is None or any(p is None for p in percents):
+            continue
+        start = moment if start is None else start
+        yield moment - start, percents  # type: ignore[misc]

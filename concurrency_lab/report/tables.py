@@ -1,0 +1,79 @@
+"""The variant table of one workload in one run, as text cells: shared by markdown and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .facts import GroupFacts
+from .formatting import format_cores, format_mib, format_percent, format_seconds, format_times
+from .model import Result
+from .stats import NOISY_CV
+
+COLUMNS = (
+    "variant", "workers", "mode", "start method", "rounds", "median", "speedup", "efficiency",
+    "cores used", "peak RSS MiB", "identical", "CV",
+)
+NUMERIC_COLUMNS = frozenset(COLUMNS[4:11]) | {"workers", "CV"}
+
+# Table order: the baseline, then one process, then many: the order the lesson builds them in.
+VARIANT_ORDER = ("sequential", "threading", "thread_pool", "asyncio", "mp_pool", "process_pool")
+MODE_ORDER = ("warm", "cold")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    cells: tuple[str, ...]
+    result: Result
+    fastest: bool
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """What a reader must notice about the row, as CSS-class-like words."""
+        r = self.result
+        candidates = {
+            "fastest": self.fastest, "noisy": r.noisy, "trap": r.trap is not None,
+            "mismatch": r.identical is False, "oversubscribed": r.oversubscribed is True,
+        }
+        return tuple(flag for flag, present in candidates.items() if present)
+
+
+def _order(result: Result) -> tuple:
+    variant_rank = VARIANT_ORDER.index(result.variant) if result.variant in VARIANT_ORDER else len(VARIANT_ORDER)
+    mode_rank = MODE_ORDER.index(result.mode) if result.mode in MODE_ORDER else len(MODE_ORDER)
+    return (variant_rank, result.variant, result.trap is not None, result.workers, mode_rank, result.start_method or "")
+
+
+def variant_rows(facts: GroupFacts) -> list[TableRow]:
+    fastest = facts.fastest()
+    return [TableRow(_cells(r), r, r is fastest) for r in sorted(facts.results, key=_order)]
+
+
+def _cells(r: Result) -> tuple[str, ...]:
+    identical = {True: "yes", False: "NO", None: "–"}[r.identical]
+    cv = format_percent(r.cv, 1) + (" noisy" if r.noisy else "")
+    return (
+        r.variant + (f" (trap: {r.trap})" if r.trap else ""),
+        f"{r.workers}*" if r.oversubscribed else str(r.workers),
+        r.mode or "–",
+        r.start_method or "–",
+        "–" if r.rounds is None else str(r.rounds),
+        format_seconds(r.median_s),
+        format_times(r.speedup),
+        format_percent(r.efficiency),
+        format_cores(r.cores_used),
+        format_mib(r.peak_rss_bytes),
+        identical,
+        cv,
+    )
+
+
+def table_notes(facts: GroupFacts) -> list[str]:
+    """Footnotes the table needs: what `*` and "noisy" mean, when they occur."""
+    notes = []
+    if any(r.oversubscribed for r in facts.results):
+        notes.append(f"* more workers than the {facts.run.usable_cpus} usable CPUs (oversubscribed)")
+    if any(r.noisy for r in facts.results):
+        notes.append(f"noisy: CV of the rounds at or above {format_percent(NOISY_CV)}; ratios built on that row are not reliable")
+    if any(r.identical is False for r in facts.results):
+        notes.append("NO: the output did not match the workload's reference; the row is left out of every verdict")
+    return notes
