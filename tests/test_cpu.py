@@ -1,0 +1,75 @@
+"""CpuClock: this process's CPU from the OS plus what process workers report, never sampled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from concurrency_lab.measure import CpuClock, CpuReading, cpu
+from concurrency_lab.measure.cpu import CpuMark, read_mark
+
+
+def _burn(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_a_busy_main_thread_shows_as_cpu_seconds():
+    clock = CpuClock().start()
+    _burn(0.3)
+    reading = clock.stop()
+    assert reading.self_cpu_seconds > 0 and reading.cpu_seconds == reading.self_cpu_seconds
+    assert reading.wall_seconds > 0 and reading.cores_used > 0
+    assert reading.worker_cpu_seconds == 0.0
+
+
+def test_worker_reported_cpu_is_added_exactly():
+    clock = CpuClock().start()
+    _burn(0.05)
+    reading = clock.stop(worker_cpu_seconds=1.25)
+    assert reading.worker_cpu_seconds == 1.25
+    assert reading.cpu_seconds == reading.self_cpu_seconds + 1.25
+    assert reading.cores_used == reading.cpu_seconds / reading.wall_seconds
+
+
+def test_the_arithmetic_between_two_marks():
+    reading = CpuReading.between(CpuMark(10.0, 1.0, 0.5, "getrusage"), CpuMark(12.0, 2.5, 0.75, "getrusage"), 1.25)
+    assert reading == CpuReading(wall_seconds=2.0, self_cpu_seconds=1.5, worker_cpu_seconds=1.25, cpu_seconds=2.75,
+                                 cores_used=1.375, reaped_children_cpu_seconds=0.25, source="getrusage")
+    assert json.loads(json.dumps(reading.to_dict())) == reading.to_dict()
+
+
+def test_reaped_children_are_reported_but_not_added():
+    clock = CpuClock().start()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)  # interpreter start-up costs CPU
+    reading = clock.stop()
+    if reading.source != "getrusage":
+        pytest.skip("this OS reports no CPU of reaped children")
+    assert reading.reaped_children_cpu_seconds > 0
+    assert reading.cpu_seconds == reading.self_cpu_seconds
+
+
+@pytest.mark.parametrize("worker_cpu_seconds", [-0.1, float("nan"), True, "1"])
+def test_worker_cpu_must_be_seconds(worker_cpu_seconds):
+    clock = CpuClock().start()
+    with pytest.raises(ValueError, match="worker_cpu_seconds"):
+        clock.stop(worker_cpu_seconds)
+
+
+def test_stop_needs_a_start():
+    with pytest.raises(RuntimeError, match="before start"):
+        CpuClock().stop()
+
+
+def test_without_the_resource_module_psutil_reads_the_clocks(monkeypatch):
+    monkeypatch.setattr(cpu, "resource", None)
+    mark = read_mark()
+    assert mark.source == "psutil" and mark.self_cpu > 0
+    clock = CpuClock().start()
+    _burn(0.05)
+    assert clock.stop().source == "psutil"
