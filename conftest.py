@@ -30,3 +30,6 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+# The benchmark options (--lab-profile, ...) and fixtures, for tests/test_benchmarks.py.
+pytest_plugins = ["concurrency_lab.bench.plugin"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .variants import VARIANT_NAMES, variant_class
@@ -15,6 +16,9 @@ Run the same jobs with every Python concurrency variant, check that every varian
 exactly the workload's reference results, and show what each one buys.
 
 commands:
+  run        benchmark the variant x workload x workers matrix on this Python and write reports
+  report     rebuild the reports from saved benchmark results (several Pythons merge into one)
+  compare    per-benchmark ratios between two saved runs, with significance
   matrix     run every variant over every workload once, printing results and times
   list       the variants and workloads, and whether each can run here
   download   fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)
@@ -42,6 +46,10 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _positive_ints(text: str) -> list[int]:
+    return [positive_int(part) for part in text.split(",") if part.strip()] or [positive_int(text)]
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .matrix import print_matrix, run_matrix
 
@@ -50,6 +58,47 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
           "(start-up included), one run each; see `concurrency-lab run` for measured benchmarks", flush=True)
     return 0 if print_matrix(rows, sys.stdout) else 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .bench.run import run_benchmarks, write_run_reports
+
+    code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
+                               workers=args.workers, out_dir=args.out)
+    if not raw.exists():
+        print(f"the benchmarks produced no results (pytest exit status {code})", file=sys.stderr)
+        return code or 1
+    print(f"results: {raw}")
+    return write_run_reports([raw], args.out) or (1 if code else 0)
+
+
+def _results_paths(args: argparse.Namespace) -> list[Path]:
+    paths = list(args.results)
+    for directory in args.latest_in or ():  # one latest.json per tox env; envs that were skipped have none
+        paths += sorted(Path(directory).glob("*/latest.json"))
+    return paths
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .bench.run import write_run_reports
+
+    paths = _results_paths(args)
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing or not paths:
+        print(f"error: no such results: {', '.join(missing)}" if missing else "error: no results given or found", file=sys.stderr)
+        return 2
+    return write_run_reports(paths, args.out)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .report import compare_runs, format_comparison_table
+
+    for path in (args.a, args.b):
+        if not Path(path).is_file():
+            print(f"error: no such results file: {path}", file=sys.stderr)
+            return 2
+    print(format_comparison_table(compare_runs(args.a, args.b), labels=(str(args.a), str(args.b))))
+    return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -71,6 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="benchmark the matrix on this Python and write reports",
+                              description="Benchmark every variant x workload x workers case under pytest-benchmark "
+                                          "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
+                                          "use sampled from a separate process), then write summary.json, summary.md and "
+                                          "index.html. smoke takes about 2 minutes here, standard about 10.")
+    run.add_argument("--profile", choices=("smoke", "standard", "full"), default="standard", help="sizes, rounds and worker counts (default: standard)")
+    run.add_argument("--variants", type=_csv(VARIANT_NAMES), default=list(VARIANT_NAMES), metavar="A,B", help="comma-separated (default: all)")
+    run.add_argument("--workloads", type=_csv(WORKLOAD_NAMES), default=list(WORKLOAD_NAMES), metavar="A,B", help="comma-separated (default: all)")
+    run.add_argument("--workers", type=_positive_ints, default=None, metavar="N,M", help="worker counts (default: the profile's: 1, 2, usable CPUs, more for I/O)")
+    run.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where reports and raw results go (default: reports)")
+    run.set_defaults(handler=_cmd_run)
+
+    report = commands.add_parser("report", help="rebuild reports from saved results",
+                                 description="Merge saved pytest-benchmark JSON results (one file per Python run) into "
+                                             "summary.json, summary.md and index.html.")
+    report.add_argument("results", nargs="*", type=Path, metavar="RESULTS", help="pytest-benchmark JSON files or folders of them")
+    report.add_argument("--latest-in", action="append", type=Path, metavar="DIR", help="also take DIR/*/latest.json (what each tox env saved)")
+    report.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="(default: reports)")
+    report.set_defaults(handler=_cmd_report)
+
+    compare = commands.add_parser("compare", help="compare two saved runs",
+                                  description="Per-benchmark median ratios between two pytest-benchmark JSON files, with a "
+                                              "Mann-Whitney U p-value where both kept per-round data (--benchmark-save-data).")
+    compare.add_argument("a", type=Path, metavar="A")
+    compare.add_argument("b", type=Path, metavar="B")
+    compare.set_defaults(handler=_cmd_compare)
 
     matrix = commands.add_parser("matrix", help="run every variant over every workload once",
                                  description="Run each workload with each variant once (cold pools), print the wall time, "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
+from typing import Any
 
 from .base import SIZE_LABELS, Workload
 
@@ -24,4 +27,24 @@ def get_workload(name: str) -> Workload:
     return importlib.import_module(f"{__name__}.{_MODULES[name]}").WORKLOAD
 
 
-__all__ = ["SIZE_LABELS", "WORKLOAD_NAMES", "Workload", "get_workload"]
+class _Environments(dict):
+    """workload name -> what its `environment()` yields, entered on first use."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        super().__init__()
+        self._stack = stack
+
+    def __missing__(self, name: str) -> Any:
+        self[name] = self._stack.enter_context(get_workload(name).environment())
+        return self[name]
+
+
+@contextlib.contextmanager
+def environments() -> Iterator[dict[str, Any]]:
+    """Each workload's environment (e.g. the downloader's server process), started once on first
+    use and stopped when the block ends: for a test session or a benchmark run."""
+    with contextlib.ExitStack() as stack:
+        yield _Environments(stack)
+
+
+__all__ = ["SIZE_LABELS", "WORKLOAD_NAMES", "Workload", "environments", "get_workload"]

@@ -32,6 +32,7 @@ class Workload:
     params: Mapping[str, Any] = field(default_factory=dict)  # tuning constants, recorded with every result
     async_task: Callable[[Any], Any] | None = None  # a coroutine function, for event-loop variants
     environment: Callable[[], contextlib.AbstractContextManager[Any]] = no_environment  # e.g. a server to talk to
+    ideal_seconds: Callable[[int, int], float] | None = None  # (items, workers) -> the best time waiting allows
 
     def __post_init__(self) -> None:
         missing = set(SIZE_LABELS) - set(self.sizes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from ..download import DownloadRecord, fetch
@@ -34,6 +35,11 @@ def expected_record(url: str) -> DownloadRecord:
     return DownloadRecord(url, 200, nbytes, body_sha256(nbytes, seed))
 
 
+def ideal_seconds(items: int, workers: int) -> float:
+    """With `workers` requests in flight and nothing but the server's latency: ceil(n / workers) waits."""
+    return math.ceil(items / workers) * LATENCY_S
+
+
 def reference(inputs: list[str]) -> list[DownloadRecord]:
     return [expected_record(url) for url in inputs]
 
@@ -45,8 +51,9 @@ WORKLOAD = Workload(
     task=fetch,
     make_inputs=make_inputs,
     reference=reference,
-    sizes={"test": 8, "smoke": 40, "standard": 40, "full": 200},
+    sizes={"test": 8, "smoke": 16, "standard": 40, "full": 200},
     params={"latency_s": LATENCY_S, "min_bytes": MIN_BYTES, "max_bytes": MAX_BYTES},
     async_task=afetch,
+    ideal_seconds=ideal_seconds,
     environment=running_server,
 )

@@ -42,6 +42,6 @@ WORKLOAD = Workload(
     task=sum_of_squares,
     make_inputs=make_inputs,
     reference=reference,
-    sizes={"test": 6, "smoke": 40, "standard": 240, "full": 1_000},  # standard: ~2.3 s sequential on 3.11
+    sizes={"test": 6, "smoke": 40, "standard": 220, "full": 1_000},  # standard: ~2.1 s sequential on 3.11
     params={"numbers_per_task": NUMBERS_PER_TASK, "jitter": JITTER},
 )

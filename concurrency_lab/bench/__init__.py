@@ -1,0 +1,1 @@
+"""Benchmarks: the variant x workload x workers matrix, measured under pytest-benchmark."""

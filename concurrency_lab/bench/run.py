@@ -1,0 +1,55 @@
+"""`concurrency-lab run`: the pytest benchmark matrix on this Python, then the reports."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import test_matrix
+
+
+def raw_results_path(out_dir: Path) -> Path:
+    """Where this run's pytest-benchmark JSON is kept: one file per run and Python, never overwritten."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    build = "t" if "free-threading" in sys.version else ""
+    return out_dir / "results" / f"{stamp}-{platform.python_implementation().lower()}{platform.python_version()}{build}.json"
+
+
+def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence[str], workers: Sequence[int] | None,
+                   out_dir: Path, extra_pytest_args: Sequence[str] = ()) -> tuple[int, Path]:
+    """Run the benchmark module under pytest (the same engine as `pytest --benchmark-only`) and keep its JSON."""
+    import pytest
+
+    final = raw_results_path(out_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_suffix(".json.partial")  # a killed run leaves no half file under the final name
+    args = [
+        test_matrix.__file__, "-p", "concurrency_lab.bench.plugin", "-p", "no:cacheprovider",
+        "--benchmark-only", "--benchmark-json", str(partial), "--benchmark-columns", "median,iqr,rounds",
+        "--lab-profile", profile, "--lab-variants", ",".join(variants), "--lab-workloads", ",".join(workloads),
+        "--lab-progress", "-q", "--no-header", *extra_pytest_args,
+    ]
+    if workers:
+        args += ["--lab-workers", ",".join(map(str, workers))]
+    code = int(pytest.main(args))
+    if partial.exists():
+        os.replace(partial, final)
+    return code, final
+
+
+def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
+    from ..report import load_results, verdicts, write_reports
+
+    summary = load_results(results)
+    if not summary.results:
+        print("no benchmark results to report in: " + ", ".join(map(str, results)), file=sys.stderr)
+        return 1
+    for path in write_reports(summary, out_dir):
+        print(f"wrote {path}")
+    for verdict in verdicts(summary):
+        print(f"  - {verdict.text}")
+    return 0
