@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .bench.cases import parse_names
 from .variants import VARIANT_NAMES, variant_class
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
@@ -28,11 +29,10 @@ commands:
 
 def _csv(choices: Sequence[str]):
     def parse(text: str) -> list[str]:
-        names = [name.strip() for name in text.split(",") if name.strip()]
-        unknown = [name for name in names if name not in choices]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(choices)}")
-        return names
+        try:
+            return parse_names(text, choices)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return parse
 
 

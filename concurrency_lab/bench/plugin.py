@@ -12,16 +12,15 @@ from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
 from ..variants import VARIANT_NAMES
 from ..workloads import WORKLOAD_NAMES, environments
-from .cases import PROFILES, cases
+from .cases import PROFILES, cases, parse_names
 
 
 def _names(choices: tuple[str, ...]):
     def parse(text: str) -> list[str]:
-        names = [n.strip() for n in text.split(",") if n.strip()]
-        unknown = [n for n in names if n not in choices]
-        if unknown or not names:
-            raise pytest.UsageError(f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(choices)}")
-        return names
+        try:
+            return parse_names(text, choices)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
     return parse
 
 
