@@ -74,3 +74,11 @@ def test_download_rejects_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         download_main(["http://127.0.0.1:9/", *argv])
     assert exit_info.value.code == 2
+
+
+def test_serve_explains_its_routes(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "/barrier/" in out and "127.0.0.1" in out

@@ -117,3 +117,24 @@ def test_asyncio_refuses_a_blocking_function():
 
 def test_module_level_map():
     assert variants.map(affine, [1, 2, 3], variant="thread_pool", workers=2) == [3, 5, 7]
+
+
+def test_a_variant_that_cannot_run_here_says_why(monkeypatch):
+    from lab_params import variant_params
+
+    from concurrency_lab.variants import VariantUnavailable
+    from concurrency_lab.variants.thread_pool import ThreadPool
+
+    class NeedsTomorrow(ThreadPool):
+        name = "thread_pool"
+
+        @classmethod
+        def unavailable_reason(cls):
+            return "needs Python 3.99"
+
+    monkeypatch.setattr(variants, "variant_class", lambda name: NeedsTomorrow)
+    with pytest.raises(VariantUnavailable, match="variant 'thread_pool' cannot run here: needs Python 3.99"):
+        variants.get_variant("thread_pool")
+    monkeypatch.setattr("lab_params.variant_class", lambda name: NeedsTomorrow)
+    (param, *_) = variant_params()
+    assert [mark.kwargs["reason"] for mark in param.marks] == ["sequential: needs Python 3.99"]

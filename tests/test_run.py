@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,8 @@ def test_run_writes_all_three_reports_from_real_measurements(tmp_path):
         [sys.executable, "-m", "concurrency_lab", "run", "--profile", "smoke", "--variants", "sequential,process_pool",
          "--workloads", "tiny_tasks", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
+        # Not an xdist worker itself: pytest-benchmark disables itself when it sees this variable.
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "[1/" in done.stdout  # progress, one line per benchmark
