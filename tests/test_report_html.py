@@ -100,3 +100,14 @@ def test_page_carries_tables_and_verdicts(lab_page):
     assert "no GIL on this free-threaded build" in lab_page
     assert '<tr class="fastest">' in lab_page
     assert "CPython 3.13.1 free-threaded, GIL disabled" in lab_page
+    assert "threads scale on <code>hashing</code>: <code>sha256</code> releases the GIL" in lab_page
+
+
+def test_io_tables_have_an_of_ideal_column_and_traps_sit_in_their_workloads_table(lab_summary, lab_page):
+    assert lab_page.count('<th class="num">of ideal</th>') == 2  # the downloader of each run
+    downloader_rows = sum(1 for r in lab_summary.results if r.workload == "downloader")
+    assert lab_page.count('<td class="num of-ideal">') == downloader_rows == 11 + 9
+    sections = lab_page.split('<section class="workload"')
+    (tiny,) = [part for part in sections if "<code>tiny_tasks</code> <span" in part]
+    assert tiny.count('<tr class="trap">') == 2  # one per run, in the same section as the chunked rows
+    assert "process_pool (trap: chunksize=1, 2000 items)" in tiny

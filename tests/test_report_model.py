@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def test_speedup_is_the_median_ratio_to_sequential_of_the_same_file(summary, pat
         baseline = raw_median(path, result.workload, "sequential", 1)
         assert result.median_s == raw_median(path, result.workload, result.variant, result.workers,
                                              mode=result.mode, start_method=result.start_method, trap=result.trap)
+        if result.trap:  # on fewer items than the baseline: compared per task by its verdict, never by speedup
+            assert result.speedup is None and result.efficiency is None and result.serial_fraction is None
+            continue
         assert result.speedup == pytest.approx(baseline / result.median_s)
         assert result.efficiency == pytest.approx(baseline / result.median_s / result.workers)
 
@@ -75,6 +79,8 @@ def test_derived_fields(summary):
 def test_trap_and_mismatch_are_carried(summary):
     (trap,) = [r for r in summary.results if r.run == 0 and r.trap]
     assert (trap.trap, trap.chunksize, trap.workload) == ("chunksize=1", 1, "tiny_tasks")
+    assert (trap.size, trap.items, trap.size_label) == (2000, 2000, "standard")  # fewer items than its workload's rows
+    assert trap.per_task_s == pytest.approx(trap.median_s / 2000)
     (mismatch,) = [r for r in summary.results if r.identical is False]
     assert (mismatch.run, mismatch.variant, mismatch.workers) == (1, "threading", 4)
 
@@ -87,10 +93,42 @@ def test_summary_json_shape(summary):
     for key in ("workload", "variant", "workers", "size", "size_label", "start_method", "mode", "chunksize", "median_s",
                 "mean_s", "stddev_s", "rounds", "cv", "noisy", "speedup", "efficiency", "serial_fraction", "cores_used",
                 "cpu_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_threads", "peak_processes", "identical", "trap",
-                "oversubscribed", "run", "python", "name"):
+                "oversubscribed", "run", "python", "name", "bound", "ideal_s", "efficiency_vs_ideal", "self_cpu_seconds",
+                "worker_cpu_seconds", "reaped_children_cpu_seconds", "seed", "warmup_rounds"):
         assert key in result
     assert "round_times_s" not in result and "per_core" not in result  # bulk data stays in the source files
     assert document["runs"][1]["gil_enabled"] is False
+
+
+def test_trap_rows_join_their_workloads_group(summary):
+    """The chunksize=1 row runs on 2,000 items, the rest of tiny_tasks on 20,000: still one group."""
+    run = summary.runs[0]
+    assert [key for key in summary.group_keys(run) if key[0] == "tiny_tasks"] == [("tiny_tasks", "standard", 20000)]
+    members = summary.groups(run)[("tiny_tasks", "standard", 20000)]
+    assert any(r.trap for r in members) and any(r.variant == "sequential" for r in members)
+
+
+def test_a_trap_without_its_group_stands_alone(tmp_path):
+    document = json.loads(PY311.read_text())
+    document["benchmarks"] = [b for b in document["benchmarks"] if b["extra_info"]["trap"] or b["extra_info"]["workload"] != "tiny_tasks"]
+    path = tmp_path / "trap_only.json"
+    path.write_text(json.dumps(document))
+    summary = load_results([path])
+    assert ("tiny_tasks", "standard", 2000) in summary.group_keys(summary.runs[0])
+
+
+def test_io_rows_carry_their_ideal_and_cpu_parts(summary):
+    document = json.loads(json.dumps(summary.to_dict()))
+    by_name = {(r["run"], r["name"]): r for r in document["results"]}
+    pool = by_name[(0, "test_downloader[thread_pool-8-warm]")]
+    assert pool["bound"] == "I/O" and pool["seed"] == 12
+    assert pool["ideal_s"] == pytest.approx(math.ceil(48 / 8) * 0.025)
+    assert pool["efficiency_vs_ideal"] == pytest.approx(pool["ideal_s"] / pool["median_s"])
+    processor = by_name[(0, "test_processor[process_pool-2-cold-spawn]")]
+    assert processor["ideal_s"] is None and processor["efficiency_vs_ideal"] is None
+    assert processor["cpu_seconds"] == pytest.approx(
+        processor["self_cpu_seconds"] + max(processor["worker_cpu_seconds"], processor["reaped_children_cpu_seconds"]), abs=1e-3)
+    assert processor["reaped_children_cpu_seconds"] > processor["worker_cpu_seconds"]  # the workers' start-up counts
 
 
 def test_old_file_without_optional_fields_loads():
@@ -100,6 +138,7 @@ def test_old_file_without_optional_fields_loads():
     pool = next(r for r in summary.results if r.variant == "process_pool")
     assert pool.speedup == pytest.approx(3.0)
     assert pool.cores_used is None and pool.identical is None and pool.oversubscribed is None and not pool.has_round_data
+    assert pool.bound is None and pool.ideal_s is None and pool.efficiency_vs_ideal is None and pool.self_cpu_seconds is None
     assert pool.cv == pytest.approx(0.02 / 1.01)  # from stats stddev / mean when there is no per-round data
     (warning,) = summary.warnings
     assert warning.benchmark == "test_unrelated" and "no extra_info" in warning.message

@@ -11,7 +11,9 @@ from concurrency_lab.report.stats import (
     format_ratio,
     is_noisy,
     karp_flatt,
+    efficiency_vs_ideal,
     mann_whitney_u,
+    smallest_p_value,
     speedup,
 )
 
@@ -112,3 +114,29 @@ def test_noisy_from_the_pyperf_threshold_up():
 )
 def test_format_ratio(reference, changed, p_value, text):
     assert format_ratio(reference, changed, p_value) == text
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "smallest"),
+    [
+        (3, 3, 0.10),  # 2 / C(6, 3): with 3 rounds a side p < 0.05 is impossible
+        (3, 4, 2 / 35),
+        (4, 4, 2 / 70),
+        (5, 5, 0.007936507936507936),  # the fully separated 5 vs 5 case above
+        (2, 2, 1 / 3),
+    ],
+)
+def test_smallest_possible_p_value_from_the_sample_sizes(n1, n2, smallest):
+    assert smallest_p_value(n1, n2) == pytest.approx(smallest)
+    assert smallest_p_value(n2, n1) == pytest.approx(smallest)
+
+
+def test_smallest_p_value_is_what_fully_separated_rounds_give():
+    assert smallest_p_value(3, 3) == mann_whitney_u([1.0, 1.1, 1.2], [2.0, 2.1, 2.2])
+    assert smallest_p_value(9, 12) < 0.001  # beyond the exact method: the normal approximation, as the test uses
+
+
+def test_efficiency_vs_ideal_is_ideal_over_measured():
+    assert efficiency_vs_ideal(0.25, 0.268) == pytest.approx(0.25 / 0.268)
+    assert efficiency_vs_ideal(None, 0.268) is None
+    assert efficiency_vs_ideal(0.25, 0.0) is None

@@ -19,6 +19,7 @@ from .tables import VARIANT_ORDER
 PALETTE = ("#7f7f7f", "#ff7f0e", "#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#8c564b", "#e377c2", "#17becf")
 PER_CORE_COLUMNS = 5
 CPU_LINES_MAX = 8  # beyond this many CPUs, per-core lines are unreadable: draw the mean and the min-max band
+FEW_SAMPLES = 3  # a run this short (in sampling intervals) gets markers: its line alone would be invisible
 _SVG_RC = {
     "svg.fonttype": "none",  # real <text>: small, selectable, escaped by matplotlib's XML writer
     "font.size": 8,
@@ -155,13 +156,15 @@ def per_core_chart(facts: GroupFacts, chart_id: str) -> str | None:
 
 def _draw_per_core(ax, row) -> None:
     trace = row.per_core
+    marker = "o" if len(trace.times_s) <= FEW_SAMPLES else None  # a one-sample line would draw nothing
     if len(trace.cpus) <= CPU_LINES_MAX:
         for position, cpu in enumerate(trace.cpus):
-            ax.plot(trace.times_s, [p[position] for p in trace.percents], lw=1, label=f"CPU {cpu}")
+            ax.plot(trace.times_s, [p[position] for p in trace.percents], lw=1, marker=marker, ms=3, label=f"CPU {cpu}")
     else:
         ax.fill_between(trace.times_s, [min(p) for p in trace.percents], [max(p) for p in trace.percents],
                         color="0.8", label="min–max of CPUs")
-        ax.plot(trace.times_s, [sum(p) / len(p) for p in trace.percents], color="C0", lw=1, label="mean of CPUs")
+        ax.plot(trace.times_s, [sum(p) / len(p) for p in trace.percents], color="C0", lw=1, marker=marker, ms=3,
+                label="mean of CPUs")
     details = [q for q in (row.mode, row.start_method) if q]
     if row.cores_used is not None:
         details.append(f"· {row.cores_used:.2f} cores")

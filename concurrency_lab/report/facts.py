@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .formatting import code, format_percent, plural
 from .model import Result, Run, Summary
-from .stats import SIGNIFICANCE_LEVEL, is_noisy, mann_whitney_u
+from .stats import is_noisy
 
 # Below this speedup a variant "gains nothing": rounds of a GIL-bound pool land within a few
 # percent of sequential either way, so 1.10x is the first figure that is clearly a gain.
@@ -15,9 +15,6 @@ MEANINGFUL_SPEEDUP = 1.10
 # At or above this many cores the work really ran on more than one CPU at once; a GIL-bound
 # pool shows 1.0 plus sampling slack, an I/O-bound one far less.
 PARALLEL_CORES = 1.3
-
-# Two medians closer than this are a tie whatever the test says: a re-run moves them that much.
-TIE_TOLERANCE = 0.02
 
 
 @dataclass(frozen=True)
@@ -45,14 +42,26 @@ class GroupFacts:
 
     @property
     def trusted(self) -> list[Result]:
-        """Results whose output matched the reference (or was not checked): the comparable ones."""
-        return [r for r in self.results if r.identical is not False]
+        """Results that matched the reference (or were not checked) and are not traps: the comparable ones."""
+        return [r for r in self.results if r.identical is not False and r.trap is None]
 
-    def rows(self, variant: str, workers: int | None = None, *, traps: bool = False) -> list[Result]:
-        return [
-            r for r in self.trusted
-            if r.variant == variant and (workers is None or r.workers == workers) and (traps or r.trap is None)
-        ]
+    @property
+    def traps(self) -> list[Result]:
+        """Deliberately bad settings that matched the reference: compared per task, by their own verdict only."""
+        return [r for r in self.results if r.identical is not False and r.trap is not None]
+
+    @property
+    def bound(self) -> str | None:
+        """What limits the workload ("I/O", "CPU, holds the GIL", ...), as its rows recorded it."""
+        return next((r.bound for r in self.results if r.bound), None)
+
+    @property
+    def io_bound(self) -> bool:
+        """Waiting-bound: recorded as "I/O", or (older files) rows carrying an ideal waiting time."""
+        return self.bound == "I/O" if self.bound else any(r.ideal_s is not None for r in self.results)
+
+    def rows(self, variant: str, workers: int | None = None) -> list[Result]:
+        return [r for r in self.trusted if r.variant == variant and (workers is None or r.workers == workers)]
 
     def representative(self, variant: str, workers: int | None = None) -> Result | None:
         """The row that stands for a variant: workers == usable CPUs (else closest), warm, default start method."""
@@ -96,28 +105,9 @@ class GroupFacts:
 
 
 def group_facts(summary: Summary) -> list[GroupFacts]:
-    facts = []
-    for run in summary.runs:
-        results = summary.results_of(run)
-        for workload, size_label, size in summary.group_keys(run):
-            members = tuple(r for r in results if r.group_key == (workload, size_label, size))
-            facts.append(GroupFacts(run, workload, size_label, size, members))
-    return facts
-
-
-def p_value(a: Result, b: Result) -> float | None:
-    """Mann-Whitney p that `a` and `b` differ, from their per-round times; None without them."""
-    if len(a.round_times_s) < 2 or len(b.round_times_s) < 2:
-        return None
-    return mann_whitney_u(a.round_times_s, b.round_times_s)
-
-
-def relative_difference(a: Result, b: Result) -> float:
-    """|a - b| / the faster of the two medians."""
-    return abs(a.median_s - b.median_s) / min(a.median_s, b.median_s)
-
-
-def indistinguishable(a: Result, b: Result) -> bool:
-    """Closer than TIE_TOLERANCE, or not significantly different (p >= 0.05) by their rounds."""
-    p = p_value(a, b)
-    return relative_difference(a, b) < TIE_TOLERANCE or (p is not None and p >= SIGNIFICANCE_LEVEL)
+    """One per (run, workload, size label, size); trap rows sit in their workload's group."""
+    return [
+        GroupFacts(run, workload, size_label, size, tuple(members))
+        for run in summary.runs
+        for (workload, size_label, size), members in summary.groups(run).items()
+    ]

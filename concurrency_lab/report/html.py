@@ -15,7 +15,7 @@ from .charts import per_core_chart, speedup_chart
 from .facts import Verdict, group_facts
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
 from .model import Summary
-from .tables import COLUMNS, NUMERIC_COLUMNS, table_notes, variant_rows
+from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,6 +73,7 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
                 "run": facts.run,
                 "winner": next((v for v in own if v.rule == "winner"), None),
                 "verdicts": [v for v in own if v.rule != "winner"],
+                "columns": columns_for(facts),
                 "rows": variant_rows(facts),
                 "notes": table_notes(facts),
                 "per_core_svg": None if per_core_svg is None else Markup(per_core_svg),  # matplotlib output only
@@ -91,6 +92,5 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
         "method": method_notes(summary),
         "warnings": summary.warnings,
         "sections": sections,
-        "columns": COLUMNS,
         "numeric": NUMERIC_COLUMNS,
     }

@@ -9,7 +9,7 @@ from typing import Any
 from . import pytest_benchmark_json as raw
 from .model import PerCoreTrace, ReportWarning, Result, Run, Summary, with_speedups
 from .pytest_benchmark_json import as_bool, as_float, as_int, as_mapping, as_str
-from .stats import coefficient_of_variation, is_noisy
+from .stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
 
 
 def load_results(paths: Iterable[str | Path]) -> Summary:
@@ -72,6 +72,7 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> Result | str:
     mean, stddev = as_float(stats.get("mean")), as_float(stats.get("stddev"))
     cv = coefficient_of_variation(times) if times else (stddev / mean if stddev is not None and mean else None)
     name = as_str(benchmark.get("name")) or f"{workload}-{variant}-{workers}"
+    ideal = as_float(extra.get("ideal_s"))
     return Result(
         run=run.index,
         python=run.label,
@@ -88,17 +89,23 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> Result | str:
         chunksize=as_int(extra.get("chunksize")),
         trap=as_str(extra.get("trap")),
         items=as_int(extra.get("items")),
+        bound=as_str(extra.get("bound")),
         median_s=median,
         mean_s=mean,
         stddev_s=stddev,
         min_s=as_float(stats.get("min")),
-        rounds=as_int(stats.get("rounds")),
+        rounds=as_int(stats.get("rounds")) or as_int(extra.get("rounds")),
         warmup_rounds=as_int(extra.get("warmup_rounds")),
         cv=cv,
         noisy=is_noisy(cv),
         cores_used=as_float(extra.get("cores_used")),
         cpu_seconds=as_float(extra.get("cpu_seconds")),
+        self_cpu_seconds=as_float(extra.get("self_cpu_seconds")),
+        worker_cpu_seconds=as_float(extra.get("worker_cpu_seconds")),
+        reaped_children_cpu_seconds=as_float(extra.get("reaped_children_cpu_seconds")),
         wall_seconds=as_float(extra.get("wall_seconds")),
+        ideal_s=ideal,
+        efficiency_vs_ideal=efficiency_vs_ideal(ideal, median),
         peak_rss_bytes=as_int(extra.get("peak_rss_bytes")),
         peak_uss_bytes=as_int(extra.get("peak_uss_bytes")),
         peak_threads=as_int(extra.get("peak_threads")),
@@ -106,6 +113,7 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> Result | str:
         identical=as_bool(extra.get("identical")),
         oversubscribed=None if run.usable_cpus is None else workers > run.usable_cpus,
         params=dict(as_mapping(extra.get("params"))),
+        seed=as_int(extra.get("seed")),
         has_round_data=bool(times),
         round_times_s=times,
         per_core=_per_core_from(extra),

@@ -7,7 +7,7 @@ import re
 from .facts import GroupFacts, Verdict, group_facts
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
 from .model import Summary
-from .tables import COLUMNS, NUMERIC_COLUMNS, table_notes, variant_rows
+from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
@@ -80,7 +80,7 @@ def _group_lines(facts: GroupFacts, verdicts: list[Verdict]) -> list[str]:
     lines = [f"**Winner:** {prose(v.text)}" for v in verdicts if v.rule == "winner"]
     rows = variant_rows(facts)
     fastest = frozenset(number for number, row in enumerate(rows) if row.fastest)
-    lines += [""] + table(COLUMNS, [row.cells for row in rows], NUMERIC_COLUMNS, fastest)
+    lines += [""] + table(columns_for(facts), [row.cells for row in rows], NUMERIC_COLUMNS, fastest)
     for note in table_notes(facts):
         lines += ["", cell(note).replace("*", "\\*")]
     others = [v for v in verdicts if v.rule != "winner"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .evidence import format_small_p, smallest_testable_rounds
 from .formatting import code, format_percent
 from .model import BASELINE_VARIANT, Run, Summary
-from .stats import NOISY_CV, SIGNIFICANCE_LEVEL
+from .stats import NOISY_CV, SIGNIFICANCE_LEVEL, smallest_p_value
 
 
 def _span(values: set[int]) -> str:
@@ -28,22 +29,48 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
     """(figure, how it was obtained), in the order the tables show them."""
     rounds = ", ".join(f"{rounds_of(summary, run)} on {run.label}" for run in summary.runs) or "–"
     warmups = ", ".join(f"{warmup_rounds_of(summary, run)} on {run.label}" for run in summary.runs) or "–"
-    return [
+    notes = [
         ("median", f"the median of the measured rounds of `benchmark.pedantic` (rounds: {rounds}), each benchmark "
                    f"after its unmeasured warm-up rounds (warm-up rounds: {warmups}). A warm row reuses a pool "
                    "started before timing; a cold row starts and stops the pool inside every round."),
         ("speedup", f"median of {code(BASELINE_VARIANT)} with 1 worker / median of the row, within one run (one "
-                    "Python, one file), same workload and size; never across runs. Efficiency = speedup / workers."),
-        ("cores used", "exact CPU seconds of the work / its wall seconds. Every worker, thread or process, reports "
-                       "its own CPU time, so nothing is lost to sampling or to workers that exit early."),
+                    "Python, one file), same workload and size; never across runs. Efficiency = speedup / workers. "
+                    "Trap rows (a deliberately bad setting, possibly on fewer items) get none: they are compared "
+                    "per task (median / items)."),
+    ]
+    if any(r.ideal_s is not None for r in summary.results):
+        notes.append(("of ideal", "the best time the waiting allows / the median. For `downloader` the ideal is "
+                                  "ceil(items / workers) x the server's latency: every request waits, none works."))
+    notes += [
+        ("cores used", "CPU seconds / wall seconds of the measurement, where CPU = (CPU of this process, every "
+                       "thread) + max(CPU the workers report for their chunks, CPU of worker processes reaped "
+                       "during the measurement). A cold pool's workers are reaped inside the timing, so their "
+                       "start-up CPU counts; `forkserver` workers are not our children, so their own reports are "
+                       "used. The max, never the sum: both count the same work."),
         ("per-core utilisation", "system-wide busy percent per CPU, sampled while the benchmark ran: other "
                                  "processes on the machine count too."),
         ("CV", f"standard deviation / mean of the rounds. At {format_percent(NOISY_CV)} or more (pyperf's "
                "threshold) the row is marked noisy and verdicts built on it say so."),
         ("significance", "Mann-Whitney U on the per-round times when the file has them (saved with "
                          f"`--benchmark-save-data` or `--benchmark-json`); p < {SIGNIFICANCE_LEVEL} counts as a "
-                         "difference."),
+                         f"difference. That needs at least {smallest_testable_rounds()} rounds a side"
+                         + _untestable_runs(summary) + "."),
         ("serial fraction", "Karp-Flatt e = (1/S − 1/p) / (1 − 1/p), from the row with workers = usable CPUs; "
-                            "not fitted beyond the usable CPUs."),
+                            "not fitted beyond the usable CPUs, nor for work that waits rather than computes."),
         ("peak RSS", "the highest resident set size the benchmark recorded (`peak_rss_bytes`), in MiB."),
     ]
+    return notes
+
+
+def _untestable_runs(summary: Summary) -> str:
+    """ ": with 3 rounds (CPython 3.11.7) the smallest possible p is 0.10, so ..." for runs too short to test."""
+    short = []
+    for run in summary.runs:
+        counts = {r.rounds for r in summary.results_of(run) if r.rounds is not None and r.rounds >= 2}
+        if counts and smallest_p_value(max(counts), max(counts)) >= SIGNIFICANCE_LEVEL:
+            short.append(f"with {_span(counts)} rounds on {run.label} the smallest possible p is "
+                         f"{format_small_p(smallest_p_value(max(counts), max(counts)))}")
+    if not short:
+        return ""
+    return ": " + "; ".join(short) + ", so no comparison there can be significant: verdicts give the ratio and " \
+           "whether every round of one was slower than every round of the other"

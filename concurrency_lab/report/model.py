@@ -65,8 +65,9 @@ class Result:
     start_method: str | None
     mode: str | None
     chunksize: int | None
-    trap: str | None
+    trap: str | None  # a deliberately bad setting; its row may run on fewer items than its group
     items: int | None
+    bound: str | None  # what limits the workload: "I/O", "CPU, holds the GIL", ...
     median_s: float
     mean_s: float | None
     stddev_s: float | None
@@ -76,8 +77,13 @@ class Result:
     cv: float | None
     noisy: bool
     cores_used: float | None
-    cpu_seconds: float | None
+    cpu_seconds: float | None  # self_cpu_seconds + max(worker_cpu_seconds, reaped_children_cpu_seconds)
+    self_cpu_seconds: float | None
+    worker_cpu_seconds: float | None
+    reaped_children_cpu_seconds: float | None
     wall_seconds: float | None
+    ideal_s: float | None  # the best time waiting allows (I/O workloads only)
+    efficiency_vs_ideal: float | None  # ideal_s / median_s
     peak_rss_bytes: int | None
     peak_uss_bytes: int | None
     peak_threads: int | None
@@ -85,6 +91,7 @@ class Result:
     identical: bool | None
     oversubscribed: bool | None
     params: Mapping[str, Any]
+    seed: int | None
     has_round_data: bool
     speedup: float | None = None
     efficiency: float | None = None
@@ -95,11 +102,18 @@ class Result:
 
     @property
     def group_key(self) -> tuple[str, str | None, int | None]:
+        """Its own (workload, size_label, size); `Summary.groups` places trap rows in their workload's group."""
         return (self.workload, self.size_label, self.size)
 
     @property
     def items_or_size(self) -> int | None:
         return self.items if self.items is not None else self.size
+
+    @property
+    def per_task_s(self) -> float | None:
+        """Median / items: what compares rows that ran on different numbers of items."""
+        items = self.items_or_size
+        return self.median_s / items if items else None
 
 
 _BULK_FIELDS = ("round_times_s", "per_core")
@@ -123,9 +137,17 @@ class Summary:
         return [r for r in self.results if r.run == run.index]
 
     def group_keys(self, run: Run | None = None) -> list[tuple[str, str | None, int | None]]:
-        """(workload, size_label, size) in order of first appearance."""
+        """(workload, size_label, size) in order of first appearance; trap rows add none of their own."""
         results = self.results if run is None else self.results_of(run)
-        return list(dict.fromkeys(r.group_key for r in results))
+        return list(dict.fromkeys(group_key_of(r, results) for r in results))
+
+    def groups(self, run: Run) -> dict[tuple[str, str | None, int | None], list[Result]]:
+        """The results of one run by group, in order of first appearance."""
+        results = self.results_of(run)
+        grouped: dict[tuple[str, str | None, int | None], list[Result]] = {}
+        for result in results:
+            grouped.setdefault(group_key_of(result, results), []).append(result)
+        return grouped
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +159,17 @@ class Summary:
         }
 
 
+def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | None, int | None]:
+    """A trap row belongs to the group of its workload and size label, whatever items it ran on
+    (the chunksize=1 row runs on fewer); only without such a group does it stand alone."""
+    if result.trap is None:
+        return result.group_key
+    return next(
+        (r.group_key for r in results if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
+        result.group_key,
+    )
+
+
 def _result_dict(result: Result) -> dict[str, Any]:
     values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name not in _BULK_FIELDS}
     values["params"] = dict(result.params)
@@ -145,7 +178,7 @@ def _result_dict(result: Result) -> dict[str, Any]:
 
 
 def with_speedups(results: list[Result]) -> list[Result]:
-    """Each result with speedup, efficiency and serial fraction against its run's baseline."""
+    """Each result with speedup, efficiency and serial fraction against its run's baseline (trap rows: none)."""
     return [_with_speedup(r, baseline_for(r, results)) for r in results]
 
 
@@ -162,7 +195,7 @@ def baseline_for(result: Result, results: Iterable[Result]) -> Result | None:
 
 
 def _with_speedup(result: Result, baseline: Result | None) -> Result:
-    if baseline is None:
+    if baseline is None or result.trap is not None:  # a trap is compared per task, by its own verdict
         return result
     ratio = speedup(baseline.median_s, result.median_s)
     beyond_cpus = result.oversubscribed is True  # p > CPUs: Karp-Flatt's p is no longer the processors

@@ -79,6 +79,22 @@ def mann_whitney_u(x: Sequence[float], y: Sequence[float]) -> float:
     return min(p, 1.0)
 
 
+def smallest_p_value(n1: int, n2: int) -> float:
+    """The smallest two-sided p `mann_whitney_u` can give for samples of these sizes (no ties).
+
+    Reached when every value of one sample is below every value of the other. With 3 rounds a
+    side it is 2 / C(6, 3) = 0.10: no such comparison can ever reach p < 0.05.
+    """
+    return mann_whitney_u([float(i) for i in range(n1)], [float(n1 + i) for i in range(n2)])
+
+
+def efficiency_vs_ideal(ideal_s: float | None, median_s: float | None) -> float | None:
+    """The best time the work allows / the time it took: 1.0 means nothing but the ideal wait."""
+    if ideal_s is None or median_s is None or ideal_s <= 0 or median_s <= 0:
+        return None
+    return ideal_s / median_s
+
+
 def _average_ranks(values: list[float]) -> tuple[list[float], list[int]]:
     """1-based ranks, ties sharing their average rank; and the size of every tie group."""
     order = sorted(range(len(values)), key=values.__getitem__)

@@ -13,7 +13,8 @@ COLUMNS = (
     "variant", "workers", "mode", "start method", "rounds", "median", "speedup", "efficiency",
     "cores used", "peak RSS MiB", "identical", "CV",
 )
-NUMERIC_COLUMNS = frozenset(COLUMNS[4:11]) | {"workers", "CV"}
+IDEAL_COLUMN = "of ideal"  # ideal_s / median: only in tables of workloads that record an ideal time
+NUMERIC_COLUMNS = frozenset(COLUMNS[4:11]) | {"workers", "CV", IDEAL_COLUMN}
 
 # Table order: the baseline, then one process, then many: the order the lesson builds them in.
 VARIANT_ORDER = ("sequential", "threading", "thread_pool", "asyncio", "mp_pool", "process_pool")
@@ -43,28 +44,41 @@ def _order(result: Result) -> tuple:
     return (variant_rank, result.variant, result.trap is not None, result.workers, mode_rank, result.start_method or "")
 
 
+def columns_for(facts: GroupFacts) -> tuple[str, ...]:
+    """COLUMNS, with "of ideal" after "efficiency" when a row of the group has an ideal time."""
+    if not any(r.efficiency_vs_ideal is not None for r in facts.results):
+        return COLUMNS
+    at = COLUMNS.index("efficiency") + 1
+    return COLUMNS[:at] + (IDEAL_COLUMN,) + COLUMNS[at:]
+
+
 def variant_rows(facts: GroupFacts) -> list[TableRow]:
     fastest = facts.fastest()
-    return [TableRow(_cells(r), r, r is fastest) for r in sorted(facts.results, key=_order)]
+    columns = columns_for(facts)
+    return [TableRow(_cells(r, facts, columns), r, r is fastest) for r in sorted(facts.results, key=_order)]
 
 
-def _cells(r: Result) -> tuple[str, ...]:
-    identical = {True: "yes", False: "NO", None: "–"}[r.identical]
-    cv = format_percent(r.cv, 1) + (" noisy" if r.noisy else "")
-    return (
-        r.variant + (f" (trap: {r.trap})" if r.trap else ""),
-        f"{r.workers}*" if r.oversubscribed else str(r.workers),
-        r.mode or "–",
-        r.start_method or "–",
-        "–" if r.rounds is None else str(r.rounds),
-        format_seconds(r.median_s),
-        format_times(r.speedup),
-        format_percent(r.efficiency),
-        format_cores(r.cores_used),
-        format_mib(r.peak_rss_bytes),
-        identical,
-        cv,
-    )
+def _cells(r: Result, facts: GroupFacts, columns: tuple[str, ...]) -> tuple[str, ...]:
+    trap = ""
+    if r.trap:
+        other_items = r.items_or_size is not None and r.items_or_size != facts.size
+        trap = f" (trap: {r.trap}" + (f", {r.items_or_size} items" if other_items else "") + ")"
+    cells = {
+        "variant": r.variant + trap,
+        "workers": f"{r.workers}*" if r.oversubscribed else str(r.workers),
+        "mode": r.mode or "–",
+        "start method": r.start_method or "–",
+        "rounds": "–" if r.rounds is None else str(r.rounds),
+        "median": format_seconds(r.median_s),
+        "speedup": format_times(r.speedup),
+        "efficiency": format_percent(r.efficiency),
+        IDEAL_COLUMN: "–" if r.efficiency_vs_ideal is None else f"{r.efficiency_vs_ideal:.2f}",
+        "cores used": format_cores(r.cores_used),
+        "peak RSS MiB": format_mib(r.peak_rss_bytes),
+        "identical": {True: "yes", False: "NO", None: "–"}[r.identical],
+        "CV": format_percent(r.cv, 1) + (" noisy" if r.noisy else ""),
+    }
+    return tuple(cells[column] for column in columns)
 
 
 def table_notes(facts: GroupFacts) -> list[str]:
@@ -74,6 +88,9 @@ def table_notes(facts: GroupFacts) -> list[str]:
         notes.append(f"* more workers than the {facts.run.usable_cpus} usable CPUs (oversubscribed)")
     if any(r.noisy for r in facts.results):
         notes.append(f"noisy: CV of the rounds at or above {format_percent(NOISY_CV)}; ratios built on that row are not reliable")
+    if any(r.trap and r.items_or_size != facts.size for r in facts.results):
+        notes.append(f"trap rows run on fewer items than the group's {facts.size}: their median is not comparable "
+                     "with the others, so they have no speedup and are compared per task in their own verdict")
     if any(r.identical is False for r in facts.results):
         notes.append("NO: the output did not match the workload's reference; the row is left out of every verdict")
     return notes

@@ -21,12 +21,15 @@ from pytest_benchmark.stats import Stats
 DATA = Path(__file__).parent
 MIB = 1024 * 1024
 INTERVAL_S = 0.05
+SEED = 12
+LATENCY_S = 0.025  # the downloader's server latency: its ideal is ceil(items / workers) x this
+TRAP_ITEMS = 2000  # the chunksize=1 row runs on fewer items than its group, as the real matrix does
 
-WORKLOADS = {  # workload -> (size, params)
-    "downloader": (48, {"latency_ms": 25, "body_bytes": 65536, "server": "loopback"}),
-    "processor": (4000, {"task": "count_primes", "limit": 20000}),
-    "hashing": (64, {"algorithm": "sha256", "block_bytes": MIB, "repeat": 4}),
-    "tiny_tasks": (20000, {"task": "square"}),
+WORKLOADS = {  # workload -> (size, params, bound)
+    "downloader": (48, {"latency_s": LATENCY_S, "min_bytes": 1024, "max_bytes": 65536}, "I/O"),
+    "processor": (4000, {"task": "count_primes", "limit": 20000}, "CPU, holds the GIL"),
+    "hashing": (64, {"algorithm": "sha256", "block_bytes": MIB, "repeat": 4}, "CPU, releases the GIL"),
+    "tiny_tasks": (20000, {"task": "square"}, "dispatch overhead"),
 }
 
 # (workload, variant, workers, mode, start_method, median_s, cv, cores_used, rss_mib) [+ overrides]
@@ -36,8 +39,8 @@ PY311_ROWS = [
     ("downloader", "thread_pool", 2, "warm", None, 0.630, 0.03, 0.10, 43),
     ("downloader", "thread_pool", 4, "warm", None, 0.318, 0.03, 0.17, 43),
     ("downloader", "thread_pool", 8, "warm", None, 0.165, 0.04, 0.30, 44),
-    ("downloader", "thread_pool", 16, "warm", None, 0.086, 0.05, 0.45, 46),
-    ("downloader", "thread_pool", 32, "warm", None, 0.061, 0.06, 0.60, 49),
+    ("downloader", "thread_pool", 16, "warm", None, 0.086, 0.05, 0.62, 46),
+    ("downloader", "thread_pool", 32, "warm", None, 0.061, 0.06, 0.85, 49),  # the client's one GIL is busy
     ("downloader", "mp_pool", 2, "warm", "fork", 0.640, 0.03, 0.12, 118),
     ("downloader", "mp_pool", 8, "warm", "fork", 0.175, 0.05, 0.40, 322),
     ("downloader", "process_pool", 2, "warm", "fork", 0.645, 0.03, 0.12, 120),
@@ -48,6 +51,7 @@ PY311_ROWS = [
     ("processor", "thread_pool", 1, "warm", None, 1.212, 0.01, 1.00, 38),
     ("processor", "thread_pool", 2, "warm", None, 1.224, 0.02, 1.00, 38),
     ("processor", "thread_pool", 4, "warm", None, 1.231, 0.02, 1.00, 39),
+    ("processor", "thread_pool", 2, "cold", None, 1.210, 0.02, 1.00, 38),  # no slower than warm: no start-up cost
     ("processor", "mp_pool", 1, "warm", "fork", 1.214, 0.01, 1.00, 74),
     ("processor", "mp_pool", 2, "warm", "fork", 0.652, 0.02, 1.96, 110),
     ("processor", "mp_pool", 4, "warm", "fork", 0.661, 0.03, 1.98, 182),
@@ -71,7 +75,8 @@ PY311_ROWS = [
     ("tiny_tasks", "thread_pool", 2, "warm", None, 0.0135, 0.05, 1.20, 36),
     ("tiny_tasks", "mp_pool", 2, "warm", "fork", 0.0091, 0.06, 1.50, 70),
     ("tiny_tasks", "process_pool", 2, "warm", "fork", 0.0098, 0.06, 1.40, 71),
-    ("tiny_tasks", "process_pool", 2, "warm", "fork", 2.45, 0.03, 1.60, 72, {"trap": "chunksize=1", "chunksize": 1, "rounds": 3}),
+    ("tiny_tasks", "process_pool", 2, "warm", "fork", 0.245, 0.03, 1.60, 72,
+     {"trap": "chunksize=1", "chunksize": 1, "rounds": 3, "items": TRAP_ITEMS}),
 ]
 
 PY313T_ROWS = [
@@ -102,7 +107,8 @@ PY313T_ROWS = [
     ("tiny_tasks", "sequential", 1, "warm", None, 0.0051, 0.05, 1.00, 39),
     ("tiny_tasks", "thread_pool", 2, "warm", None, 0.0094, 0.07, 1.60, 39),
     ("tiny_tasks", "process_pool", 2, "warm", "fork", 0.0104, 0.06, 1.40, 76),
-    ("tiny_tasks", "process_pool", 2, "warm", "fork", 2.31, 0.03, 1.62, 77, {"trap": "chunksize=1", "chunksize": 1, "rounds": 3}),
+    ("tiny_tasks", "process_pool", 2, "warm", "fork", 0.231, 0.03, 1.62, 77,
+     {"trap": "chunksize=1", "chunksize": 1, "rounds": 3, "items": TRAP_ITEMS}),
 ]
 
 
@@ -157,12 +163,28 @@ def per_core_samples(rng: random.Random, duration: float, cores: float) -> list:
     return samples
 
 
+def cpu_split(variant: str, mode: str, start_method: str | None, cpu: float, median: float) -> dict:
+    """How the benchmark splits `cpu` (= self + max(worker, reaped)): threads are this process's own CPU;
+    process workers report their chunks; a cold fork/spawn pool's workers are also reaped inside the
+    timing, with their start-up on top; forkserver workers are not our children, so nothing is reaped."""
+    if start_method is None:
+        return {"self_cpu_seconds": round(cpu, 4), "worker_cpu_seconds": 0.0, "reaped_children_cpu_seconds": 0.0}
+    own = 0.02 * median
+    if mode == "cold" and start_method != "forkserver":
+        reaped = cpu - own
+        return {"self_cpu_seconds": round(own, 4), "worker_cpu_seconds": round(reaped - 0.03 * median, 4),
+                "reaped_children_cpu_seconds": round(reaped, 4)}
+    return {"self_cpu_seconds": round(own, 4), "worker_cpu_seconds": round(cpu - own, 4), "reaped_children_cpu_seconds": 0.0}
+
+
 def benchmark(rng: random.Random, row: tuple, *, warmup_rounds: int | None, uss: bool) -> dict:
     workload, variant, workers, mode, start_method, median, cv, cores, rss_mib, *rest = row
     overrides = rest[0] if rest else {}
-    size, params = WORKLOADS[workload]
+    size, params, bound = WORKLOADS[workload]
+    size = overrides.get("items", size)
     rounds = overrides.get("rounds", 5)
     chunksize = overrides.get("chunksize", size if variant == "sequential" else math.ceil(size / (workers * 4)))
+    ideal = math.ceil(size / workers) * LATENCY_S if bound == "I/O" else None
     trap = overrides.get("trap")
     stats = Stats()
     for duration in round_times(rng, median, cv, rounds):
@@ -173,14 +195,15 @@ def benchmark(rng: random.Random, row: tuple, *, warmup_rounds: int | None, uss:
     extra_info = {
         "workload": workload, "size": size, "size_label": "standard",
         "variant": variant, "workers": workers, "start_method": start_method, "chunksize": chunksize, "mode": mode,
-        "identical": overrides.get("identical", True),
+        "identical": overrides.get("identical", True), "bound": bound, "rounds": rounds,
         "cpu_seconds": round(cores * median, 4), "wall_seconds": round(median, 4), "cores_used": cores,
+        **cpu_split(variant, mode, start_method, cores * median, median),
         "peak_rss_bytes": int(rss_mib * MIB), "peak_uss_bytes": int(rss_mib * 0.8 * MIB) if uss else None,
         "peak_threads": 2 + (workers if start_method is None and variant != "sequential" else 1),
         "peak_processes": processes,
         "sampler_cpu_seconds": round(0.0004 * max(3, median / INTERVAL_S), 4), "interval_s": INTERVAL_S,
         "per_core": {"scope": "system-wide", "cpus": [0, 1], "samples": per_core_samples(rng, median, cores)},
-        "items": size, "params": params, "trap": trap,
+        "items": size, "params": params, "trap": trap, "ideal_s": ideal, "seed": SEED,
     }
     if warmup_rounds is not None:
         extra_info["warmup_rounds"] = warmup_rounds
@@ -254,7 +277,8 @@ def hostile_document() -> dict:
     """User-controlled strings that must come out escaped in every report."""
     evil = "<script>alert(1)</script>"
     rows = [("processor", "sequential", 1, "warm", None, 1.0, 0.01, 1.0, 40),
-            ("processor", evil, 2, "warm", "fork", 0.6, 0.02, 1.9, 90, {"trap": '"><img src=x onerror=alert(2)>'})]
+            ("processor", evil, 2, "warm", "fork", 0.6, 0.02, 1.9, 90),
+            ("processor", evil, 2, "warm", "fork", 0.9, 0.02, 1.9, 90, {"trap": '"><img src=x onerror=alert(2)>'})]
     doc = document(rows, seed=666, version="3.12.0", free_threaded=False, build=["main", "x"],
                    when="2025-11-20T13:00:00+00:00", warmup_rounds=1, uss=True)
     doc["machine_info"]["python_version"] = "3.12.0<img src=x onerror=alert(3)>"

@@ -1,0 +1,121 @@
+"""Verdicts on speed against `sequential`: the winner, cores bought, serial fraction, oversubscription.
+
+Trap rows never enter these: `GroupFacts.trusted` and `rows` leave them out.
+"""
+
+from __future__ import annotations
+
+from .evidence import TIE_TOLERANCE, Difference, difference
+from .facts import GroupFacts, Verdict
+from .formatting import code, format_cores, format_percent, format_seconds, format_times, plural
+from .model import BASELINE_VARIANT
+
+THREAD_VARIANTS = ("threading", "thread_pool")
+TIES_NAMED = 3  # the winner line names this many ties, then counts the rest
+
+
+def winner(facts: GroupFacts) -> list[Verdict]:
+    """The fastest median among results that matched the reference; ties named."""
+    best = facts.fastest()
+    if best is None:
+        return []
+    text = f"{facts.describe(best)} is the fastest on {code(facts.workload)}: {format_seconds(best.median_s)}"
+    if best.speedup is not None and best.variant != BASELINE_VARIANT:
+        text += f" ({format_times(best.speedup)} sequential)"
+    ranked = sorted(facts.trusted, key=lambda r: r.median_s)
+    ties = [(r, d) for r in ranked if r is not best and (d := difference(best, r)).tie]
+    if ties:
+        named = [f"{facts.describe(r)} at {format_seconds(r.median_s)} ({_gap(d)})" for r, d in ties[:TIES_NAMED]]
+        more = f" and {len(ties) - TIES_NAMED} more" if len(ties) > TIES_NAMED else ""
+        text += "; not distinguishable from " + ", ".join(named) + more
+    return [facts.verdict("winner", text, best, *(r for r, _ in ties))]
+
+
+def _gap(d: Difference) -> str:
+    """ "+1.2%, p=0.421"; a tie by closeness alone shows no p (a significant one would read as a contradiction)."""
+    close = d.relative < TIE_TOLERANCE
+    return f"+{format_percent(d.relative, 1)}" + (f", {d.p_text()}" if d.p_text() and not close else "")
+
+
+def mismatched_outputs(facts: GroupFacts) -> list[Verdict]:
+    return [
+        facts.verdict(
+            "mismatched_outputs",
+            f"{facts.describe(r)} did NOT reproduce the reference output of {code(facts.workload)}: "
+            "its figures are left out of the winner and every comparison",
+        )
+        for r in facts.results if r.identical is False
+    ]
+
+
+def missing_baseline(facts: GroupFacts) -> list[Verdict]:
+    if any(r.speedup is not None for r in facts.results):
+        return []
+    return [facts.verdict(
+        "missing_baseline",
+        f"no {code(BASELINE_VARIANT)} run with 1 worker for {code(facts.workload)} in this run: "
+        "speedup, efficiency and serial fraction are not computed",
+    )]
+
+
+def cores_for_speedup(facts: GroupFacts) -> list[Verdict]:
+    """Cores bought against speed gained, for CPU work (the I/O verdicts give cores against the ideal)."""
+    if facts.io_bound:
+        return []
+    verdicts = []
+    for variant in facts.variants():
+        if variant in THREAD_VARIANTS or variant == BASELINE_VARIANT:
+            continue
+        r = facts.representative(variant)
+        if r is None or r.workers < 2 or r.speedup is None or r.cores_used is None:
+            continue
+        verdicts.append(facts.verdict(
+            "cores_for_speedup",
+            f"{code(variant)} uses {format_cores(r.cores_used)} cores for a {format_times(r.speedup)} speedup "
+            f"on {code(facts.workload)} ({plural(r.workers, 'worker')}, efficiency {format_percent(r.efficiency)})",
+            r,
+        ))
+    return verdicts
+
+
+def serial_fraction(facts: GroupFacts) -> list[Verdict]:
+    """Karp-Flatt from the one point where workers == usable CPUs, one figure per variant.
+
+    Not for waiting-bound work: its speedup is not bought with processors, so e says nothing.
+    """
+    usable = facts.run.usable_cpus
+    if usable is None or usable < 2 or facts.io_bound:
+        return []
+    rows = [r for v in facts.variants() if (r := facts.representative(v, usable)) and r.serial_fraction is not None]
+    if not rows:
+        return []
+    fitted = [f"{code(r.variant)} {r.serial_fraction:.2f}" for r in rows if 0 <= r.serial_fraction < 1]
+    none = [f"{code(r.variant)} {format_times(r.speedup)}" for r in rows if r.serial_fraction >= 1]
+    superlinear = [f"{code(r.variant)} {format_times(r.speedup)}" for r in rows if r.serial_fraction < 0]
+    parts = [", ".join(fitted)] if fitted else []
+    if none:
+        parts.append(f"no parallel gain at all (e ≥ 1): {', '.join(none)}")
+    if superlinear:
+        parts.append(f"superlinear, the work waits rather than computes (e < 0): {', '.join(superlinear)}")
+    return [facts.verdict(
+        "serial_fraction",
+        f"Karp-Flatt serial fraction at {plural(usable, 'worker')} on {usable} usable CPUs: " + "; ".join(parts),
+        *rows,
+    )]
+
+
+def oversubscription(facts: GroupFacts) -> list[Verdict]:
+    """More workers than CPUs: said for CPU work; waiting work is meant to have them (see client_cpu_limit)."""
+    usable = facts.run.usable_cpus
+    beyond = [r for r in facts.trusted if r.oversubscribed]
+    if usable is None or not beyond or facts.io_bound:
+        return []
+    workers_by_variant: dict[str, set[int]] = {}
+    for r in beyond:
+        workers_by_variant.setdefault(r.variant, set()).add(r.workers)
+    rows = ", ".join(f"{code(v)} ×{', ×'.join(map(str, sorted(w)))}" for v, w in workers_by_variant.items())
+    text = f"beyond {usable} workers on {usable} usable CPUs is oversubscription ({rows}); no serial-fraction curve is fitted"
+    busiest = max((r.cores_used for r in beyond if r.cores_used is not None), default=None)
+    if busiest is not None and busiest < usable / 2:
+        text += f"; these workers mostly wait (at most {format_cores(busiest)} cores used), so extra workers can still pay off"
+    return [facts.verdict("oversubscription", text)]
