@@ -17,3 +17,9 @@ def fail_on_three(x: int) -> int:
 
 def worker_pid(_: object) -> int:
     return os.getpid()
+
+
+def fail_on_even(x: int) -> int:
+    if x % 2 == 0:
+        raise TaskFailed(f"task refused {x}")
+    return x

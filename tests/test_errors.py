@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from lab_params import make_variant, task_for, variant_params
-from lab_tasks import TaskFailed, fail_on_three
+from lab_tasks import TaskFailed, fail_on_even, fail_on_three
 
 from concurrency_lab import variants
 from concurrency_lab.variants import get_variant, variant_class
@@ -100,6 +100,13 @@ def test_a_failing_task_is_raised_not_lost(variant_name):
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
+def test_the_first_failure_in_input_order_is_the_one_raised(variant_name):
+    variant = make_variant(variant_name, workers=4, chunksize=1)
+    with pytest.raises(TaskFailed, match="task refused 4$"):
+        variant.map(task_for(variant, fail_on_even), [1, 3, 4, 5, 6, 8])
+
+
+@pytest.mark.parametrize("variant_name", variant_params())
 def test_warm_pool_is_reused_and_survives_a_failing_task(variant_name):
     variant = make_variant(variant_name, workers=2)
     with variant:
@@ -138,3 +145,13 @@ def test_a_variant_that_cannot_run_here_says_why(monkeypatch):
     monkeypatch.setattr("lab_params.variant_class", lambda name: NeedsTomorrow)
     (param, *_) = variant_params()
     assert [mark.kwargs["reason"] for mark in param.marks] == ["sequential: needs Python 3.99"]
+
+
+@pytest.mark.parametrize("variant_name", variant_params(processes=True))
+def test_a_worker_process_failure_carries_its_remote_traceback(variant_name):
+    from concurrency_lab.variants.base import RemoteTraceback
+
+    with pytest.raises(TaskFailed) as failure:
+        make_variant(variant_name, workers=2).map(fail_on_three, range(6))
+    assert isinstance(failure.value.__cause__, RemoteTraceback)
+    assert "fail_on_three" in str(failure.value.__cause__)

@@ -148,7 +148,9 @@ def _reason(exc: Exception) -> Exception:
     """What urllib3 gave up on: requests wraps a read timeout after retries as a ConnectionError
     around a MaxRetryError whose `reason` is the ReadTimeoutError."""
     wrapped = exc.args[0] if exc.args else None
-    return getattr(wrapped, "reason", None) or exc if isinstance(wrapped, urllib3.exceptions.MaxRetryError) else exc
+    if isinstance(wrapped, urllib3.exceptions.MaxRetryError) and wrapped.reason is not None:
+        return wrapped.reason
+    return exc
 
 
 def _classify(exc: Exception, options: FetchOptions) -> tuple[ErrorKind, Exception, str]:

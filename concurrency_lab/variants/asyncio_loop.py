@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import inspect
 import os
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,7 +52,7 @@ class AsyncioLoop(Variant):
         # Coroutines interleave in one thread, so CPU cannot be split per chunk: the loop's total
         # CPU is reported once, on the first outcome, and sums stay exact.
         total = time.thread_time() - started
-        return [ChunkOutcome(o.results, o.pid, total if i == 0 else 0.0) for i, o in enumerate(outcomes)]
+        return [dataclasses.replace(o, cpu_seconds=total if i == 0 else 0.0) for i, o in enumerate(outcomes)]
 
     async def _run(self, task: Callable[[Any], Awaitable[Any]], chunks) -> list[ChunkOutcome]:
         slots = asyncio.Semaphore(self.workers)
@@ -58,8 +60,14 @@ class AsyncioLoop(Variant):
         _RUN_RESOURCES.set(resources)
 
         async def run_chunk(chunk) -> ChunkOutcome:
+            results = []
             async with slots:
-                return ChunkOutcome([await task(item) for item in chunk], os.getpid(), 0.0)
+                try:
+                    for item in chunk:
+                        results.append(await task(item))
+                except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
+                    return ChunkOutcome(results, os.getpid(), 0.0, exc, traceback.format_exc())
+            return ChunkOutcome(results, os.getpid(), 0.0)
 
         try:
             return await asyncio.gather(*(run_chunk(chunk) for chunk in chunks))

@@ -8,6 +8,7 @@ import os
 import pickle
 import sys
 import time
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,17 +35,41 @@ class ChunkOutcome:
     results: list[Any]
     pid: int
     cpu_seconds: float  # CPU time of the thread that ran the chunk, measured in that thread
+    error: Exception | None = None  # what the task raised for the item after the last result
+    error_traceback: str | None = None  # formatted where it happened (tracebacks do not pickle)
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in another process, shown as its cause."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any]) -> ChunkOutcome:
     """Run `task` over one chunk. Module-level, so process pools can pickle it.
 
     Each worker reports its own CPU time: a sampler cannot see the last CPU of a worker
-    that exits between samples, and forkserver workers are not our children.
+    that exits between samples, and forkserver workers are not our children. A task's
+    exception travels back as a value, so `map` can raise the first one in input order
+    whichever worker met it first.
     """
-    started = time.thread_time()
-    results = [task(item) for item in chunk]
+    started, results = time.thread_time(), []
+    try:
+        for item in chunk:
+            results.append(task(item))
+    except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
+        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
     return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
+
+
+def raise_first_error(outcomes: Sequence[ChunkOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.error is None:
+            continue
+        if outcome.pid == os.getpid():
+            raise outcome.error  # its own traceback is intact
+        raise outcome.error from RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
 
 
 @dataclass(frozen=True)
@@ -201,6 +226,7 @@ class Variant(ABC):
             with self:
                 outcomes = self._map_chunks(task, chunks)
         self.last_run = RunRecord.from_outcomes(len(items), size, outcomes)
+        raise_first_error(outcomes)
         return [result for outcome in outcomes for result in outcome.results]
 
     def check_task(self, task: object) -> None:
