@@ -188,3 +188,17 @@ def test_same_python_twice_gets_distinct_labels(tmp_path):
     summary = load_results([PY311, copy])
     assert summary.runs[0].label != summary.runs[1].label
     assert summary.runs[1].label.endswith("[again.json]")
+
+
+def test_monitor_overhead_is_counted_per_benchmark_and_summarised():
+    from concurrency_lab.report.method import method_notes
+
+    summary = load_results([DATA / "run_py311.json"])
+    with_overhead = [r for r in summary.results if r.monitor_overhead is not None]
+    assert with_overhead
+    for result in with_overhead:
+        raw = next(b for b in json.loads((DATA / "run_py311.json").read_text())["benchmarks"] if b["name"] == result.name)
+        expected = raw["extra_info"]["sampler_cpu_seconds"] / (raw["extra_info"]["wall_seconds"] * summary.runs[0].usable_cpus)
+        assert result.monitor_overhead == pytest.approx(expected)
+    (note,) = [text for figure, text in method_notes(summary) if figure == "monitor overhead"]
+    assert f"at most {max(r.monitor_overhead for r in with_overhead) * 100:.1f}%" in note

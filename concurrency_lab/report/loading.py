@@ -104,6 +104,7 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> Result | str:
         worker_cpu_seconds=as_float(extra.get("worker_cpu_seconds")),
         reaped_children_cpu_seconds=as_float(extra.get("reaped_children_cpu_seconds")),
         wall_seconds=as_float(extra.get("wall_seconds")),
+        monitor_overhead=_monitor_overhead(extra, run),
         ideal_s=ideal,
         efficiency_vs_ideal=efficiency_vs_ideal(ideal, median),
         peak_rss_bytes=as_int(extra.get("peak_rss_bytes")),
@@ -118,6 +119,13 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> Result | str:
         round_times_s=times,
         per_core=_per_core_from(extra),
     )
+
+
+def _monitor_overhead(extra: Mapping[str, Any], run: Run) -> float | None:
+    sampler, wall = as_float(extra.get("sampler_cpu_seconds")), as_float(extra.get("wall_seconds"))
+    if sampler is None or not wall or not run.usable_cpus:
+        return None
+    return sampler / (wall * run.usable_cpus)
 
 
 def _per_core_from(extra: Mapping[str, Any]) -> PerCoreTrace | None:

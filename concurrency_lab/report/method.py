@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from .evidence import format_small_p, smallest_testable_rounds
 from .formatting import code, format_percent
 from .model import BASELINE_VARIANT, Run, Summary
@@ -59,6 +61,11 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
                             "not fitted beyond the usable CPUs, nor for work that waits rather than computes."),
         ("peak RSS", "the highest resident set size the benchmark recorded (`peak_rss_bytes`), in MiB."),
     ]
+    overheads = [r.monitor_overhead for r in summary.results if r.monitor_overhead is not None]
+    if overheads:
+        notes.append(("monitor overhead", "the sampler process's own CPU / (wall x usable CPUs), counted rather than "
+                                          f"timed: at most {format_percent(max(overheads), 1)}, median "
+                                          f"{format_percent(statistics.median(overheads), 1)} over these benchmarks."))
     return notes
 
 

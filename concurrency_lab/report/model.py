@@ -82,6 +82,7 @@ class Result:
     worker_cpu_seconds: float | None
     reaped_children_cpu_seconds: float | None
     wall_seconds: float | None
+    monitor_overhead: float | None  # the sampler's own CPU / (wall x usable CPUs): the price of watching
     ideal_s: float | None  # the best time waiting allows (I/O workloads only)
     efficiency_vs_ideal: float | None  # ideal_s / median_s
     peak_rss_bytes: int | None
