@@ -28,7 +28,7 @@ PROFILES = {
     # I/O at one worker is `sequential` plus a hand-off, and costs 2 s a round: full runs it.
     "standard": Profile("standard", "standard", rounds=7, warmup_rounds=1, io_worker_counts=(2, 8, 32),
                         cpu_worker_counts=(1, 2), start_methods=("fork", "forkserver", "spawn")),
-    "full": Profile("full", "full", rounds=15, warmup_rounds=2, io_worker_counts=(1, 2, 4, 8, 16, 32, 64),
+    "full": Profile("full", "full", rounds=11, warmup_rounds=2, io_worker_counts=(1, 2, 4, 8, 16, 32, 64),
                     cpu_worker_counts=(1, 2, 4), start_methods=("fork", "forkserver", "spawn")),
 }
 

@@ -27,6 +27,9 @@ class _Retry(Exception):
 
 def _new_session(options: FetchOptions) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
+        # The variant's semaphore bounds requests in flight; the connector's own default cap of
+        # 100 connections must not quietly lower it.
+        connector=aiohttp.TCPConnector(limit=0),
         trust_env=False,  # no proxy from the environment: 127.0.0.1 must stay on this machine
         auto_decompress=False,  # hash the bytes on the wire, as the requests client does
         timeout=aiohttp.ClientTimeout(total=None, connect=options.connect_timeout, sock_read=options.read_timeout),

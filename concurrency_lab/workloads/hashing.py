@@ -49,6 +49,6 @@ WORKLOAD = Workload(
     task=sha256_of_buffer,
     make_inputs=make_inputs,
     reference=reference,
-    sizes={"test": 4, "smoke": 48, "standard": 400, "full": 2_000},
+    sizes={"test": 4, "smoke": 48, "standard": 400, "full": 1_000},
     params={"buffer_bytes": BUFFER_BYTES, "block_bytes": BLOCK_BYTES, "piece_blocks": PIECE_BLOCKS},
 )

@@ -28,5 +28,5 @@ WORKLOAD = Workload(
     task=affine,
     make_inputs=make_inputs,
     reference=reference,
-    sizes={"test": 300, "smoke": 20_000, "standard": 50_000, "full": 500_000},  # threads pay ~20 us an item
+    sizes={"test": 300, "smoke": 20_000, "standard": 50_000, "full": 200_000},  # threads pay ~20 us an item
 )
