@@ -13,8 +13,8 @@ import aiohttp
 from ..variants.asyncio_loop import run_resource
 from .records import DEFAULT_OPTIONS, RETRY_STATUSES, DownloadRecord, ErrorKind, FetchOptions, error_record, invalid_url_reason
 
-# Chosen by measurement on this machine (40 URLs, 50 ms server latency): aiohttp reached ~95% of
-# the ideal time at 8 concurrent and ~85% at 32; httpx.AsyncClient ~75% and ~47%.
+# Chosen by measurement (tools/async_clients.py: 40 URLs, 50 ms server latency, loopback, 2 cores):
+# aiohttp reached 93% of the ideal time at 8 concurrent and 81% at 32; httpx.AsyncClient 72% and 40%.
 _RETRYABLE_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError)  # as urllib3: connect and read errors
 
 
