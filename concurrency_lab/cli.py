@@ -66,7 +66,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
                                workers=args.workers, out_dir=args.out)
     if not raw.exists():
-        print(f"the benchmarks produced no results (pytest exit status {code})", file=sys.stderr)
+        print(f"the benchmarks did not finish (pytest exit status {code}): no reports written; "
+              f"whatever was measured is in {raw.with_suffix('.json.partial')}", file=sys.stderr)
         return code or 1
     print(f"results: {raw}")
     return write_run_reports([raw], args.out) or (1 if code else 0)

@@ -69,7 +69,8 @@ def test_download_json_lines(lab_server, capsys):
     assert "2 URLs: 2 ok" in captured.err
 
 
-@pytest.mark.parametrize("argv", [["--workers", "0"], ["--deadline", "-1"], ["--variant", "nope"]])
+@pytest.mark.parametrize("argv", [["--workers", "0"], ["--deadline", "-1"], ["--variant", "nope"],
+                                  ["--variant", "thread_pool", "--start-method", "spawn"]])
 def test_download_rejects_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         download_main(["http://127.0.0.1:9/", *argv])

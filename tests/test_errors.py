@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from lab_params import make_variant, task_for, variant_params
-from lab_tasks import TaskFailed, fail_on_even, fail_on_three
+from lab_tasks import TaskFailed, fail_on_four_last, fail_on_three, fail_unpicklably
 
 from concurrency_lab import variants
 from concurrency_lab.variants import get_variant, variant_class
@@ -103,7 +103,7 @@ def test_a_failing_task_is_raised_not_lost(variant_name):
 def test_the_first_failure_in_input_order_is_the_one_raised(variant_name):
     variant = make_variant(variant_name, workers=4, chunksize=1)
     with pytest.raises(TaskFailed, match="task refused 4$"):
-        variant.map(task_for(variant, fail_on_even), [1, 3, 4, 5, 6, 8])
+        variant.map(task_for(variant, fail_on_four_last), [1, 3, 4, 5, 6, 8])
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
@@ -155,3 +155,11 @@ def test_a_worker_process_failure_carries_its_remote_traceback(variant_name):
         make_variant(variant_name, workers=2).map(fail_on_three, range(6))
     assert isinstance(failure.value.__cause__, RemoteTraceback)
     assert "fail_on_three" in str(failure.value.__cause__)
+
+
+@pytest.mark.parametrize("variant_name", variant_params(processes=True))
+def test_an_exception_that_cannot_travel_back_is_named_not_a_hang(variant_name):
+    from concurrency_lab.variants.base import TaskError
+
+    with pytest.raises(TaskError, match=r"lab_tasks.NeedsTwoArguments: refused \(2\)"):
+        make_variant(variant_name, workers=2).map(fail_unpicklably, range(5))

@@ -1,4 +1,7 @@
-"""Load: 2,000 URLs, 64 workers, 5% faults against the loopback server: every URL accounted for once."""
+"""Load: 2,000 URLs, 64 workers, 5% faults against the loopback server: every URL accounted for once.
+
+Every concurrent in-process variant takes the load; 64 worker processes would measure fork, not the client.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_params import variant_params
+
+from concurrency_lab.variants import variant_class
 
 pytest.importorskip("resource", reason="peak RSS is read with resource.getrusage, which this platform lacks")
 
@@ -16,7 +22,7 @@ PEAK_RSS_BOUND = 256 * 1024 * 1024  # the client streams and hashes: bodies neve
 
 
 @pytest.mark.load
-@pytest.mark.parametrize("variant_name", ["thread_pool", "asyncio"])
+@pytest.mark.parametrize("variant_name", [p for p in variant_params(processes=False) if variant_class(p.values[0]).concurrent])
 def test_every_url_once_and_memory_bounded(variant_name, lab_server):
     done = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("load_check.py")), lab_server.base_url, variant_name, str(URLS), str(WORKERS)],

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lab_params import WORKLOAD_NAMES, make_variant, task_for, variant_params
 
-from concurrency_lab.variants import VARIANT_NAMES, VariantUnavailable, get_variant
+from concurrency_lab.variants import VariantUnavailable, get_variant
 from concurrency_lab.workloads import get_workload
 from concurrency_lab.workloads.tiny_tasks import affine
 
@@ -50,6 +50,3 @@ def test_empty_input_starts_no_pool(variant_name, monkeypatch):
     assert variant.map(task_for(variant, affine), []) == []
     assert variant.map(task_for(variant, affine), iter(())) == []
 
-
-def test_registry_lists_every_variant():
-    assert set(VARIANT_NAMES) >= {"sequential", "threading", "thread_pool", "mp_pool", "process_pool"}

@@ -1,4 +1,4 @@
-"""compare_runs: benchmarks matched by fullname, ratio of medians, p-value only from per-round data."""
+"""compare_runs: benchmarks matched by name, ratio of medians, p-value only from per-round data."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from concurrency_lab.report.stats import mann_whitney_u
 
 DATA = Path(__file__).parent / "data"
 PY311, PY313 = DATA / "run_py311.json", DATA / "run_py313.json"
-THREAD_POOL_2 = "tests/benchmarks/test_processor.py::test_processor[thread_pool-2-warm]"
+THREAD_POOL_2 = "test_processor[thread_pool-2-warm]"
 
 
-def stats_of(path: Path, fullname: str) -> dict:
-    return next(b["stats"] for b in json.loads(path.read_text())["benchmarks"] if b["fullname"] == fullname)
+def stats_of(path: Path, name: str) -> dict:
+    return next(b["stats"] for b in json.loads(path.read_text())["benchmarks"] if b["name"] == name)
 
 
 def without_round_data(path: Path, tmp_path: Path) -> Path:
@@ -35,7 +35,7 @@ def comparisons():
     return {c.key: c for c in compare_runs(PY311, PY313)}
 
 
-def test_matched_by_fullname_with_ratio_and_p_value(comparisons):
+def test_matched_by_name_with_ratio_and_p_value(comparisons):
     a, b = stats_of(PY311, THREAD_POOL_2), stats_of(PY313, THREAD_POOL_2)
     thread_pool = comparisons[THREAD_POOL_2]
     assert (thread_pool.a_median_s, thread_pool.b_median_s) == (a["median"], b["median"])
@@ -50,7 +50,7 @@ def test_no_significant_change_when_rounds_overlap(comparisons):
 
 
 def test_benchmarks_in_one_file_only(comparisons):
-    only_a = comparisons["tests/benchmarks/test_processor.py::test_processor[mp_pool-1-warm-fork]"]
+    only_a = comparisons["test_processor[mp_pool-1-warm-fork]"]
     assert (only_a.change, only_a.b_median_s, only_a.ratio) == ("only in A", None, None)
     assert not [c for c in comparisons.values() if c.change == "only in B"]  # 3.13's rows are a subset of 3.11's
     reverse = {c.key: c for c in compare_runs(PY313, PY311)}
@@ -58,7 +58,7 @@ def test_benchmarks_in_one_file_only(comparisons):
 
 
 def test_noisy_side_is_noted(comparisons):
-    mp_pool = comparisons["tests/benchmarks/test_processor.py::test_processor[mp_pool-2-warm-fork]"]
+    mp_pool = comparisons["test_processor[mp_pool-2-warm-fork]"]
     assert mp_pool.note and mp_pool.note.startswith("B is noisy: CV")
 
 

@@ -15,6 +15,9 @@ from ..workloads import WORKLOAD_NAMES, environments
 from .cases import PROFILES, cases, parse_names
 
 
+_CASES = pytest.StashKey[dict]()
+
+
 def _names(choices: tuple[str, ...]):
     def parse(text: str) -> list[str]:
         try:
@@ -50,7 +53,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     profile = PROFILES[option("--lab-profile")]
     matrix = cases(profile, variants=option("--lab-variants"), workloads=option("--lab-workloads"),
                    usable_cpus=lab_machine_info()["usable_cpus"], workers=option("--lab-workers"))
-    metafunc.parametrize("bench_case", matrix, ids=[c.id for c in matrix])
+    metafunc.config.stash[_CASES] = {case.id: case for case in matrix}
+    # Plain strings as parameters: pytest-benchmark stores anything else as "UNSERIALIZABLE[...]".
+    metafunc.parametrize("bench_case", [case.id for case in matrix], ids=[case.id for case in matrix], indirect=True)
+
+
+@pytest.fixture
+def bench_case(request: pytest.FixtureRequest):
+    """The BenchCase behind this benchmark's id."""
+    return request.config.stash[_CASES][request.param]
 
 
 @pytest.fixture(scope="session")

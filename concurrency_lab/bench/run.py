@@ -29,6 +29,8 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     partial = final.with_suffix(".json.partial")  # a killed run leaves no half file under the final name
     args = [
         test_matrix.__file__, "-p", "concurrency_lab.bench.plugin", "-p", "no:cacheprovider",
+        # The same run wherever the package is installed: no project config or conftest found above it.
+        "-c", os.devnull, "--rootdir", str(Path(test_matrix.__file__).parent), "--noconftest",
         "--benchmark-only", "--benchmark-json", str(partial), "--benchmark-columns", "median,iqr,rounds",
         "--lab-profile", profile, "--lab-variants", ",".join(variants), "--lab-workloads", ",".join(workloads),
         "--lab-progress", "-q", "--no-header", *extra_pytest_args,
@@ -36,8 +38,8 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     if workers:
         args += ["--lab-workers", ",".join(map(str, workers))]
     code = int(pytest.main(args))
-    if partial.exists():
-        os.replace(partial, final)
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and partial.exists():
+        os.replace(partial, final)  # complete (a failed benchmark is a result too: its output differed)
     return code, final
 
 

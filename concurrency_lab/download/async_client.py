@@ -53,9 +53,14 @@ async def afetch(url: str, options: FetchOptions = DEFAULT_OPTIONS) -> DownloadR
         return error_record(str(url), ErrorKind.INVALID_URL, None, reason)
     try:
         async with _session(options) as session:
-            return await asyncio.wait_for(_attempts(session, url, options), options.deadline)
-    except asyncio.TimeoutError as exc:
-        return error_record(url, ErrorKind.TIMEOUT, exc, f"timed out: no complete response within the {options.deadline:g} s deadline")
+            attempts = asyncio.ensure_future(_attempts(session, url, options))
+            done, _ = await asyncio.wait([attempts], timeout=options.deadline)
+            if not done:
+                attempts.cancel()
+                await asyncio.wait([attempts])  # let it close its connection before the session goes
+                return error_record(url, ErrorKind.TIMEOUT, asyncio.TimeoutError(),
+                                    f"timed out: no complete response within the {options.deadline:g} s deadline")
+            return attempts.result()
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is raised
         return error_record(url, *_classify(exc, options))
 
@@ -85,13 +90,15 @@ async def _attempt(session: aiohttp.ClientSession, url: str, options: FetchOptio
         if response.content_length is not None and response.content_length > options.max_bytes:
             return _too_large(url, status, options)
         digest, nbytes = hashlib.sha256(), 0
-        try:
+        try:  # a failure once the body has started is final, as with urllib3: nothing is retried
             async for piece in response.content.iter_chunked(options.chunk_bytes):
                 nbytes += len(piece)
                 if nbytes > options.max_bytes:
                     return _too_large(url, status, options)
                 digest.update(piece)
-        except aiohttp.ClientPayloadError as exc:
+        except asyncio.TimeoutError as exc:
+            return error_record(url, ErrorKind.TIMEOUT, exc, f"timed out: no data for {options.read_timeout:g} s")
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
             return error_record(url, ErrorKind.TRUNCATED, exc, f"the body ended early: {exc}", status=status)
         if status >= 400:
             return DownloadRecord(url, status, nbytes, digest.hexdigest(), ErrorKind.HTTP_STATUS, None, f"HTTP {status} {response.reason}")
@@ -106,7 +113,7 @@ def _classify(exc: Exception, options: FetchOptions) -> tuple[ErrorKind, Excepti
     """The lab's error kind for an aiohttp exception, the exception, and a message."""
     if isinstance(exc, aiohttp.TooManyRedirects):
         return ErrorKind.REDIRECTS, exc, f"more than {options.max_redirects} redirects"
-    if isinstance(exc, (aiohttp.InvalidURL, ValueError)):
+    if isinstance(exc, aiohttp.InvalidURL):
         return ErrorKind.INVALID_URL, exc, f"invalid URL: {exc}"
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return ErrorKind.TIMEOUT, exc, f"timed out: {exc}"

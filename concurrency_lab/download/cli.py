@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "concurrency-lab down
             connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, deadline=args.deadline,
             retries=args.retries, max_redirects=args.max_redirects, max_bytes=args.max_bytes,
         )
-        get_variant(args.variant, workers=args.workers)  # bad --workers or an unavailable variant: say so now
+        # bad --workers, a start method for threads, an unavailable variant: say so now, exit 2
+        get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
     except (ValueError, TypeError, VariantUnavailable) as exc:
         parser.error(str(exc))
     with contextlib.ExitStack() as stack:

@@ -101,6 +101,8 @@ def invalid_url_reason(url: object) -> str | None:
         return f"unsupported scheme {parts.scheme!r}: only http and https URLs are fetched" if parts.scheme else "no scheme: write http://host/path"
     if not parts.hostname:
         return "no host in the URL"
+    if any(c.isspace() or c in "<>\"{}|\\^`" for c in parts.hostname):
+        return f"invalid host {parts.hostname!r}"
     return None
 
 

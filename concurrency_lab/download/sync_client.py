@@ -109,13 +109,18 @@ def fetch(url: str, options: FetchOptions = DEFAULT_OPTIONS) -> DownloadRecord:
         return error_record(str(url), ErrorKind.INVALID_URL, None, reason)
     deadline = time.monotonic() + options.deadline
     try:
-        response = _session(options).get(
-            url, stream=True, timeout=(options.connect_timeout, options.read_timeout)
-        )
+        response = _session(options).get(url, stream=True, timeout=(
+            min(options.connect_timeout, options.deadline), min(options.read_timeout, options.deadline)))
+        _check_deadline(deadline, options)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is raised
         return error_record(url, *_classify(exc, options))
     with response:
         return _read_body(url, response, options, deadline)
+
+
+def _check_deadline(deadline: float, options: FetchOptions) -> None:
+    if time.monotonic() > deadline:
+        raise DeadlineExceeded(f"no complete response within the {options.deadline:g} s deadline")
 
 
 def _read_body(url: str, response: requests.Response, options: FetchOptions, deadline: float) -> DownloadRecord:
@@ -130,8 +135,8 @@ def _read_body(url: str, response: requests.Response, options: FetchOptions, dea
             if nbytes > options.max_bytes:
                 return _too_large(url, status, options)
             digest.update(piece)
-            if time.monotonic() > deadline:
-                raise DeadlineExceeded(f"no complete response within the {options.deadline:g} s deadline")
+            _check_deadline(deadline, options)
+        _check_deadline(deadline, options)
     except Exception as exc:  # noqa: BLE001
         kind, cause, message = _classify(exc, options)
         return error_record(url, kind, cause, message, status=status if kind is ErrorKind.TRUNCATED else None)

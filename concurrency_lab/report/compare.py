@@ -1,7 +1,7 @@
 """Comparing two results files benchmark by benchmark: ratio of medians, and whether it is real.
 
-Works on any pytest-benchmark JSON (extra_info is not needed): benchmarks are matched by
-`fullname`, falling back to `name`.
+Works on any pytest-benchmark JSON (extra_info is not needed): benchmarks are matched by `name`
+(`test_benchmark[processor-standard-mp_pool-w2-warm]`), the same whichever file ran them.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _timings(path: str | Path) -> dict[str, _Timing]:
         name = raw.as_str(benchmark.get("name"))
         if median is None or median <= 0 or name is None:
             continue
-        key = raw.as_str(benchmark.get("fullname")) or name
+        key = name  # not `fullname`: it holds the test file's path, which differs between `run`, tox and installs
         timings[key] = _Timing(name, raw.as_str(benchmark.get("group")), median, raw.round_times(stats))
     return timings
 

@@ -39,6 +39,10 @@ class ChunkOutcome:
     error_traceback: str | None = None  # formatted where it happened (tracebacks do not pickle)
 
 
+class TaskError(Exception):
+    """Stands in for a task's exception that could not be sent back from a worker process."""
+
+
 class RemoteTraceback(Exception):
     """The traceback of an exception raised in another process, shown as its cause."""
 
@@ -59,8 +63,20 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any]) -> ChunkOutcome:
         for item in chunk:
             results.append(task(item))
     except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
-        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
+        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, _sendable(exc), traceback.format_exc())
     return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
+
+
+def _sendable(exc: Exception) -> Exception:
+    """`exc`, or a TaskError naming it when it cannot make the trip back from a worker process: an
+    exception that pickles but does not unpickle kills Pool's result thread, and map would hang."""
+    if multiprocessing.parent_process() is None:
+        return exc  # in the caller's process: nothing to send
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001
+        return TaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+    return exc
 
 
 def raise_first_error(outcomes: Sequence[ChunkOutcome]) -> None:
