@@ -27,6 +27,9 @@ from .reading import PeakTracker, peaks_fields
 #: USS reads smaps and costs milliseconds a process: at most this often, plus once at the end; for a
 #: tree of n processes, every n / 2 times this (a 34-process pool read every second cost 8% of 2 CPUs).
 USS_EVERY_SECONDS = 1.0
+#: Share of one CPU the sampler may spend: a big tree (a 32-process pool costs ~4 ms a sample to
+#: read) stretches the interval rather than letting the sampler eat 3-4% of the machine.
+CPU_BUDGET = 0.02
 #: /proc/stat counts in 10 ms ticks, so a shorter last slice of per-core CPU would be mostly rounding.
 MIN_FINAL_CORE_SLICE_SECONDS = 0.05
 #: With no section open, how often to check that the process that started us is still there.
@@ -41,28 +44,30 @@ class Section:
         self.cpu_ids = usable_cpu_ids(root)
         self.peaks = PeakTracker()
         self.per_core: list[tuple[float, tuple[float, ...]]] = []
-        self.last_uss: float | None = None
         self.uss_every = USS_EVERY_SECONDS
         self.cpu_at_start = _own_cpu()
         per_core_percent(self.cpu_ids)  # prime: psutil's first call has nothing to compare with
         self.started = self.last_core = time.monotonic()
+        self.last_uss = self.started  # the first USS read comes a period in: a short section reads it only at the end
         self.next_due = self.started + interval
 
     def seconds_to_next(self) -> float:
         return max(0.0, self.next_due - time.monotonic())
 
     def sample(self) -> None:
+        cost_from = _own_cpu()
         now = time.monotonic()
         self._add_core_slice(now)
-        with_uss = self.last_uss is None or now - self.last_uss >= self.uss_every
+        with_uss = now - self.last_uss >= self.uss_every
         sample = self.reader.read(self.root, skip=self.skip, with_uss=with_uss, t_seconds=now - self.started)
         self.peaks.add(sample)
         self.uss_every = USS_EVERY_SECONDS * max(1.0, sample.processes / 2)
         if with_uss:
             self.last_uss = now
-        self.next_due += self.interval
+        interval = max(self.interval, (_own_cpu() - cost_from) / CPU_BUDGET)
+        self.next_due += interval
         if self.next_due < time.monotonic():  # fell behind (a loaded machine): skip, don't burst
-            self.next_due = time.monotonic() + self.interval
+            self.next_due = time.monotonic() + interval
 
     def end(self) -> dict[str, Any]:
         now = time.monotonic()
