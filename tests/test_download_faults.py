@@ -109,15 +109,18 @@ def test_duplicates_are_each_fetched_and_empty_gives_empty(variant_name, lab_ser
 
 @pytest.mark.parametrize("variant_name", variant_params(processes=False))
 def test_name_resolution_failure_is_a_connection_record(variant_name, monkeypatch):
-    """DNS failure, simulated: the name is never looked up (mocks do not reach worker processes)."""
+    """DNS failure, simulated: every lookup fails (mocks do not reach worker processes). The name is
+    `localhost`, so that even a resolver the mock missed would answer from this machine, and the
+    message proves the mocked failure is what the record reports."""
 
     def no_such_name(host, *args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (simulated)")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
     variant = make_variant(variant_name, workers=2)
-    (record,) = variant.map(download_task(variant, NO_RETRIES), ["http://no-such-host.test/page"])
+    (record,) = variant.map(download_task(variant, NO_RETRIES), ["http://localhost:9/page"])
     assert record.error_kind is ErrorKind.CONNECTION and record.status is None
+    assert "Name or service not known (simulated)" in record.error
 
 
 def test_options_are_checked_at_the_boundary():
