@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from concurrency_lab.helper_process import child_env
 from concurrency_lab.server import (
     LoopbackServer,
     ServerProcess,
@@ -483,11 +484,9 @@ def test_main_refuses_a_public_host(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does")
 def test_main_exits_0_on_ctrl_c() -> None:
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
         [sys.executable, "-m", "concurrency_lab.server", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell may ignore SIGINT
     )
     try:

@@ -10,9 +10,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any
 
+from .. import helper_process
 from .reading import Reading, TreeSample
 
 #: Between samples: 100 ms keeps the sampler at about 1% of a 2-CPU machine (see the lab's report).
@@ -21,8 +21,6 @@ DEFAULT_INTERVAL_SECONDS = 0.1
 START_TIMEOUT_SECONDS = 30.0
 #: A reply takes milliseconds; this only catches a hung sampler.
 REPLY_TIMEOUT_SECONDS = 30.0
-#: After asking it to exit, how long to wait before killing the sampler.
-STOP_TIMEOUT_SECONDS = 5.0
 
 
 class Measurement:
@@ -93,11 +91,9 @@ class ResourceMonitor:
         if self._process is not None:
             return
         self._buffer = bytearray()
-        self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it until something fails
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "concurrency_lab.measure.sampler"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0, env=_child_env(),
-        )
+        self._stderr = tempfile.TemporaryFile()
+        self._process = helper_process.start("concurrency_lab.measure.sampler", stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0)
         try:
             self._read_reply(START_TIMEOUT_SECONDS)
         except BaseException:
@@ -109,15 +105,10 @@ class ResourceMonitor:
         process, self._process = self._process, None
         self._section = None
         if process is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.write(b'{"cmd": "exit"}\n')  # type: ignore[union-attr]
-                process.stdin.close()  # type: ignore[union-attr]
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            process.stdout.close()  # type: ignore[union-attr]
+            if process.poll() is None:
+                with contextlib.suppress(OSError):
+                    process.stdin.write(b'{"cmd": "exit"}\n')  # type: ignore[union-attr]
+            helper_process.stop(process)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -180,18 +171,11 @@ class ResourceMonitor:
         return json.loads(line)
 
     def _failure(self, problem: str) -> RuntimeError:
-        process, stderr = self._process, self._stderr
-        text = "(nothing)"
-        if stderr is not None:
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
-            stderr.seek(0)
-            text = stderr.read().decode(errors="replace").strip() or text
-        pid = process.pid if process is not None else None
-        code = process.returncode if process is not None else None
+        # Only called while the sampler runs: it failed, so it gets no grace before its stderr is read.
+        error = helper_process.failure("resource sampler", self._process, self._stderr, problem,  # type: ignore[arg-type]
+                                       grace=0)
         self.close()
-        return RuntimeError(f"resource sampler process {pid} {problem} (exit code {code}); its stderr:\n{text}")
+        return error
 
 
 def _wait_readable(stream: Any, timeout: float) -> bool:
@@ -200,10 +184,3 @@ def _wait_readable(stream: Any, timeout: float) -> bool:
     import select
 
     return bool(select.select([stream], [], [], max(0.0, timeout))[0])
-
-
-def _child_env() -> dict[str, str]:
-    # The sampler must import this same package, installed or not: put the folder holding it first on its path.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    inherited = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, inherited]))}

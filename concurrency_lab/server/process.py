@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
+from .. import helper_process
 from .listener import join_url, loopback_address
 
 START_TIMEOUT_SECONDS = 30.0  # interpreter start-up and imports on a loaded CI machine; usually well under 1 s
-STOP_TIMEOUT_SECONDS = 5.0  # after SIGTERM, how long to wait before SIGKILL
 HTTP_TIMEOUT_SECONDS = 10.0  # loopback answers /stats in milliseconds; this only catches a hung server
 READY_POLL_SECONDS = 0.05  # between readiness probes: short, since start-up is usually done by the first
 # An http_proxy in the environment must never carry loopback requests anywhere else.
@@ -56,23 +53,15 @@ def _get_json(url: str) -> dict[str, int]:
 def running_server(*, port: int = 0, host: str = "127.0.0.1") -> Iterator[ServerProcess]:
     """Start `python -m concurrency_lab.server` in a child process, wait until it answers, stop it on exit."""
     loopback_address(host)  # refuse a non-loopback host before starting anything
-    command = [sys.executable, "-m", "concurrency_lab.server", "--host", host, "--port", str(port)]
-    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: nobody reads it until something fails
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                                   env=_child_env())
+    with tempfile.TemporaryFile() as stderr:
+        process = helper_process.start("concurrency_lab.server", "--host", host, "--port", str(port),
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
         try:
             server = ServerProcess(_read_base_url(process, stderr), process.pid, process)
             _wait_until_answering(server, stderr)
             yield server
         finally:
-            _stop(process)
-
-
-def _child_env() -> dict[str, str]:
-    # The child must import this same package, installed or not: put the folder holding it first on its path.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    inherited = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, inherited]))}
+            helper_process.stop(process)
 
 
 def _read_base_url(process: subprocess.Popen[bytes], stderr: IO[bytes]) -> str:
@@ -103,20 +92,4 @@ def _wait_until_answering(server: ServerProcess, stderr: IO[bytes]) -> None:
 
 
 def _start_failure(process: subprocess.Popen[bytes], stderr: IO[bytes], problem: str) -> RuntimeError:
-    _stop(process)
-    stderr.seek(0)
-    text = stderr.read().decode(errors="replace").strip() or "(nothing)"
-    return RuntimeError(f"lab server process {process.pid} {problem} (exit code {process.returncode}); "
-                        f"its stderr:\n{text}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    return helper_process.failure("lab server", process, stderr, problem)

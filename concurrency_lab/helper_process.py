@@ -1,0 +1,60 @@
+"""The lab's helper processes (loopback server, resource sampler): started, stopped and diagnosed one way."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+#: After SIGTERM, how long a helper may take to exit before SIGKILL: both helpers exit in milliseconds.
+STOP_GRACE_SECONDS = 5.0
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with the folder holding this package first on PYTHONPATH.
+
+    A helper runs ``python -m concurrency_lab...``: it must import this same package, installed or not.
+    """
+    package_parent = str(Path(__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, inherited]))}
+
+
+def start(module: str, *args: str, stderr: IO[bytes], **popen: Any) -> subprocess.Popen[bytes]:
+    """Run ``python -m module *args`` as a helper; `popen` holds the other `subprocess.Popen` arguments.
+
+    `stderr` should be a file, not a pipe: nobody reads it until something fails (see `failure`).
+    Every helper starts here and ends in `stop`, so what each must share with its parent lives in these two.
+    """
+    return subprocess.Popen([sys.executable, "-m", module, *args], stderr=stderr, env=child_env(), **popen)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM, up to `grace` seconds to exit, then SIGKILL; reaped and its pipes closed when this returns.
+
+    Idempotent: a helper that has already exited is only reaped. ``grace=0`` is for one that has
+    failed, so that its stderr is complete at once.
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):  # a broken pipe to a dead helper has nothing left to flush
+                pipe.close()
+
+
+def failure(role: str, process: subprocess.Popen[bytes], stderr: IO[bytes], problem: str, *,
+            grace: float = STOP_GRACE_SECONDS) -> RuntimeError:
+    """Stop a helper that went wrong and describe it: `role`, pid, `problem`, exit code, and all it wrote to `stderr`."""
+    stop(process, grace)
+    stderr.seek(0)
+    text = stderr.read().decode(errors="replace").strip() or "(nothing)"
+    return RuntimeError(f"{role} process {process.pid} {problem} (exit code {process.returncode}); its stderr:\n{text}")
