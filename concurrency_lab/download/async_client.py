@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 
 from ..variants.asyncio_loop import run_resource
-from .records import DEFAULT_OPTIONS, RETRY_STATUSES, DownloadRecord, ErrorKind, FetchOptions, error_record, invalid_url_reason
+from .records import (
+    DEFAULT_OPTIONS,
+    RETRY_STATUSES,
+    DownloadRecord,
+    ErrorKind,
+    FetchOptions,
+    body_record,
+    error_record,
+    invalid_url_reason,
+    too_large_record,
+)
 
 # Chosen by measurement (tools/async_clients.py: 40 URLs, 50 ms server latency, loopback, 2 cores):
 # aiohttp reached 93% of the ideal time at 8 concurrent and 81% at 32; httpx.AsyncClient 72% and 40%.
@@ -88,25 +97,19 @@ async def _attempt(session: aiohttp.ClientSession, url: str, options: FetchOptio
         if status in RETRY_STATUSES and not last:
             raise _Retry(DownloadRecord(url, status, None, None, ErrorKind.HTTP_STATUS))
         if response.content_length is not None and response.content_length > options.max_bytes:
-            return _too_large(url, status, options)
+            return too_large_record(url, status, options)
         digest, nbytes = hashlib.sha256(), 0
         try:  # a failure once the body has started is final, as with urllib3: nothing is retried
             async for piece in response.content.iter_chunked(options.chunk_bytes):
                 nbytes += len(piece)
                 if nbytes > options.max_bytes:
-                    return _too_large(url, status, options)
+                    return too_large_record(url, status, options)
                 digest.update(piece)
         except asyncio.TimeoutError as exc:
             return error_record(url, ErrorKind.TIMEOUT, exc, f"timed out: no data for {options.read_timeout:g} s")
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
             return error_record(url, ErrorKind.TRUNCATED, exc, f"the body ended early: {exc}", status=status)
-        if status >= 400:
-            return DownloadRecord(url, status, nbytes, digest.hexdigest(), ErrorKind.HTTP_STATUS, None, f"HTTP {status} {response.reason}")
-        return DownloadRecord(url, status, nbytes, digest.hexdigest())
-
-
-def _too_large(url: str, status: int, options: FetchOptions) -> DownloadRecord:
-    return error_record(url, ErrorKind.TOO_LARGE, None, f"body larger than the {options.max_bytes} byte cap", status=status)
+        return body_record(url, status, response.reason, nbytes, digest.hexdigest())
 
 
 def _classify(exc: Exception, options: FetchOptions) -> tuple[ErrorKind, Exception, str]:

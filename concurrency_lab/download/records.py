@@ -109,3 +109,15 @@ def invalid_url_reason(url: object) -> str | None:
 def error_record(url: str, kind: ErrorKind, exc: BaseException | None, message: str, *, status: int | None = None) -> DownloadRecord:
     error_type = None if exc is None else f"{type(exc).__module__}.{type(exc).__qualname__}"
     return DownloadRecord(url, status, None, None, kind, error_type, message)
+
+
+def too_large_record(url: str, status: int, options: FetchOptions) -> DownloadRecord:
+    """A body over `options.max_bytes`, whether its Content-Length said so or the bytes counted so far."""
+    return error_record(url, ErrorKind.TOO_LARGE, None, f"body larger than the {options.max_bytes} byte cap", status=status)
+
+
+def body_record(url: str, status: int, reason: str | None, nbytes: int, sha256: str) -> DownloadRecord:
+    """An answer whose whole body was read: a success, or an http_status error from status 400 on."""
+    if status >= 400:
+        return DownloadRecord(url, status, nbytes, sha256, ErrorKind.HTTP_STATUS, None, f"HTTP {status} {reason}")
+    return DownloadRecord(url, status, nbytes, sha256)

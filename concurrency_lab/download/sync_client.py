@@ -20,8 +20,10 @@ from .records import (
     DownloadRecord,
     ErrorKind,
     FetchOptions,
+    body_record,
     error_record,
     invalid_url_reason,
+    too_large_record,
 )
 
 # One Session per worker needs only a pool of 1-2 connections per host; a Session shared by
@@ -127,26 +129,20 @@ def _read_body(url: str, response: requests.Response, options: FetchOptions, dea
     status = response.status_code
     declared = response.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > options.max_bytes:
-        return _too_large(url, status, options)
+        return too_large_record(url, status, options)
     digest, nbytes = hashlib.sha256(), 0
     try:
         while piece := response.raw.read1(options.chunk_bytes):  # returns what arrived: the deadline is checked often
             nbytes += len(piece)
             if nbytes > options.max_bytes:
-                return _too_large(url, status, options)
+                return too_large_record(url, status, options)
             digest.update(piece)
             _check_deadline(deadline, options)
         _check_deadline(deadline, options)
     except Exception as exc:  # noqa: BLE001
         kind, cause, message = _classify(exc, options)
         return error_record(url, kind, cause, message, status=status if kind is ErrorKind.TRUNCATED else None)
-    if status >= 400:
-        return DownloadRecord(url, status, nbytes, digest.hexdigest(), ErrorKind.HTTP_STATUS, None, f"HTTP {status} {response.reason}")
-    return DownloadRecord(url, status, nbytes, digest.hexdigest())
-
-
-def _too_large(url: str, status: int, options: FetchOptions) -> DownloadRecord:
-    return error_record(url, ErrorKind.TOO_LARGE, None, f"body larger than the {options.max_bytes} byte cap", status=status)
+    return body_record(url, status, response.reason, nbytes, digest.hexdigest())
 
 
 def _reason(exc: Exception) -> Exception:
