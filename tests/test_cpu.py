@@ -1,4 +1,4 @@
-"""CpuClock: this process's CPU from the OS plus what process workers report, never sampled."""
+"""CpuClock: this process's CPU from the OS plus what process workers report (or the OS, if larger), never sampled."""
 
 from __future__ import annotations
 
@@ -44,14 +44,21 @@ def test_the_arithmetic_between_two_marks():
     assert json.loads(json.dumps(reading.to_dict())) == reading.to_dict()
 
 
-def test_reaped_children_are_reported_but_not_added():
+def test_workers_reaped_inside_the_timing_count_with_their_start_up():
+    # A cold pool: the OS saw more of the workers' CPU than their chunks report. The larger, never both.
+    reading = CpuReading.between(CpuMark(10.0, 1.0, 0.5, "getrusage"), CpuMark(12.0, 2.5, 2.5, "getrusage"), 1.25)
+    assert (reading.reaped_children_cpu_seconds, reading.worker_cpu_seconds) == (2.0, 1.25)
+    assert (reading.cpu_seconds, reading.cores_used) == (3.5, 1.75)
+
+
+def test_reaped_children_count_when_no_worker_reported():
     clock = CpuClock().start()
     subprocess.run([sys.executable, "-c", "pass"], check=True)  # interpreter start-up costs CPU
     reading = clock.stop()
     if reading.source != "getrusage":
         pytest.skip("this OS reports no CPU of reaped children")
     assert reading.reaped_children_cpu_seconds > 0
-    assert reading.cpu_seconds == reading.self_cpu_seconds
+    assert reading.cpu_seconds == reading.self_cpu_seconds + reading.reaped_children_cpu_seconds
 
 
 @pytest.mark.parametrize("worker_cpu_seconds", [-0.1, float("nan"), True, "1"])

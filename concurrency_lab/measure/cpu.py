@@ -1,15 +1,17 @@
 """Exact CPU seconds of measured work: this process from the OS, worker processes from their own reports.
 
-Why not a sampler, or ``RUSAGE_CHILDREN``: a 100 ms sampler cannot see the CPU a worker spent
+Why not a sampler, or ``RUSAGE_CHILDREN`` alone: a 100 ms sampler cannot see the CPU a worker spent
 after its last sample before exiting; it lost 14% of a 0.65 s run, and 70% with
 ``max_tasks_per_child=1``. ``RUSAGE_CHILDREN`` counts only *reaped direct* children: forkserver
 workers are the forkserver's children, not ours, and pool workers still alive (or not yet
 waited for) are not in it at all. So each worker times its own chunks with
 ``time.thread_time()`` and sends the figure back with the results (`RunRecord.worker_cpu_seconds`),
-and we add that to the ``RUSAGE_SELF`` delta, which holds every thread of this process.
+and `CpuReading.cpu_seconds` adds the larger of that and the reaped children's CPU to the
+``RUSAGE_SELF`` delta, which holds every thread of this process.
 
-What the sum leaves out: a worker's CPU outside its chunks (start-up, unpickling tasks,
-pickling results). This process's side of that traffic is in ``RUSAGE_SELF``.
+What it can leave out: a worker's CPU outside its chunks (start-up, unpickling tasks, pickling
+results), unless the worker was reaped inside the measurement. This process's side of that
+traffic is in ``RUSAGE_SELF``.
 """
 
 from __future__ import annotations
@@ -48,14 +50,20 @@ def read_mark() -> CpuMark:
 
 @dataclass(frozen=True)
 class CpuReading:
-    """CPU bought by a measured section. ``cpu_seconds = self_cpu_seconds + worker_cpu_seconds``."""
+    """CPU bought by a measured section: the one definition of the CPU of the work.
+
+    ``cpu_seconds = self_cpu_seconds + max(worker_cpu_seconds, reaped_children_cpu_seconds)``.
+    Workers report the CPU of their chunks; a cold pool's workers are also reaped inside the
+    timing, and then the OS's figure is the larger, since it includes their start-up. The max,
+    never the sum: both count the same work.
+    """
 
     wall_seconds: float
     self_cpu_seconds: float  # this process, every thread (so thread workers are in here)
     worker_cpu_seconds: float  # reported by workers in other processes, as passed to `CpuClock.stop`
-    cpu_seconds: float
+    cpu_seconds: float  # self_cpu_seconds + max(worker_cpu_seconds, reaped_children_cpu_seconds)
     cores_used: float  # cpu_seconds / wall_seconds
-    reaped_children_cpu_seconds: float  # for information only: never added (workers report their own)
+    reaped_children_cpu_seconds: float  # children of this process waited for during the section (0.0 if unknown)
     source: str
 
     @classmethod
@@ -65,14 +73,15 @@ class CpuReading:
             raise ValueError(f"worker_cpu_seconds must be a number of seconds, 0 or more, got {worker_cpu_seconds!r}")
         wall = end.wall - start.wall
         self_cpu = max(0.0, end.self_cpu - start.self_cpu)
-        cpu = self_cpu + worker_cpu_seconds
+        reaped = max(0.0, end.children_cpu - start.children_cpu)
+        cpu = self_cpu + max(float(worker_cpu_seconds), reaped)
         return cls(
             wall_seconds=wall,
             self_cpu_seconds=self_cpu,
             worker_cpu_seconds=float(worker_cpu_seconds),
             cpu_seconds=cpu,
             cores_used=cpu / wall if wall > 0 else 0.0,
-            reaped_children_cpu_seconds=max(0.0, end.children_cpu - start.children_cpu),
+            reaped_children_cpu_seconds=reaped,
             source=end.source,
         )
 
