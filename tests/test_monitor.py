@@ -16,7 +16,7 @@ import pytest
 
 from concurrency_lab.measure import PER_CORE_SCOPE, Reading, ResourceMonitor, TreeSample
 from concurrency_lab.measure.probe import TreeReader, read_tree
-from concurrency_lab.measure.reading import PeakTracker, select_cpus
+from concurrency_lab.measure.reading import PeakTracker, monitor_overhead, select_cpus
 from concurrency_lab.measure.sampler import handle, serve
 from concurrency_lab.measure.tree import FORKSERVER, RESOURCE_TRACKER, WORK, measured_pids, role_of
 
@@ -84,6 +84,18 @@ def test_reading_to_dict_is_plain_json_and_round_trips():
     assert data["final"]["pids"] == [1, 2]
     assert data["sampler_overhead"] == pytest.approx(0.008 / (0.4 * 2))
     assert Reading.from_dict(data) == reading
+
+
+@pytest.mark.parametrize(("sampler", "wall", "cpus"), [(None, 1.0, 2), (0.01, None, 2), (0.01, 0.0, 2), (0.01, 1.0, 0),
+                                                      (0.01, 1.0, None), (0.01, -1.0, 2)])
+def test_monitor_overhead_is_none_without_a_capacity_to_compare_with(sampler, wall, cpus):
+    assert monitor_overhead(sampler, wall, cpus) is None
+
+
+def test_monitor_overhead_is_sampler_cpu_over_wall_times_cpus():
+    assert monitor_overhead(0.008, 0.4, 2) == pytest.approx(0.01)
+    assert monitor_overhead(0.0, 0.4, 2) == 0.0
+    assert _reading(wall_seconds=0.0).sampler_overhead is None
 
 
 def test_mean_per_core_weights_each_entry_by_the_time_it_covers():

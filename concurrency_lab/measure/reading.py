@@ -10,6 +10,17 @@ from typing import Any
 PER_CORE_SCOPE = "system-wide"
 
 
+def monitor_overhead(sampler_cpu_seconds: float | None, wall_seconds: float | None,
+                     usable_cpus: int | None) -> float | None:
+    """The sampler's CPU as a share of what the usable CPUs could do meanwhile: the price of watching.
+
+    ``sampler_cpu_seconds / (wall_seconds * usable_cpus)``; None when a figure is missing or zero.
+    """
+    if sampler_cpu_seconds is None or wall_seconds is None or usable_cpus is None or wall_seconds <= 0 or usable_cpus <= 0:
+        return None
+    return sampler_cpu_seconds / (wall_seconds * usable_cpus)
+
+
 @dataclass(frozen=True)
 class TreeSample:
     """One look at the measured process tree. Sums over its processes, so RSS counts shared pages twice."""
@@ -77,10 +88,9 @@ class Reading:
     per_core_scope: str = field(default=PER_CORE_SCOPE)
 
     @property
-    def sampler_overhead(self) -> float:
-        """The sampler's CPU as a fraction of what the usable CPUs could do in the section."""
-        capacity = self.wall_seconds * max(1, len(self.cpu_ids))
-        return self.sampler_cpu_seconds / capacity if capacity > 0 else 0.0
+    def sampler_overhead(self) -> float | None:
+        """`monitor_overhead` of this section (None for a section that took no time)."""
+        return monitor_overhead(self.sampler_cpu_seconds, self.wall_seconds, max(1, len(self.cpu_ids)))
 
     def mean_per_core(self) -> list[float]:
         """Time-weighted mean busy % of each usable CPU over the section (empty without samples)."""
