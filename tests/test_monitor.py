@@ -111,7 +111,8 @@ def test_select_cpus_picks_ids_and_reads_missing_ones_as_zero():
 
 def test_serve_answers_every_command_and_reports_errors():
     commands = io.BytesIO(b"\n".join([
-        json.dumps({"cmd": "snapshot", "root": os.getpid(), "uss": False}).encode(),
+        json.dumps({"cmd": "begin", "root": os.getpid(), "interval": 60}).encode(),
+        b'{"cmd": "end"}',
         b'{"cmd": "bogus"}',
         b'{"cmd": "end"}',
         b"not json",
@@ -119,9 +120,9 @@ def test_serve_answers_every_command_and_reports_errors():
     ]))
     replies = io.StringIO()
     serve(commands, replies)
-    ready, snapshot, bogus, end, garbage = (json.loads(line) for line in replies.getvalue().splitlines())
+    ready, begun, ended, bogus, end, garbage = (json.loads(line) for line in replies.getvalue().splitlines())
     assert ready == {"ready": True, "pid": os.getpid()}
-    assert os.getpid() in snapshot["pids"] and snapshot["uss_bytes"] is None
+    assert begun["ok"] and os.getpid() in ended["final"]["pids"] and ended["samples"] == 1
     assert "unknown command 'bogus'" in bogus["error"]
     assert "no section is open" in end["error"]
     assert "JSONDecodeError" in garbage["error"]
@@ -153,10 +154,16 @@ def _python(code: str, **options) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", code], text=True, **options)
 
 
+def _tree_now(monitor: ResourceMonitor, exclude_pids=()) -> TreeSample:
+    """The tree as the sampler sees it now: the final sample of an empty section."""
+    with monitor.measure(exclude_pids) as section:
+        return section.final().final
+
+
 def test_sampler_is_a_process_of_its_own_and_not_measured(monitor):
     assert monitor.pid is not None and monitor.pid != os.getpid()
     assert psutil.Process(monitor.pid).ppid() == os.getpid()
-    sample = monitor.snapshot()
+    sample = _tree_now(monitor)
     assert os.getpid() in sample.pids and monitor.pid not in sample.pids
     assert sample.processes == len(sample.pids) and sample.rss_bytes > 0 and sample.uss_bytes > 0
 
@@ -184,7 +191,7 @@ def test_a_cpu_burning_child_is_counted(monitor):
     assert all(0.0 <= p <= 100.0 for _, percents in reading.per_core for p in percents)
     assert [t for t, _ in reading.per_core] == sorted(t for t, _ in reading.per_core)
     assert isinstance(reading.sampler_cpu_seconds, float) and reading.sampler_cpu_seconds >= 0.0
-    assert section.reading is reading and section.final() is reading
+    assert section.final() is reading  # after the block too
 
 
 def test_excluded_pids_and_their_children_are_not_counted(monitor):
@@ -195,8 +202,8 @@ def test_excluded_pids_and_their_children_are_not_counted(monitor):
     try:
         assert parent.stdout.readline() == "1\n"  # the grandchild is up
         (grandchild,) = psutil.Process(parent.pid).children()
+        everything = _tree_now(monitor)
         with monitor.measure(exclude_pids=[parent.pid]) as section:
-            everything = monitor.snapshot()
             reading = section.final()
     finally:
         parent.communicate(timeout=TIMEOUT)
@@ -213,20 +220,20 @@ def test_zombies_and_vanishing_children_do_not_crash_the_sampler(monitor):
         assert time.monotonic() < deadline, "a child running `pass` did not exit"
         time.sleep(0.01)
     try:
-        assert zombie.pid not in monitor.snapshot().pids
+        assert zombie.pid not in _tree_now(monitor).pids
     finally:
         zombie.wait(TIMEOUT)
     with monitor.measure() as section:
         for _ in range(10):  # children that come and go between and during samples
             _python("").wait(TIMEOUT)
-    assert section.reading.samples >= 1 and os.getpid() in section.reading.final.pids
-    assert monitor.snapshot().processes >= 1, "the sampler still answers"
+    assert section.final().samples >= 1 and os.getpid() in section.final().final.pids
+    assert _tree_now(monitor).processes >= 1, "the sampler still answers"
 
 
 def test_a_section_shorter_than_an_interval_still_has_its_final_sample(monitor):
     with monitor.measure() as section:
         time.sleep(0.005)
-    reading = section.reading
+    reading = section.final()  # the one leaving the block took
     assert reading.samples >= 1 and reading.final.processes >= 1 and os.getpid() in reading.final.pids
     assert reading.final.uss_bytes is not None and reading.peak_uss_bytes is not None
     assert reading.wall_seconds > 0 and reading.interval_s == INTERVAL
@@ -260,10 +267,12 @@ def test_sections_do_not_nest(monitor):
                 pass
 
 
-def test_the_reading_waits_for_the_end_of_the_section(monitor):
-    with monitor.measure() as section:
-        with pytest.raises(RuntimeError, match="still open"):
-            section.reading
+def test_final_ends_the_section_before_the_block_does(monitor):
+    with monitor.measure() as first:
+        reading = first.final()
+        with monitor.measure() as second:  # no longer nested: the first one has ended
+            pass
+    assert first.final() is reading and second.final() is not reading
 
 
 def test_a_monitor_must_be_started_and_stops_its_sampler():
@@ -274,7 +283,7 @@ def test_a_monitor_must_be_started_and_stops_its_sampler():
     monitor.start()
     pid = monitor.pid
     monitor.close()
-    assert not monitor.running and not psutil.pid_exists(pid)
+    assert monitor.pid is None and not psutil.pid_exists(pid)
     monitor.close()  # idempotent
 
 

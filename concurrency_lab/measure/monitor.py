@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from .. import helper_process
-from .reading import Reading, TreeSample
+from .reading import Reading
 
 #: Between samples: 100 ms keeps the sampler at about 1% of a 2-CPU machine (see the lab's report).
 DEFAULT_INTERVAL_SECONDS = 0.1
@@ -39,20 +39,14 @@ class Measurement:
     def final(self) -> Reading:
         """End the section with a synchronous sample of the tree as it is now, and return the reading.
 
-        Call it while pools are still alive, before shutting them down; calling it again returns
-        the same reading. If nobody calls it, leaving the ``with`` block does.
+        Call it while pools are still alive, before shutting them down; calling it again (also
+        after the ``with`` block) returns the same reading. If nobody calls it, leaving the block does.
         """
         if self._reading is None:
             wall_seconds = time.perf_counter() - self._started
             data = self._monitor._ask({"cmd": "end"})
             self._reading = Reading.from_dict({**data, "wall_seconds": wall_seconds, "excluded_pids": self._excluded})
             self._monitor._section = None
-        return self._reading
-
-    @property
-    def reading(self) -> Reading:
-        if self._reading is None:
-            raise RuntimeError("the section is still open: call final() (or leave the with block) first")
         return self._reading
 
 
@@ -81,10 +75,6 @@ class ResourceMonitor:
     def pid(self) -> int | None:
         """The sampler process's pid while it runs."""
         return self._process.pid if self._process is not None else None
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
 
     def start(self) -> None:
         """Start the sampler process (idempotent) and wait until it answers."""
@@ -126,22 +116,13 @@ class ResourceMonitor:
         excluded = tuple(sorted({int(pid) for pid in exclude_pids}))
         if self._section is not None:
             raise RuntimeError("a section is already being measured: sections cannot nest or overlap")
-        self._ask({"cmd": "begin", "root": self.root_pid, "skip": self._skip(excluded), "interval": self.interval})
+        self._ask({"cmd": "begin", "root": self.root_pid, "skip": [*excluded, self.pid], "interval": self.interval})
         section = self._section = Measurement(self, excluded)
         try:
             yield section
         finally:
             if self._process is not None and not section.ended:
                 section.final()
-
-    def snapshot(self, exclude_pids: Iterable[int] = (), *, uss: bool = True) -> TreeSample:
-        """One synchronous sample of the measured tree, now (works inside and outside sections)."""
-        excluded = sorted({int(pid) for pid in exclude_pids})
-        data = self._ask({"cmd": "snapshot", "root": self.root_pid, "skip": self._skip(excluded), "uss": uss})
-        return TreeSample.from_dict(data)
-
-    def _skip(self, excluded: Iterable[int]) -> list[int]:
-        return [*excluded, self.pid]  # type: ignore[list-item]
 
     def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
         if self._process is None:

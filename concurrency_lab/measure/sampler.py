@@ -7,7 +7,6 @@ gets one JSON line back (``{"error": "..."}`` when it failed):
 - ``{"cmd": "begin", "root": pid, "skip": [pids], "interval": s}``: start a section.
 - ``{"cmd": "end"}``: final synchronous sample (USS included), stop; replies with the section's
   data (`Reading` fields but ``wall_seconds``, which the measured process times itself).
-- ``{"cmd": "snapshot", "root": pid, "skip": [pids], "uss": bool}``: one tree sample, now.
 - ``{"cmd": "exit"}`` (or end of input): stop.
 """
 
@@ -113,11 +112,7 @@ def handle(
         if section is None:
             raise ValueError("no section is open: begin one first")
         return section.end(), None
-    if name == "snapshot":
-        sample = reader.read(int(command["root"]), skip=[int(p) for p in command.get("skip", [])],
-                           with_uss=bool(command.get("uss", True)))
-        return sample.to_dict(), section
-    raise ValueError(f"unknown command {name!r}; known: begin, end, snapshot, exit")
+    raise ValueError(f"unknown command {name!r}; known: begin, end, exit")
 
 
 def serve(commands: IO[bytes], replies: IO[str]) -> None:
