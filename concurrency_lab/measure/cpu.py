@@ -17,8 +17,7 @@ traffic is in ``RUSAGE_SELF``.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 try:
     import resource
@@ -84,9 +83,6 @@ class CpuReading:
             reaped_children_cpu_seconds=reaped,
             source=end.source,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class CpuClock:
