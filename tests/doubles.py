@@ -11,7 +11,7 @@ import requests_mock
 
 from concurrency_lab.download import FetchOptions, session_factory
 from concurrency_lab.download.sync_client import new_session
-from concurrency_lab.server import body_bytes
+from concurrency_lab.server import body_chunks
 
 
 @contextlib.contextmanager
@@ -23,7 +23,7 @@ def mocked_pages() -> Iterator[requests_mock.Adapter]:
 
     def page(request: Any, context: Any) -> bytes:
         nbytes = int(request.path.rsplit("/", 1)[1])
-        return body_bytes(nbytes, int(request.qs.get("seed", ["0"])[0]))
+        return b"".join(body_chunks(nbytes, int(request.qs.get("seed", ["0"])[0])))
 
     adapter.register_uri("GET", re.compile(r"/bytes/\d+"), content=page)
 

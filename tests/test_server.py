@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -24,9 +25,8 @@ import pytest
 
 from concurrency_lab.helper_process import child_env
 from concurrency_lab.server import (
-    LoopbackServer,
+    LabHTTPServer,
     ServerProcess,
-    body_bytes,
     body_chunks,
     body_sha256,
     loopback_address,
@@ -41,7 +41,7 @@ BARRIER_CLIENTS = 32  # the concurrency the lab's I/O benchmarks use; also exerc
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # an http_proxy must not see loopback traffic
 REFUSED_HOSTS = ["0.0.0.0", "", "::", "192.168.1.10", "127.0.0.2", "example.com"]
 
-Server = ServerProcess | LoopbackServer
+Server = ServerProcess | LabHTTPServer
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,29 @@ def stats_server() -> Iterator[ServerProcess]:
     """A server only the stats tests use, so no other test's requests are ever in its counts."""
     with running_server() as srv:
         yield srv
+
+
+@contextlib.contextmanager
+def in_this_process(host: str = "127.0.0.1") -> Iterator[LabHTTPServer]:
+    """The lab server on a thread of the test process, for what only its own objects show."""
+    httpd = LabHTTPServer(host, 0)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name="lab-server under test", daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        thread.join(TIMEOUT)
+        httpd.server_close()
+
+
+def lab_body(nbytes: int, seed: int = 0) -> bytes:
+    """The whole body the server sends for /bytes/<nbytes>?seed=<seed>."""
+    return b"".join(body_chunks(nbytes, seed))
+
+
+def reset_stats(srv: ServerProcess) -> dict[str, int]:
+    return json.loads(fetch(srv, "/stats/reset")[2])
 
 
 def connect(srv: Server) -> http.client.HTTPConnection:
@@ -94,27 +117,27 @@ def unique_key() -> str:
 
 
 @pytest.mark.parametrize("nbytes", [0, 1, 4095, 4096, 4097, 100_000])
-def test_body_bytes_has_the_requested_length_and_is_deterministic(nbytes: int) -> None:
-    assert len(body_bytes(nbytes, seed=3)) == nbytes
-    assert body_bytes(nbytes, seed=3) == body_bytes(nbytes, seed=3)
+def test_a_body_has_the_requested_length_and_is_deterministic(nbytes: int) -> None:
+    assert len(lab_body(nbytes, seed=3)) == nbytes
+    assert lab_body(nbytes, seed=3) == lab_body(nbytes, seed=3)
 
 
-def test_body_bytes_depends_on_the_seed() -> None:
-    assert body_bytes(10_000, seed=1) != body_bytes(10_000, seed=2)
-    assert body_bytes(10_000) == body_bytes(10_000, seed=0)
-    assert body_bytes(5000, seed=1) == body_bytes(10_000, seed=1)[:5000]
+def test_a_body_depends_on_the_seed() -> None:
+    assert lab_body(10_000, seed=1) != lab_body(10_000, seed=2)
+    assert lab_body(10_000) == lab_body(10_000, seed=0)
+    assert lab_body(5000, seed=1) == lab_body(10_000, seed=1)[:5000]
 
 
 @pytest.mark.parametrize(("nbytes", "chunk"), [(0, 7), (1, 1), (10_000, 7), (10_000, 4096), (100_000, 5000),
                                                (200_000, 64 * 1024), (9000, 100_000)])
-def test_body_chunks_join_to_body_bytes(nbytes: int, chunk: int) -> None:
+def test_the_body_is_the_same_whatever_the_chunk_size(nbytes: int, chunk: int) -> None:
     pieces = list(body_chunks(nbytes, seed=5, chunk=chunk))
-    assert b"".join(pieces) == body_bytes(nbytes, seed=5)
+    assert b"".join(pieces) == lab_body(nbytes, seed=5)
     assert all(0 < len(piece) <= chunk for piece in pieces)
 
 
-def test_body_sha256_is_the_hash_of_body_bytes() -> None:
-    assert body_sha256(123_456, seed=9) == hashlib.sha256(body_bytes(123_456, seed=9)).hexdigest()
+def test_body_sha256_is_the_hash_of_the_body() -> None:
+    assert body_sha256(123_456, seed=9) == hashlib.sha256(lab_body(123_456, seed=9)).hexdigest()
 
 
 @pytest.mark.parametrize(("nbytes", "chunk"), [(-1, 10), (10, 0)])
@@ -161,12 +184,12 @@ def test_index_lists_the_routes(server: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 42, -7])
-def test_bytes_serves_body_bytes(server: ServerProcess, seed: int) -> None:
+def test_bytes_serves_body(server: ServerProcess, seed: int) -> None:
     status, headers, body = fetch(server, f"/bytes/10000?seed={seed}")
     assert status == 200
     assert headers["Content-Type"] == "application/octet-stream"
     assert headers["Content-Length"] == "10000"
-    assert body == body_bytes(10_000, seed)
+    assert body == lab_body(10_000, seed)
 
 
 def test_bytes_hash_is_deterministic_and_seed_dependent(server: ServerProcess) -> None:
@@ -178,7 +201,7 @@ def test_bytes_hash_is_deterministic_and_seed_dependent(server: ServerProcess) -
 
 def test_bytes_accepts_a_delay(server: ServerProcess) -> None:
     status, _, body = fetch(server, "/bytes/100?delay=0.05&seed=4")
-    assert (status, body) == (200, body_bytes(100, 4))
+    assert (status, body) == (200, lab_body(100, 4))
 
 
 def test_a_huge_body_starts_streaming_at_once(server: ServerProcess) -> None:
@@ -187,7 +210,7 @@ def test_a_huge_body_starts_streaming_at_once(server: ServerProcess) -> None:
         connection.request("GET", "/bytes/500000000")
         response = connection.getresponse()
         assert response.headers["Content-Length"] == "500000000"
-        assert response.read(100_000) == body_bytes(100_000)
+        assert response.read(100_000) == lab_body(100_000)
     finally:
         connection.close()
 
@@ -237,7 +260,7 @@ def test_truncated_declares_n_and_sends_about_half(server: ServerProcess) -> Non
             response.read()
     finally:
         connection.close()
-    assert caught.value.partial == body_bytes(5000, seed=2)
+    assert caught.value.partial == lab_body(5000, seed=2)
 
 
 def test_drop_closes_without_answering(server: ServerProcess) -> None:
@@ -305,18 +328,18 @@ def test_barrier_alone_times_out_with_200_then_meets_again(server: ServerProcess
 
 def test_slow_body_trickles_the_declared_bytes(server: ServerProcess) -> None:
     status, headers, body = fetch(server, "/slow-body/300?rate=3000&seed=6")
-    assert (status, headers["Content-Length"], body) == (200, "300", body_bytes(300, 6))
+    assert (status, headers["Content-Length"], body) == (200, "300", lab_body(300, 6))
 
 
 def test_slow_body_stops_quietly_when_the_client_leaves(capsys: pytest.CaptureFixture[str]) -> None:
-    with LoopbackServer() as srv:
+    with in_this_process() as srv:
         connection = connect(srv)
         connection.request("GET", "/slow-body/100000?rate=2000")  # would take 50 s
         response = connection.getresponse()
-        assert response.read(100) == body_bytes(100)
+        assert response.read(100) == lab_body(100)
         connection.close()
         deadline = time.monotonic() + TIMEOUT
-        while srv.stats()["in_flight"]:
+        while srv.state.stats.snapshot()["in_flight"]:
             assert time.monotonic() < deadline, "the server kept writing to a closed connection"
             time.sleep(0.01)
     assert "Traceback" not in capsys.readouterr().err
@@ -327,10 +350,10 @@ def test_keep_alive_serves_two_requests_on_one_connection(server: ServerProcess)
     try:
         connection.request("GET", "/bytes/10")
         first = connection.getresponse()
-        assert first.read() == body_bytes(10)
+        assert first.read() == lab_body(10)
         sock = connection.sock
         connection.request("GET", "/bytes/20?seed=1")
-        assert connection.getresponse().read() == body_bytes(20, 1)
+        assert connection.getresponse().read() == lab_body(20, 1)
         assert connection.sock is sock and sock is not None
     finally:
         connection.close()
@@ -352,7 +375,7 @@ def test_post_with_a_body_keeps_the_connection_usable(server: ServerProcess) -> 
 
 def test_stats_peak_equals_the_barrier_size(stats_server: ServerProcess) -> None:
     wait_until_idle(stats_server)
-    assert stats_server.reset_stats() == {"requests": 0, "in_flight": 0, "peak_in_flight": 0}
+    assert reset_stats(stats_server) == {"requests": 0, "in_flight": 0, "peak_in_flight": 0}
     parties = 8
     assert concurrently(stats_server, [f"/barrier/{parties}?key={unique_key()}&timeout={TIMEOUT}"] * parties) \
         == [b"released\n"] * parties
@@ -361,7 +384,7 @@ def test_stats_peak_equals_the_barrier_size(stats_server: ServerProcess) -> None
 
 def test_stats_peak_is_one_for_sequential_requests(stats_server: ServerProcess) -> None:
     wait_until_idle(stats_server)
-    stats_server.reset_stats()
+    reset_stats(stats_server)
     for n in range(5):  # a fresh connection each time
         assert fetch(stats_server, f"/bytes/{1000 * n}")[0] == 200
     connection = connect(stats_server)
@@ -376,7 +399,7 @@ def test_stats_peak_is_one_for_sequential_requests(stats_server: ServerProcess) 
 
 def test_stats_requests_are_not_counted(stats_server: ServerProcess) -> None:
     wait_until_idle(stats_server)
-    stats_server.reset_stats()
+    reset_stats(stats_server)
     for _ in range(3):
         stats_server.stats()
     status, headers, body = fetch(stats_server, "/stats/reset", method="POST")
@@ -392,13 +415,13 @@ def test_non_loopback_hosts_are_refused(host: str) -> None:
     with pytest.raises(ValueError, match="loopback only"):
         loopback_address(host)
     with pytest.raises(ValueError, match="loopback only"):
-        LoopbackServer(host)
+        LabHTTPServer(host)
     with pytest.raises(ValueError, match="loopback only"), running_server(host=host):
         pass
 
 
 def test_localhost_is_mapped_without_a_lookup() -> None:
-    with LoopbackServer("localhost") as srv:
+    with in_this_process("localhost") as srv:
         assert srv.base_url.startswith("http://127.0.0.1:")
         assert fetch(srv, "/status/200")[0] == 200
 
@@ -414,29 +437,33 @@ def ipv6_loopback_works() -> bool:
 
 @pytest.mark.skipif(not ipv6_loopback_works(), reason="no IPv6 loopback on this machine")
 def test_ipv6_loopback_is_served() -> None:
-    with LoopbackServer("::1") as srv:
+    with in_this_process("::1") as srv:
         assert srv.base_url.startswith("http://[::1]:")
-        assert fetch(srv, "/bytes/50")[2] == body_bytes(50)
+        assert fetch(srv, "/bytes/50")[2] == lab_body(50)
 
 
-def test_in_process_server_serves_and_counts() -> None:
-    with LoopbackServer() as srv:
-        assert fetch(srv, "/bytes/64?seed=8")[2] == body_bytes(64, 8)
-        assert srv.stats()["requests"] == 1
-        assert srv.reset_stats()["requests"] == 0
-        assert srv.url("stats") == srv.url("/stats") == srv.base_url + "/stats"
+def test_the_server_counts_in_its_state_and_resets_it() -> None:
+    with in_this_process() as srv:
+        assert fetch(srv, "/bytes/64?seed=8")[2] == lab_body(64, 8)
+        assert srv.state.stats.snapshot()["requests"] == 1
+        assert json.loads(fetch(srv, "/stats/reset")[2])["requests"] == 0
+        assert srv.state.stats.snapshot()["requests"] == 0
+
+
+def test_server_urls_take_paths_with_or_without_a_slash(server: ServerProcess) -> None:
+    assert server.url("stats") == server.url("/stats") == server.base_url + "/stats"
 
 
 def test_accepted_sockets_have_tcp_nodelay_and_the_backlog_is_large() -> None:
-    srv = LoopbackServer()  # not started: get_request() runs here, on the test's thread
+    httpd = LabHTTPServer()  # not serving: get_request() runs here, on the test's thread
     try:
-        assert srv.httpd.request_queue_size >= 128
-        with socket.create_connection(srv.httpd.server_address[:2], timeout=TIMEOUT):
-            accepted, _ = srv.httpd.get_request()
+        assert httpd.request_queue_size >= 128
+        with socket.create_connection(httpd.server_address[:2], timeout=TIMEOUT):
+            accepted, _ = httpd.get_request()
             with accepted:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
-        srv.close()
+        httpd.server_close()
 
 
 def test_running_server_is_another_process_and_is_gone_afterwards() -> None:

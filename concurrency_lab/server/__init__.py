@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from .cli import main
-from .content import body_bytes, body_chunks, body_sha256
-from .listener import LabHTTPServer, LoopbackServer, loopback_address
+from .content import body_chunks, body_sha256
+from .listener import LabHTTPServer, loopback_address
 from .process import ServerProcess, running_server
 from .routes import ROUTES
 
 __all__ = [
     "ROUTES",
     "LabHTTPServer",
-    "LoopbackServer",
     "ServerProcess",
-    "body_bytes",
     "body_chunks",
     "body_sha256",
     "loopback_address",

@@ -16,7 +16,10 @@ def _block(seed: int) -> bytes:
 
 
 def body_chunks(nbytes: int, seed: int = 0, chunk: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield `body_bytes(nbytes, seed)` in pieces of at most `chunk` bytes, never building it whole."""
+    """Yield `nbytes` of deterministic content in pieces of at most `chunk` bytes, never building it whole.
+
+    The content is a 4 KiB block derived from `seed`, repeated and cut: the same for every `chunk`.
+    """
     if nbytes < 0:
         raise ValueError(f"nbytes must be at least 0, got {nbytes}")
     if chunk < 1:
@@ -31,14 +34,9 @@ def _chunks(nbytes: int, block: bytes, chunk: int) -> Iterator[bytes]:
         yield run[start : start + min(chunk, nbytes - offset)]
 
 
-def body_bytes(nbytes: int, seed: int = 0) -> bytes:
-    """Return `nbytes` of deterministic content: a 4 KiB block derived from `seed`, repeated and cut."""
-    return b"".join(body_chunks(nbytes, seed))
-
-
 @functools.lru_cache(maxsize=256)  # clients check the same few (size, seed) bodies over and over
 def body_sha256(nbytes: int, seed: int = 0) -> str:
-    """Hex SHA-256 of `body_bytes(nbytes, seed)`, computed chunk by chunk."""
+    """Hex SHA-256 of the body `body_chunks(nbytes, seed)` yields, computed chunk by chunk."""
     digest = hashlib.sha256()
     for piece in body_chunks(nbytes, seed):
         digest.update(piece)

@@ -1,11 +1,10 @@
-"""Loopback-only listening: the bind rule, socket options, and a runner on a background thread."""
+"""Loopback-only listening: the bind rule and the socket options of the lab's HTTP server."""
 
 from __future__ import annotations
 
 import socket
 import socketserver
 import sys
-import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -17,7 +16,6 @@ LOOPBACK_HOSTS = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::
 # Listen backlog. socketserver's default of 5 overflows when 32 clients connect at once, and the
 # kernel then drops their SYNs: those clients stall for a retransmit or time out. Linux caps it at somaxconn.
 REQUEST_QUEUE_SIZE = 1024
-SHUTDOWN_POLL_SECONDS = 0.1  # serve_forever checks for shutdown this often: close() is quick, idle wake-ups cheap
 
 
 def loopback_address(host: str) -> str:
@@ -28,10 +26,6 @@ def loopback_address(host: str) -> str:
         allowed = ", ".join(repr(name) for name in LOOPBACK_HOSTS)
         raise ValueError(f"refusing to bind the lab server to {host!r}: it listens on loopback only; "
                          f"use one of {allowed}") from None
-
-
-def join_url(base_url: str, path: str) -> str:
-    return base_url + (path if path.startswith("/") else "/" + path)
 
 
 class LabHTTPServer(ThreadingHTTPServer):
@@ -69,46 +63,3 @@ class LabHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
-
-class LoopbackServer:
-    """The lab server on a background thread of this process: `with LoopbackServer() as srv: srv.base_url`.
-
-    Right for testing the server itself. Benchmarks and demos use `running_server()` instead,
-    so that the server does not compete with the measured code for this process's GIL.
-    """
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.httpd = LabHTTPServer(host, port)  # binds now, so base_url is known before start()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        return self.httpd.base_url
-
-    def url(self, path: str) -> str:
-        return join_url(self.base_url, path)
-
-    def stats(self) -> dict[str, int]:
-        return self.httpd.state.stats.snapshot()
-
-    def reset_stats(self) -> dict[str, int]:
-        return self.httpd.state.stats.reset()
-
-    def start(self) -> LoopbackServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(SHUTDOWN_POLL_SECONDS,),
-                                        name=f"lab-server {self.base_url}", daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self.httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.httpd.server_close()
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from .. import helper_process
-from .listener import join_url, loopback_address
+from .listener import loopback_address
 
 START_TIMEOUT_SECONDS = 30.0  # interpreter start-up and imports on a loaded CI machine; usually well under 1 s
 HTTP_TIMEOUT_SECONDS = 10.0  # loopback answers /stats in milliseconds; this only catches a hung server
@@ -35,13 +35,10 @@ class ServerProcess:
     process: subprocess.Popen[bytes] = field(repr=False, compare=False)
 
     def url(self, path: str) -> str:
-        return join_url(self.base_url, path)
+        return self.base_url + (path if path.startswith("/") else "/" + path)
 
     def stats(self) -> dict[str, int]:
         return _get_json(self.url("/stats"))
-
-    def reset_stats(self) -> dict[str, int]:
-        return _get_json(self.url("/stats/reset"))
 
 
 def _get_json(url: str) -> dict[str, int]:
