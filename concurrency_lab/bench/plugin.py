@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ..cpus import usable_cpus
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
 from ..variants import VARIANT_NAMES
@@ -52,7 +53,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     option = metafunc.config.getoption
     profile = PROFILES[option("--lab-profile")]
     matrix = cases(profile, variants=option("--lab-variants"), workloads=option("--lab-workloads"),
-                   usable_cpus=lab_machine_info()["usable_cpus"], workers=option("--lab-workers"))
+                   usable_cpus=usable_cpus(), workers=option("--lab-workers"))
     metafunc.config.stash[_CASES] = {case.id: case for case in matrix}
     # Plain strings as parameters: pytest-benchmark stores anything else as "UNSERIALIZABLE[...]".
     metafunc.parametrize("bench_case", [case.id for case in matrix], ids=[case.id for case in matrix], indirect=True)

@@ -11,17 +11,7 @@ from typing import Any
 
 import psutil
 
-from .cgroup import cpu_quota, usable_from
-
-
-def affinity_cpus() -> int:
-    """CPUs this process may run on (its affinity mask), or all logical CPUs where there is no mask."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    try:
-        return len(psutil.Process().cpu_affinity())  # Windows
-    except (AttributeError, psutil.Error):
-        return os.cpu_count() or 1
+from ..cpus import cpu_limits, default_start_method, logical_cpus
 
 
 def gil_enabled() -> bool:
@@ -29,16 +19,6 @@ def gil_enabled() -> bool:
     declare support turns it back on, so ask after the imports, not at start-up."""
     is_enabled = getattr(sys, "_is_gil_enabled", None)
     return bool(is_enabled()) if is_enabled is not None else True
-
-
-def default_start_method() -> str:
-    """The start method a pool made without a context would use, without fixing it for the process.
-
-    ``multiprocessing.get_start_method()`` and ``get_context()`` both *set* the global context when
-    it is unset, after which ``set_start_method`` raises; ``get_all_start_methods()[0]`` is the
-    documented default.
-    """
-    return multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
 
 
 def load_average() -> list[float] | None:
@@ -51,15 +31,13 @@ def load_average() -> list[float] | None:
 def machine_info() -> dict[str, Any]:
     """Everything a report or pytest-benchmark's ``machine_info`` needs to know about where it ran.
 
-    Read at call time: ``gil_enabled`` and ``load_average`` change while the process runs.
+    Read at call time: ``gil_enabled`` and ``load_average`` change while the process runs. The CPU
+    limits are read once, so ``usable_cpus`` (`concurrency_lab.cpus.usable_cpus`, what every default
+    worker count uses) agrees with the limits reported beside it.
     """
-    affinity = affinity_cpus()
-    quota = cpu_quota()
     return {
-        "usable_cpus": usable_from(affinity, quota),
-        "affinity_cpus": affinity,
-        "cgroup_cpu_quota": quota,
-        "logical_cpus": os.cpu_count() or 1,
+        **cpu_limits(),  # usable_cpus, affinity_cpus, cgroup_cpu_quota
+        "logical_cpus": logical_cpus(),
         "physical_cpus": psutil.cpu_count(logical=False),
         "gil_enabled": gil_enabled(),
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from ..cpus import logical_cpus
 from .reading import TreeSample, select_cpus
 from .tree import descendants, measured_pids
 
@@ -20,11 +21,15 @@ _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied)
 
 
 def usable_cpu_ids(pid: int) -> tuple[int, ...]:
-    """CPU ids process `pid` may run on: its affinity where psutil has one (Linux, Windows), else all."""
+    """CPU ids process `pid` may run on: its affinity where psutil has one (Linux, Windows), else all.
+
+    Ids, not a count: a cgroup quota limits CPU time, not which CPUs, so `concurrency_lab.cpus.usable_cpus`
+    can be fewer than these; per-core use is read on every CPU the work may land on.
+    """
     try:
         return tuple(sorted(psutil.Process(pid).cpu_affinity()))
     except (AttributeError, *_GONE):  # no cpu_affinity on macOS
-        return tuple(range(psutil.cpu_count() or 1))
+        return tuple(range(logical_cpus()))
 
 
 def per_core_percent(cpu_ids: Collection[int]) -> tuple[float, ...]:

@@ -12,7 +12,8 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .base import ChunkOutcome, Variant, usable_cpus
+from ..cpus import default_thread_workers
+from .base import ChunkOutcome, Variant
 
 _RUN_RESOURCES: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("concurrency_lab_run_resources")
 
@@ -36,7 +37,7 @@ class AsyncioLoop(Variant):
 
     @classmethod
     def default_workers(cls) -> int:
-        return min(32, usable_cpus() + 4)  # as the thread variants, so the two compare like for like
+        return default_thread_workers()  # as the thread variants, so the two compare like for like
 
     def check_task(self, task: object) -> None:
         super().check_task(task)

@@ -14,18 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..cpus import available_start_methods, default_start_method, usable_cpus, worker_count_problem
+
 
 class VariantUnavailable(RuntimeError):
     """The variant cannot run here (this Python, this platform, a missing package, this workload)."""
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on: its affinity mask where the OS has one, else the CPU count."""
-    if hasattr(os, "process_cpu_count"):  # 3.13+: affinity-aware
-        return os.process_cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -112,8 +105,9 @@ class RunRecord:
 def check_workers(workers: object) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int):
         raise TypeError(f"workers must be an int of at least 1, not {type(workers).__name__} {workers!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+    problem = worker_count_problem(workers)
+    if problem is not None:
+        raise ValueError(f"workers {problem}")
     return workers
 
 
@@ -130,7 +124,7 @@ def check_chunksize(chunksize: object) -> int | None:
 def check_start_method(start_method: object) -> str | None:
     if start_method is None:
         return None
-    methods = multiprocessing.get_all_start_methods()
+    methods = available_start_methods()
     if start_method not in methods:
         raise ValueError(f"start method {start_method!r} is not available here; choose one of {', '.join(methods)}")
     return str(start_method)

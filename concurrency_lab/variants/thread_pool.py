@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ..cpus import default_thread_workers
 from .base import Variant, run_chunk
 
 
@@ -13,7 +14,7 @@ class ThreadPool(Variant):
 
     @classmethod
     def default_workers(cls) -> int:
-        return min(32, super().default_workers() + 4)  # ThreadPoolExecutor's own default
+        return default_thread_workers()
 
     def _open(self):
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lab-thread-pool")

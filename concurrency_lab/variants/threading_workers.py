@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 
+from ..cpus import default_thread_workers
 from .base import ChunkOutcome, Variant, run_chunk
 
 _STOP = None  # one per worker, after the work: the queue is FIFO, so every chunk is taken first
@@ -16,7 +17,7 @@ class ThreadingWorkers(Variant):
 
     @classmethod
     def default_workers(cls) -> int:
-        return min(32, super().default_workers() + 4)  # as ThreadPoolExecutor: I/O-bound by default
+        return default_thread_workers()  # as ThreadPoolExecutor: I/O-bound by default
 
     def _map_chunks(self, task, chunks):
         todo: queue.Queue[tuple[int, list] | None] = queue.Queue()
