@@ -94,6 +94,21 @@ def test_python_cpu_count_is_honoured():
     assert int(run_python(code, PYTHON_CPU_COUNT="4096").split()[0]) <= cpus.affinity_cpus()  # lowers, never raises
 
 
+def test_mp_context_does_not_fix_the_process_wide_start_method():
+    # get_context(None) and get_start_method() set the default for good; a fresh interpreter shows it.
+    code = ("import multiprocessing as mp\n"
+            "from concurrency_lab.variants import get_variant\n"
+            "pool = get_variant('process_pool')\n"
+            "pool.mp_context(); print(pool.effective_start_method)\n"
+            "get_variant('mp_pool', start_method='spawn').mp_context()\n"
+            "assert mp.get_start_method(allow_none=True) is None, mp.get_start_method(allow_none=True)\n"
+            "mp.set_start_method('spawn')  # raises if anything above had fixed it\n"
+            "print(get_variant('process_pool').effective_start_method)\n")
+    default, after = run_python(code).split()
+    assert default == multiprocessing.get_all_start_methods()[0]
+    assert after == "spawn"  # a start method the program sets is the one pools use
+
+
 def test_start_methods_are_the_labs_known_ones_this_platform_has():
     here = cpus.available_start_methods()
     assert here and set(here) <= set(cpus.START_METHODS) & set(multiprocessing.get_all_start_methods())

@@ -262,12 +262,14 @@ class ProcessVariant(Variant):
     chunks_per_worker = 4
 
     def mp_context(self) -> multiprocessing.context.BaseContext:
-        """The multiprocessing context of `start_method`; None means the platform's default."""
-        return multiprocessing.get_context(self.start_method)
+        """The multiprocessing context of `effective_start_method`, leaving the process-wide one unset
+        (``multiprocessing.get_context(None)`` would fix it, and a later ``set_start_method`` raise)."""
+        return multiprocessing.get_context(self.effective_start_method)
 
     @property
     def effective_start_method(self) -> str:
-        return self.mp_context().get_start_method()
+        """`start_method`, or the one a pool made without a context would use."""
+        return self.start_method or default_start_method()
 
     def check_task(self, task: object) -> None:
         super().check_task(task)
