@@ -49,10 +49,11 @@ class TreeReader:
     """Reads the measured tree; keep one per sampler, since it remembers the machine's processes.
 
     Finding our descendants needs every process's parent. Reading them all each sample cost
-    about 1.7 ms for 70 processes (the sampler's budget is 4 ms a sample), so a process's parent is read
-    once, when its pid first shows up, and forgotten when the pid goes (or, in case the pid
-    was recycled, after `RESCAN_EVERY_SECONDS`). The tree's own processes are read afresh
-    every time.
+    about 1.7 ms for 70 processes, most of the sampler's budget (2% of one CPU, `sampler.CPU_BUDGET`:
+    2 ms a sample at the default 100 ms interval; a dearer sample stretches the interval), so a
+    process's parent is read once, when its pid first shows up, and forgotten when the pid goes
+    (or, in case the pid was recycled, after `RESCAN_EVERY_SECONDS`). The tree's own processes are
+    read afresh every time.
     """
 
     def __init__(self) -> None:
