@@ -15,7 +15,8 @@ from typing import IO, Any
 from .. import helper_process
 from .reading import Reading
 
-#: Between samples: 100 ms keeps the sampler at about 1% of a 2-CPU machine (see the lab's report).
+#: Between samples, at least: the sampler stretches it where reading the tree would cost more than
+#: `sampler.CPU_BUDGET` (2% of one CPU, 1% of a 2-CPU machine); the report gives the measured figure.
 DEFAULT_INTERVAL_SECONDS = 0.1
 #: Interpreter start-up plus psutil import on a loaded CI machine; usually about 0.1 s.
 START_TIMEOUT_SECONDS = 30.0
@@ -51,7 +52,7 @@ class Measurement:
 
 
 class ResourceMonitor:
-    """Samples the measured process tree every `interval` seconds from a sampler process of its own.
+    """Samples the measured process tree every `interval` seconds (a big tree, less often) from a process of its own.
 
     Start it once (``with ResourceMonitor() as monitor:`` or `start()`/`close()`), then measure
     sections one at a time::

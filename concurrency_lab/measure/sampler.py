@@ -26,8 +26,8 @@ from .reading import PeakTracker, peaks_fields
 #: USS reads smaps and costs milliseconds a process: at most this often, plus once at the end; for a
 #: tree of n processes, every n / 2 times this (a 34-process pool read every second cost 8% of 2 CPUs).
 USS_EVERY_SECONDS = 1.0
-#: Share of one CPU the sampler may spend: a big tree (a 32-process pool costs ~4 ms a sample to
-#: read) stretches the interval rather than letting the sampler eat 3-4% of the machine.
+#: Share of one CPU the sampler may spend reading the tree: a big tree stretches the interval to
+#: cost / CPU_BUDGET (a 33-process pool costs ~4 ms a sample: 4% of one CPU at 100 ms, 200 ms instead).
 CPU_BUDGET = 0.02
 #: /proc/stat counts in 10 ms ticks, so a shorter last slice of per-core CPU would be mostly rounding.
 MIN_FINAL_CORE_SLICE_SECONDS = 0.05
