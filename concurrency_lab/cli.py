@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .bench.cases import parse_names
+from .options import ArgumentParser, add_run_options
 from .variants import VARIANT_NAMES, variant_class
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
@@ -25,29 +25,6 @@ commands:
   download   fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)
   serve      run the lab's loopback HTTP test server
 """
-
-
-def _csv(choices: Sequence[str]):
-    def parse(text: str) -> list[str]:
-        try:
-            return parse_names(text, choices)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return parse
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_ints(text: str) -> list[int]:
-    return [positive_int(part) for part in text.split(",") if part.strip()] or [positive_int(text)]
 
 
 def _cmd_matrix(args: argparse.Namespace) -> int:
@@ -117,8 +94,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="concurrency-lab", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="concurrency-lab", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -127,11 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
                                           "use sampled from a separate process), then write summary.json, summary.md and "
                                           "index.html. smoke takes about 2 minutes here, standard about 10.")
-    run.add_argument("--profile", choices=("smoke", "standard", "full"), default="standard", help="sizes, rounds and worker counts (default: standard)")
-    run.add_argument("--variants", type=_csv(VARIANT_NAMES), default=list(VARIANT_NAMES), metavar="A,B", help="comma-separated (default: all)")
-    run.add_argument("--workloads", type=_csv(WORKLOAD_NAMES), default=list(WORKLOAD_NAMES), metavar="A,B", help="comma-separated (default: all)")
-    run.add_argument("--workers", type=_positive_ints, default=None, metavar="N,M", help="worker counts (default: the profile's: 1, 2, usable CPUs, more for I/O)")
-    run.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where reports and raw results go (default: reports)")
+    add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "out"))
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="rebuild reports from saved results",
@@ -139,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "summary.json, summary.md and index.html.")
     report.add_argument("results", nargs="*", type=Path, metavar="RESULTS", help="pytest-benchmark JSON files or folders of them")
     report.add_argument("--latest-in", action="append", type=Path, metavar="DIR", help="also take DIR/*/latest.json (what each tox env saved)")
-    report.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="(default: reports)")
+    add_run_options(report.add_argument, only=("out",))
     report.set_defaults(handler=_cmd_report)
 
     compare = commands.add_parser("compare", help="compare two saved runs",
@@ -153,12 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Run each workload with each variant once (cold pools), print the wall time, "
                                              "the speedup over sequential and whether the results equal the reference. "
                                              "Exit status 1 if any result differs.")
-    matrix.add_argument("--variants", type=_csv(VARIANT_NAMES), default=list(VARIANT_NAMES), metavar="A,B", help="comma-separated (default: all)")
-    matrix.add_argument("--workloads", type=_csv(WORKLOAD_NAMES), default=list(WORKLOAD_NAMES), metavar="A,B", help="comma-separated (default: all)")
-    matrix.add_argument("--workers", type=positive_int, default=None, help="workers per variant (default: each variant's own default)")
+    add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method"))
     matrix.add_argument("--size", choices=SIZE_LABELS, default="smoke", help="input size (default: smoke)")
     matrix.add_argument("--seed", type=int, default=0, help="seed for the inputs (default: 0)")
-    matrix.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
     matrix.set_defaults(handler=_cmd_matrix)
 
     commands.add_parser("list", help="variants and workloads", description="List variants and workloads.").set_defaults(handler=_cmd_list)

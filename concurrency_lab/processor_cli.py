@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 
-from .variants import VARIANT_NAMES, VariantUnavailable, get_variant
+from .options import ArgumentParser, add_run_options
+from .variants import VariantUnavailable, get_variant
 from .workloads.processor import make_inputs, reference, sum_of_squares
 
 DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see processes pay off
 
 
 def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, description: str) -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = ArgumentParser(prog=prog, description=description)
     parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS, help=f"ranges of ~200,000 numbers to sum (default: {DEFAULT_TASKS})")
-    parser.add_argument("--variant", default=default_variant, choices=VARIANT_NAMES, help=f"(default: {default_variant})")
-    parser.add_argument("--workers", type=int, default=None, help="worker count (default: usable CPUs)")
-    parser.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
+    add_run_options(parser.add_argument, only=("variant", "workers", "start_method"), defaults={"variant": default_variant})
     args = parser.parse_args(argv)
     if args.tasks < 1:
         parser.error("--tasks must be at least 1")

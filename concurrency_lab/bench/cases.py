@@ -56,15 +56,6 @@ class BenchCase:
         return "-".join(parts)
 
 
-def parse_names(text: str, choices: Sequence[str]) -> list[str]:
-    """`a,b` -> ["a", "b"], each one of `choices`; ValueError naming the unknown ones and the choices."""
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in choices]
-    if unknown or not names:
-        raise ValueError(f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(choices)}")
-    return names
-
-
 def has_pool(cls: type[Variant]) -> bool:
     """Whether the variant keeps workers between calls (so warm and cold differ)."""
     return cls._open is not Variant._open

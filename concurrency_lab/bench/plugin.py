@@ -11,39 +11,19 @@ import pytest
 from ..cpus import usable_cpus
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
-from ..variants import VARIANT_NAMES
-from ..workloads import WORKLOAD_NAMES, environments
-from .cases import PROFILES, cases, parse_names
+from ..options import add_run_options
+from ..workloads import environments
+from .cases import PROFILES, cases
 
 
 _CASES = pytest.StashKey[dict]()
 
 
-def _names(choices: tuple[str, ...]):
-    def parse(text: str) -> list[str]:
-        try:
-            return parse_names(text, choices)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return parse
-
-
-def _counts(text: str) -> list[int]:
-    try:
-        counts = [int(n) for n in text.split(",") if n.strip()]
-    except ValueError:
-        counts = []
-    if not counts or min(counts) < 1:
-        raise pytest.UsageError(f"--lab-workers takes whole numbers of at least 1, like 1,2,8; got {text!r}")
-    return counts
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-lab", "concurrency_lab benchmarks")
-    group.addoption("--lab-profile", choices=sorted(PROFILES), default="smoke", help="benchmark profile (default: smoke)")
-    group.addoption("--lab-variants", type=_names(VARIANT_NAMES), default=list(VARIANT_NAMES), help="comma-separated variants (default: all)")
-    group.addoption("--lab-workloads", type=_names(WORKLOAD_NAMES), default=list(WORKLOAD_NAMES), help="comma-separated workloads (default: all)")
-    group.addoption("--lab-workers", type=_counts, default=None, help="comma-separated worker counts (default: the profile's)")
+    # The options of `concurrency-lab run`, checked alike; a bad value is a UsageError naming the option.
+    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts"),
+                    defaults={"profile": "smoke"}, error=pytest.UsageError)
     group.addoption("--lab-progress", action="store_true", help="print one line per finished benchmark")
 
 

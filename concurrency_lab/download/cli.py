@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant
+from ..options import ArgumentParser, add_run_options
+from ..variants import Variant, VariantUnavailable, get_variant
 from .records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
 from .sync_client import fetch
 
 DEMO_PAGES = 12  # pages served when no URL is given: enough that overlapping the waits shows
 DEMO_LATENCY_S = 0.2  # server-side delay per demo page: sequential takes 12 x 0.2 s
+DEFAULT_WORKERS = 8  # concurrent downloads: 8 overlap the demo pages' waits in about 2 x 0.2 s
 
 
 def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], Any]:
@@ -52,14 +54,13 @@ def format_record(record: DownloadRecord) -> str:
 
 
 def build_parser(prog: str, default_variant: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="With no URL, a local server on 127.0.0.1 serves "
-                                            f"{DEMO_PAGES} demo pages, each answered after {DEMO_LATENCY_S:g} s.\n"
-                                            "Exit status: 0 when every URL was fetched, 1 when any failed, 2 on bad arguments.")
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog="With no URL, a local server on 127.0.0.1 serves "
+                                   f"{DEMO_PAGES} demo pages, each answered after {DEMO_LATENCY_S:g} s.\n"
+                                   "Exit status: 0 when every URL was fetched, 1 when any failed, 2 on bad arguments.")
     parser.add_argument("urls", nargs="*", metavar="URL", help="http or https URLs to fetch (default: the demo pages)")
-    parser.add_argument("--variant", default=default_variant, choices=VARIANT_NAMES, help=f"how to run the downloads (default: {default_variant})")
-    parser.add_argument("--workers", type=int, default=8, help="concurrent downloads (default: 8)")
-    parser.add_argument("--start-method", choices=("fork", "forkserver", "spawn"), help="for process variants (default: the platform's)")
+    add_run_options(parser.add_argument, only=("variant", "workers", "start_method"),
+                    defaults={"variant": default_variant, "workers": DEFAULT_WORKERS})
     parser.add_argument("--json", action="store_true", help="print one JSON object per URL instead of text lines")
     defaults = DEFAULT_OPTIONS
     parser.add_argument("--connect-timeout", type=float, default=defaults.connect_timeout, metavar="S", help=f"seconds to connect (default: {defaults.connect_timeout:g})")

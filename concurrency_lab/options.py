@@ -1,0 +1,197 @@
+"""The run options, each defined once for every command and the pytest plugin: one parser, one
+check and one error message per option (pytest-benchmark's ``add_global_options(addoption, prefix=...)``)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .bench.cases import PROFILES
+from .cpus import (
+    MAX_WORKERS,
+    START_METHODS,
+    available_start_methods,
+    default_start_method,
+    usable_cpus,
+    worker_count_problem,
+)
+from .variants import VARIANT_NAMES
+from .workloads import WORKLOAD_NAMES
+
+_SHOWN_CHARS = 40  # a bad value is quoted up to this long: the error stays one readable line
+#: Not int()'s "1_000" or other scripts' digits; 18 digits at most, so int() never refuses one (4300+).
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]{1,18}\s*", re.ASCII)
+
+
+class OptionError(ValueError):
+    """A bad option value. Its text says what is wrong, without the option's name: ``must be at least 1, got 0``."""
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
+
+
+def parse_workers(text: str) -> int:
+    """``"8"`` -> 8: a number of workers, from 1 to `MAX_WORKERS`."""
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise OptionError(f"expected a whole number from 1 to {MAX_WORKERS}, got {_shown(text)}")
+    count = int(text)
+    problem = worker_count_problem(count)
+    if problem is not None:
+        raise OptionError(problem)
+    return count
+
+
+def parse_worker_counts(text: str) -> list[int]:
+    """``"8,1,2"`` -> [1, 2, 8]: one or more worker counts, each checked by `parse_workers`."""
+    parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise OptionError(f"expected comma-separated worker counts like 1,2,8, got {_shown(text)}")
+    return sorted({parse_workers(part) for part in parts})
+
+
+def parse_name(text: str, choices: Sequence[str], kind: str) -> str:
+    """`text` when it is one of `choices`; OptionError naming the `kind` of thing and the choices."""
+    name = text.strip()
+    if name not in choices:
+        raise OptionError(f"unknown {kind} {_shown(name)}; choose from {', '.join(choices)}")
+    return name
+
+
+def parse_names(text: str, choices: Sequence[str], kind: str = "name") -> list[str]:
+    """``"a,b"`` -> ["a", "b"] (repeats dropped), each one of `choices`; OptionError naming the unknown ones."""
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise OptionError(f"expected one or more comma-separated {kind}s from {', '.join(choices)}; got {_shown(text)}")
+    unknown = [name for name in names if name not in choices]
+    if unknown:
+        listed = ", ".join(_shown(name) for name in unknown)
+        raise OptionError(f"unknown {kind}{'s' if len(unknown) > 1 else ''} {listed}; choose from {', '.join(choices)}")
+    return names
+
+
+def parse_start_method(text: str) -> str:
+    """One of the lab's start methods that this platform has."""
+    method = parse_name(text, START_METHODS, "start method")
+    if method not in available_start_methods():
+        raise OptionError(f"start method {method!r} is not available on this platform; "
+                          f"choose from {', '.join(available_start_methods())}")
+    return method
+
+
+def parse_start_methods(text: str) -> list[str]:
+    return [parse_start_method(method) for method in parse_names(text, START_METHODS, "start method")]
+
+
+def parse_folder(text: str) -> Path:
+    if not text.strip():
+        raise OptionError("expected a folder, got ''")
+    return Path(text)
+
+
+def _profile_worker_counts() -> str:
+    def counts(profile: Any) -> str:
+        cpu = ", ".join(map(str, profile.cpu_worker_counts))
+        return f"{cpu + ' and ' if cpu else ''}the usable CPUs, I/O {', '.join(map(str, profile.io_worker_counts))}"
+    return "; ".join(f"{name}: {counts(profile)}" for name, profile in PROFILES.items())
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str  # without the prefix
+    parse: Callable[[str], Any]
+    metavar: str
+    help: str  # "{default}" is replaced by `default_text`, or the default itself
+    default: Any = None
+    default_text: str | None = None  # how the default reads in --help, when str(default) would not do
+
+
+#: Every run option, by key. Two keys may share a flag: ``--workers`` is one count for a single run
+#: (matrix, download, the lesson modules) and a comma list for the benchmark matrix; both check
+#: each count with `parse_workers`.
+OPTIONS: dict[str, Option] = {
+    "profile": Option("--profile", lambda text: parse_name(text, tuple(PROFILES), "profile"), "NAME",
+                      f"sizes, rounds and worker counts: {', '.join(PROFILES)} (default: {{default}})", "standard"),
+    "variants": Option("--variants", lambda text: parse_names(text, VARIANT_NAMES, "variant"), "A,B",
+                       f"comma-separated, of {', '.join(VARIANT_NAMES)} (default: all)", list(VARIANT_NAMES)),
+    "variant": Option("--variant", lambda text: parse_name(text, VARIANT_NAMES, "variant"), "NAME",
+                      f"how to run it, one of {', '.join(VARIANT_NAMES)} (default: {{default}})"),
+    "workloads": Option("--workloads", lambda text: parse_names(text, WORKLOAD_NAMES, "workload"), "A,B",
+                        f"comma-separated, of {', '.join(WORKLOAD_NAMES)} (default: all)", list(WORKLOAD_NAMES)),
+    "workers": Option("--workers", parse_workers, "N", f"worker count, 1 to {MAX_WORKERS} (default: {{default}})",
+                      default_text=f"the variant's own: 1 for sequential, the usable CPUs ({usable_cpus()} here) "
+                                   "for processes, min(32, usable CPUs + 4) for threads and asyncio"),
+    "worker_counts": Option(
+        "--workers", parse_worker_counts, "N,M",
+        f"comma-separated worker counts, each 1 to {MAX_WORKERS} (default: the profile's, with {usable_cpus()} usable "
+        f"CPUs here: {_profile_worker_counts()}). "
+        "Some rows keep a count of their own: the sequential baseline always runs with 1 worker, and the "
+        "cold-pool rows and the chunksize trap row run at one count per workload: the usable CPUs when "
+        "that count is among those given, else the smallest given."),
+    "start_method": Option("--start-method", parse_start_method, "NAME",
+                           f"for process variants: {', '.join(available_start_methods())} (default: {{default}})",
+                           default_text=f"the platform's, {default_start_method()} here"),
+    "start_methods": Option("--start-methods", parse_start_methods, "A,B",
+                            "comma-separated start methods for process pools (default: all this platform has)",
+                            list(available_start_methods())),
+    "out": Option("--out", parse_folder, "DIR", "where reports and raw results go (default: {default})", Path("reports")),
+}
+
+
+def add_run_options(add: Callable[..., Any], *, only: Iterable[str], prefix: str = "",
+                    defaults: Mapping[str, Any] | None = None, error: type[Exception] | None = None) -> None:
+    """Register the options `only` names (keys of `OPTIONS`) with `add`: argparse's ``add_argument``
+    or pytest's ``addoption``, as ``--{prefix}{name}`` (``--lab-workers``).
+
+    `defaults` replaces an option's default, by key. A bad value raises ``argparse.ArgumentTypeError``
+    (for `ArgumentParser`, which prints ``prog: error: --workers: must be at least 1, got 0``), or
+    ``error("--lab-workers: must be at least 1, got 0")`` where `error` is given (pytest.UsageError).
+    """
+    only, defaults = tuple(only), defaults or {}
+    unknown = set(only) - set(OPTIONS)
+    if unknown or set(defaults) - set(only):
+        raise ValueError(f"run options {sorted(unknown or set(defaults) - set(only))} are not among those added; "
+                         f"the options are {', '.join(OPTIONS)}")
+    for key in only:
+        option = OPTIONS[key]
+        flag = f"--{prefix}{option.flag.removeprefix('--')}"
+        default = defaults.get(key, option.default)
+        shown = option.default_text if default is None and option.default_text else str(default)
+        add(flag, type=_checked(option.parse, flag, error), default=default, metavar=option.metavar,
+            help=option.help.replace("{default}", shown))
+
+
+def _checked(parse: Callable[[str], Any], flag: str, error: type[Exception] | None) -> Callable[[str], Any]:
+    def check(text: str) -> Any:
+        try:
+            return parse(text)
+        except OptionError as exc:
+            if error is None:
+                raise argparse.ArgumentTypeError(str(exc)) from None  # argparse puts the flag in front
+            raise error(option_message(flag, str(exc))) from None
+    check.__name__ = flag  # what argparse would call the type in a message of its own
+    return check
+
+
+def option_message(flag: str, problem: str) -> str:
+    """The one line every command prints for a bad value, after ``prog: error: ``."""
+    return f"{flag}: {problem}"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with every error as one line on stderr and exit status 2:
+    ``prog: error: --workers: must be at least 1, got 0`` (no usage block, no traceback).
+
+    Sub-commands made by `add_subparsers` use this class too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        # argparse says "argument --workers: <problem>"; the lab says what option_message says.
+        if message.startswith("argument ") and ": " in message:
+            flag, problem = message.removeprefix("argument ").split(": ", 1)
+            message = option_message(flag, problem)
+        self.exit(2, f"{self.prog}: error: {message}\n")
