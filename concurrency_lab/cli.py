@@ -12,18 +12,10 @@ from .options import ArgumentParser, add_run_options
 from .variants import VARIANT_NAMES, variant_class
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
+# The commands are listed once, by argparse, from each sub-parser's help.
 DESCRIPTION = """\
 Run the same jobs with every Python concurrency variant, check that every variant returns
 exactly the workload's reference results, and show what each one buys.
-
-commands:
-  run        benchmark the variant x workload x workers matrix on this Python and write reports
-  report     rebuild the reports from saved benchmark results (several Pythons merge into one)
-  compare    per-benchmark ratios between two saved runs, with significance
-  matrix     run every variant over every workload once, printing results and times
-  list       the variants and workloads, and whether each can run here
-  download   fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)
-  serve      run the lab's loopback HTTP test server
 """
 
 
@@ -96,9 +88,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="concurrency-lab", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
+                                     description="`concurrency-lab COMMAND --help` shows a command's options.")
 
-    run = commands.add_parser("run", help="benchmark the matrix on this Python and write reports",
+    run = commands.add_parser("run", help="benchmark the variant x workload x workers matrix on this Python and write reports",
                               description="Benchmark every variant x workload x workers case under pytest-benchmark "
                                           "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
                                           "use sampled from a separate process), then write summary.json, summary.md and "
@@ -106,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "out"))
     run.set_defaults(handler=_cmd_run)
 
-    report = commands.add_parser("report", help="rebuild reports from saved results",
+    report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",
                                  description="Merge saved pytest-benchmark JSON results (one file per Python run) into "
                                              "summary.json, summary.md and index.html.")
     report.add_argument("results", nargs="*", type=Path, metavar="RESULTS", help="pytest-benchmark JSON files or folders of them")
@@ -114,14 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(report.add_argument, only=("out",))
     report.set_defaults(handler=_cmd_report)
 
-    compare = commands.add_parser("compare", help="compare two saved runs",
+    compare = commands.add_parser("compare", help="per-benchmark ratios between two saved runs, with significance",
                                   description="Per-benchmark median ratios between two pytest-benchmark JSON files, with a "
                                               "Mann-Whitney U p-value where both kept per-round data (--benchmark-save-data).")
     compare.add_argument("a", type=Path, metavar="A")
     compare.add_argument("b", type=Path, metavar="B")
     compare.set_defaults(handler=_cmd_compare)
 
-    matrix = commands.add_parser("matrix", help="run every variant over every workload once",
+    matrix = commands.add_parser("matrix", help="run every variant over every workload once, printing results and times",
                                  description="Run each workload with each variant once (cold pools), print the wall time, "
                                              "the speedup over sequential and whether the results equal the reference. "
                                              "Exit status 1 if any result differs.")
@@ -130,9 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--seed", type=int, default=0, help="seed for the inputs (default: 0)")
     matrix.set_defaults(handler=_cmd_matrix)
 
-    commands.add_parser("list", help="variants and workloads", description="List variants and workloads.").set_defaults(handler=_cmd_list)
-    commands.add_parser("download", help="fetch URLs with a chosen variant", add_help=False).set_defaults(forward="download")
-    commands.add_parser("serve", help="run the loopback HTTP test server", add_help=False).set_defaults(forward="serve")
+    commands.add_parser("list", help="the variants and workloads, and whether each can run here",
+                        description="List variants and workloads.").set_defaults(handler=_cmd_list)
+    commands.add_parser("download", help="fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)",
+                        add_help=False).set_defaults(forward="download")
+    commands.add_parser("serve", help="run the lab's loopback HTTP test server", add_help=False).set_defaults(forward="serve")
     return parser
 
 

@@ -23,6 +23,16 @@ def test_console_script_and_module_both_explain_themselves():
         assert "matrix" in done.stdout and "download" in done.stdout
 
 
+def test_help_lists_each_command_once(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("run", "report", "compare", "matrix", "list", "download", "serve"):
+        listed = [line for line in out.splitlines() if line.split()[:1] == [name]]
+        assert len(listed) == 1, f"{name!r} is listed {len(listed)} times in --help:\n{out}"
+
+
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "commands:" in capsys.readouterr().out
