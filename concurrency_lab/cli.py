@@ -81,7 +81,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name in WORKLOAD_NAMES:
         workload = get_workload(name)
         sizes = ", ".join(f"{label} {workload.sizes[label]}" for label in SIZE_LABELS)
-        print(f"  {name:<13} [{workload.bound}] {workload.summary} (sizes: {sizes})")
+        print(f"  {name:<13} [{workload.bound.label}] {workload.summary} (sizes: {sizes})")
     return 0
 
 

@@ -103,7 +103,7 @@ def test_summary_json_shape(summary):
 def test_trap_rows_join_their_workloads_group(summary):
     """The chunksize=1 row runs on 2,000 items, the rest of tiny_tasks on 20,000: still one group."""
     run = summary.runs[0]
-    assert [key for key in summary.group_keys(run) if key[0] == "tiny_tasks"] == [("tiny_tasks", "standard", 20000)]
+    assert [key for key in summary.groups(run) if key[0] == "tiny_tasks"] == [("tiny_tasks", "standard", 20000)]
     members = summary.groups(run)[("tiny_tasks", "standard", 20000)]
     assert any(r.trap for r in members) and any(r.variant == "sequential" for r in members)
 
@@ -114,14 +114,15 @@ def test_a_trap_without_its_group_stands_alone(tmp_path):
     path = tmp_path / "trap_only.json"
     path.write_text(json.dumps(document))
     summary = load_results([path])
-    assert ("tiny_tasks", "standard", 2000) in summary.group_keys(summary.runs[0])
+    assert ("tiny_tasks", "standard", 2000) in summary.groups(summary.runs[0])
 
 
 def test_io_rows_carry_their_ideal_and_cpu_parts(summary):
     document = json.loads(json.dumps(summary.to_dict()))
     by_name = {(r["run"], r["name"]): r for r in document["results"]}
     pool = by_name[(0, "test_downloader[thread_pool-8-warm]")]
-    assert pool["bound"] == "I/O" and pool["seed"] == 12
+    assert pool["bound"] == "io_wait" and pool["seed"] == 12
+    assert pool["traits"]["kind"] == "threads" and pool["traits"]["api"] == "ThreadPoolExecutor.map"
     assert pool["ideal_s"] == pytest.approx(math.ceil(48 / 8) * 0.025)
     assert pool["efficiency_vs_ideal"] == pytest.approx(pool["ideal_s"] / pool["median_s"])
     processor = by_name[(0, "test_processor[process_pool-2-cold-spawn]")]
@@ -140,8 +141,11 @@ def test_old_file_without_optional_fields_loads():
     assert pool.cores_used is None and pool.identical is None and pool.oversubscribed is None and not pool.has_round_data
     assert pool.bound is None and pool.ideal_s is None and pool.efficiency_vs_ideal is None and pool.self_cpu_seconds is None
     assert pool.cv == pytest.approx(0.02 / 1.01)  # from stats stddev / mean when there is no per-round data
-    (warning,) = summary.warnings
-    assert warning.benchmark == "test_unrelated" and "no extra_info" in warning.message
+    unrelated, legacy, lacking = summary.warnings
+    assert unrelated.benchmark == "test_unrelated" and "no extra_info" in unrelated.message
+    assert "before the benchmark record had a schema" in legacy.message and "registry" in legacy.message
+    assert pool.traits is not None and pool.traits.kind.value == "processes"  # from this lab's registry
+    assert "records lack these fields" in lacking.message and "cores_used" in lacking.message
 
 
 def test_empty_and_broken_files_are_warnings_not_crashes(tmp_path):

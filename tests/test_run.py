@@ -28,7 +28,7 @@ def test_run_writes_all_three_reports_from_real_measurements(tmp_path):
     assert "[1/" in done.stdout  # progress, one line per benchmark
     assert {p.name for p in tmp_path.iterdir()} >= {"summary.json", "summary.md", "index.html", "results"}
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["schema"] == 1 and len(summary["runs"]) == 1
+    assert summary["schema"] == 2 and len(summary["runs"]) == 1
     rows = summary["results"]
     assert {r["variant"] for r in rows} == {"sequential", "process_pool"}
     for row in rows:

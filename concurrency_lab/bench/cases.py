@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..variants import Variant, variant_class
+from ..cpus import START_METHODS
+from ..traits import Bound
+from ..variants import variant_class
 from ..workloads import get_workload
 
 TRAP_ITEMS = 2_000  # the chunksize=1 row: one future per item costs ~0.1 ms each, so keep it short
@@ -24,12 +26,12 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", "smoke", rounds=3, warmup_rounds=1, io_worker_counts=(8,), cpu_worker_counts=(),
-                     start_methods=("fork", "forkserver", "spawn")),
+                     start_methods=START_METHODS),
     # I/O at one worker is `sequential` plus a hand-off, and costs 2 s a round: full runs it.
     "standard": Profile("standard", "standard", rounds=7, warmup_rounds=1, io_worker_counts=(2, 8, 32),
-                        cpu_worker_counts=(1, 2), start_methods=("fork", "forkserver", "spawn")),
+                        cpu_worker_counts=(1, 2), start_methods=START_METHODS),
     "full": Profile("full", "full", rounds=11, warmup_rounds=2, io_worker_counts=(1, 2, 4, 8, 16, 32, 64),
-                    cpu_worker_counts=(1, 2, 4), start_methods=("fork", "forkserver", "spawn")),
+                    cpu_worker_counts=(1, 2, 4), start_methods=START_METHODS),
 }
 
 
@@ -56,36 +58,42 @@ class BenchCase:
         return "-".join(parts)
 
 
-def has_pool(cls: type[Variant]) -> bool:
-    """Whether the variant keeps workers between calls (so warm and cold differ)."""
-    return cls._open is not Variant._open
-
-
 def cases(profile: Profile, *, variants: Sequence[str], workloads: Sequence[str], usable_cpus: int,
           workers: Sequence[int] | None = None) -> list[BenchCase]:
+    """The profile's cases, in a stable order. `workers`, when given, replaces the profile's counts for
+    every row but those that use another on purpose: the baseline runs with 1 worker, and cold-pool
+    and trap rows run at one count per workload (`single_count`)."""
     out: list[BenchCase] = []
     for workload_name in workloads:
         workload = get_workload(workload_name)
-        io = workload.bound == "I/O"
+        io = workload.bound is Bound.IO_WAIT
         if workers:
             counts = sorted(set(workers))
         else:
             counts = sorted(set(profile.io_worker_counts) if io else {usable_cpus, *profile.cpu_worker_counts})
+        single = single_count(counts, usable_cpus)
+        traps: list[BenchCase] = []
         for name in variants:
             cls = variant_class(name)
-            if cls.runs_coroutines and workload.async_task is None:
+            if workload.unavailable_reason(cls):
                 continue  # it cannot run this workload: `concurrency-lab list` says why
             if not cls.concurrent:
                 out.append(BenchCase(workload_name, profile.size_label, name, 1, "warm"))
                 continue
             out += [BenchCase(workload_name, profile.size_label, name, n, "warm") for n in counts]
-            if has_pool(cls):
+            if cls.has_pool():
                 # Start-up cost per start method is measured on the CPU workloads; I/O gets one cold
-                # row (the platform's start method) at the smallest worker count.
+                # row (the platform's start method).
                 methods = profile.start_methods if cls.uses_processes and not io else (None,)
-                cold_workers = counts[0] if io else usable_cpus
-                out += [BenchCase(workload_name, profile.size_label, name, cold_workers, "cold", m) for m in methods]
-        if workload_name == "tiny_tasks" and "process_pool" in variants:  # ProcessPoolExecutor.map's default
-            out.append(BenchCase(workload_name, profile.size_label, "process_pool", usable_cpus, "warm",
-                                 chunksize=1, trap="chunksize=1", items=TRAP_ITEMS))
+                out += [BenchCase(workload_name, profile.size_label, name, single, "cold", m) for m in methods]
+            if cls.api_default_chunksize is not None and workload.bound is Bound.DISPATCH:
+                size = cls.api_default_chunksize  # the library's own default, where many small tasks pay for it
+                traps.append(BenchCase(workload_name, profile.size_label, name, single, "warm", chunksize=size,
+                                       trap=f"chunksize={size}", items=TRAP_ITEMS))
+        out += traps
     return out
+
+
+def single_count(counts: Sequence[int], usable_cpus: int) -> int:
+    """The one worker count of rows measured at a single count: the usable CPUs when measured, else the fewest."""
+    return usable_cpus if usable_cpus in counts else min(counts)

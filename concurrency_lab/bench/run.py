@@ -44,14 +44,19 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
 
 
 def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
+    """Build the reports from saved results, print what was written and the verdicts; 1 when nothing could be reported."""
     from ..report import load_results, verdicts, write_reports
 
     summary = load_results(results)
+    for warning in summary.warnings:
+        where = f" [{warning.benchmark}]" if warning.benchmark else ""
+        print(f"warning: {warning.source}{where}: {warning.message}", file=sys.stderr)
     if not summary.results:
         print("no benchmark results to report in: " + ", ".join(map(str, results)), file=sys.stderr)
         return 1
-    for path in write_reports(summary, out_dir):
+    drawn = verdicts(summary)
+    for path in write_reports(summary, out_dir, drawn):
         print(f"wrote {path}")
-    for verdict in verdicts(summary):
+    for verdict in drawn:
         print(f"  - {verdict.text}")
     return 0

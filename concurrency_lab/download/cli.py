@@ -14,7 +14,6 @@ from typing import Any
 from ..options import ArgumentParser, add_run_options
 from ..variants import Variant, VariantUnavailable, get_variant
 from .records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
-from .sync_client import fetch
 
 DEMO_PAGES = 12  # pages served when no URL is given: enough that overlapping the waits shows
 DEMO_LATENCY_S = 0.2  # server-side delay per demo page: sequential takes 12 x 0.2 s
@@ -22,12 +21,11 @@ DEFAULT_WORKERS = 8  # concurrent downloads: 8 overlap the demo pages' waits in 
 
 
 def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], Any]:
-    """The picklable task `variant` runs for one URL: a coroutine function for event-loop variants."""
-    if variant.runs_coroutines:
-        from .async_client import afetch  # imported only when asked: it needs aiohttp
+    """The picklable task `variant` runs for one URL, chosen as for every workload (`Workload.task_for`):
+    the coroutine function for event-loop variants."""
+    from ..workloads import get_workload
 
-        return functools.partial(afetch, options=options)
-    return functools.partial(fetch, options=options)
+    return functools.partial(get_workload("downloader").task_for(variant), options=options)
 
 
 @contextlib.contextmanager

@@ -8,15 +8,16 @@ from __future__ import annotations
 import io
 import math
 import re
-import zlib
+from collections.abc import Mapping
 
 from .facts import GroupFacts
-from .model import BASELINE_VARIANT
-from .tables import VARIANT_ORDER
+from .model import Summary
+from .tables import variant_rank
 
-# In VARIANT_ORDER: sequential grey, threading orange, thread_pool red, asyncio purple, mp_pool blue,
-# process_pool green; then colours for variants the lab does not know yet.
-PALETTE = ("#7f7f7f", "#ff7f0e", "#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#8c564b", "#e377c2", "#17becf")
+# Given out in table order, so with the lab's variants: the baseline grey, hand-made threads orange,
+# the thread pool red, the event loop purple, multiprocessing.Pool blue, the process pool green.
+PALETTE = ("#7f7f7f", "#ff7f0e", "#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#8c564b", "#e377c2", "#17becf",
+           "#bcbd22")
 PER_CORE_COLUMNS = 5
 CPU_LINES_MAX = 8  # beyond this many CPUs, per-core lines are unreadable: draw the mean and the min-max band
 FEW_SAMPLES = 3  # a run this short (in sampling intervals) gets markers: its line alone would be invisible
@@ -40,11 +41,13 @@ def _figure_class():
     return Figure
 
 
-def variant_color(variant: str) -> str:
-    """One colour per variant in every chart."""
-    if variant in VARIANT_ORDER:
-        return PALETTE[VARIANT_ORDER.index(variant)]
-    return PALETTE[len(VARIANT_ORDER) + zlib.crc32(variant.encode()) % (len(PALETTE) - len(VARIANT_ORDER))]
+def variant_colors(summary: Summary) -> dict[str, str]:
+    """One colour per variant, the same in every chart of the report: the palette in table order."""
+    traits = {}
+    for result in summary.results:
+        traits.setdefault(result.variant, result.traits)
+    ordered = sorted(traits, key=lambda variant: variant_rank(traits[variant], variant))
+    return {variant: PALETTE[number % len(PALETTE)] for number, variant in enumerate(ordered)}
 
 
 def label(text: str) -> str:
@@ -79,7 +82,7 @@ def speedup_curves(facts: GroupFacts) -> dict[str, list[tuple[int, float]]]:
     """Per variant, (workers, speedup) of its representative row at each worker count."""
     curves = {}
     for variant in facts.variants():
-        if variant == BASELINE_VARIANT:
+        if (traits := facts.traits_of(variant)) is not None and traits.is_baseline:
             continue
         points = []
         for workers in sorted({r.workers for r in facts.rows(variant)}):
@@ -91,7 +94,7 @@ def speedup_curves(facts: GroupFacts) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-def speedup_chart(panels: list[GroupFacts], chart_id: str) -> str | None:
+def speedup_chart(panels: list[GroupFacts], chart_id: str, colors: Mapping[str, str]) -> str | None:
     """Speedup against workers, one panel per run, same axes in every panel so they compare."""
     drawn = [(facts, speedup_curves(facts)) for facts in panels]
     drawn = [(facts, curves) for facts, curves in drawn if curves]
@@ -106,12 +109,13 @@ def speedup_chart(panels: list[GroupFacts], chart_id: str) -> str | None:
         _margins(figure, left=0.6, right=0.15, top=0.3, bottom=0.45, wspace=0.08)
         for ax, (facts, curves) in zip(axes, drawn):
             usable = facts.run.usable_cpus
-            ax.axhline(1.0, color="0.55", lw=0.8, ls=":", label="sequential")
+            baseline = facts.baseline()
+            ax.axhline(1.0, color="0.55", lw=0.8, ls=":", label=label(baseline.variant if baseline else "baseline"))
             if usable:
                 ax.plot(workers, [min(w, usable) for w in workers], color="0.7", lw=1, ls="--", label=f"ideal on {usable} CPUs")
             for variant, points in curves.items():
                 ax.plot([w for w, _ in points], [s for _, s in points], marker="o", ms=3.5, lw=1.5,
-                        color=variant_color(variant), label=label(variant))
+                        color=colors.get(variant), label=label(variant))
             ax.set_title(label(facts.run.label))
             ax.set_xlabel("workers")
             ax.grid(alpha=0.25, lw=0.5)
@@ -126,7 +130,7 @@ def speedup_chart(panels: list[GroupFacts], chart_id: str) -> str | None:
         return to_svg(figure, chart_id)
 
 
-def per_core_chart(facts: GroupFacts, chart_id: str) -> str | None:
+def per_core_chart(facts: GroupFacts, chart_id: str, colors: Mapping[str, str]) -> str | None:
     """Small multiples: busy % per CPU over time, for the representative row of each variant."""
     rows = [row for variant in facts.variants() if (row := facts.representative(variant)) and row.per_core]
     if not rows:
@@ -141,7 +145,7 @@ def per_core_chart(facts: GroupFacts, chart_id: str) -> str | None:
         axes = figure.subplots(lines, columns, sharex=True, sharey=True, squeeze=False).ravel()
         _margins(figure, left=0.6, right=0.1, top=0.5, bottom=0.5, wspace=0.08, hspace=0.4)
         for ax, row in zip(axes, rows):
-            _draw_per_core(ax, row)
+            _draw_per_core(ax, row, colors.get(row.variant))
         for ax in axes[len(rows):]:
             ax.set_visible(False)
         axes[0].set_ylim(0, 105)
@@ -154,7 +158,7 @@ def per_core_chart(facts: GroupFacts, chart_id: str) -> str | None:
         return to_svg(figure, chart_id)
 
 
-def _draw_per_core(ax, row) -> None:
+def _draw_per_core(ax, row, color: str | None) -> None:
     trace = row.per_core
     marker = "o" if len(trace.times_s) <= FEW_SAMPLES else None  # a one-sample line would draw nothing
     if len(trace.cpus) <= CPU_LINES_MAX:
@@ -168,5 +172,5 @@ def _draw_per_core(ax, row) -> None:
     details = [q for q in (row.mode, row.start_method) if q]
     if row.cores_used is not None:
         details.append(f"· {row.cores_used:.2f} cores")
-    ax.set_title(label(" ".join([f"{row.variant} ×{row.workers}", *details])), color=variant_color(row.variant))
+    ax.set_title(label(" ".join([f"{row.variant} ×{row.workers}", *details])), color=color)
     ax.grid(alpha=0.25, lw=0.5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .formatting import format_p_value
 from .model import Result
 from .stats import SIGNIFICANCE_LEVEL, mann_whitney_u, smallest_p_value
 
@@ -51,7 +52,7 @@ class Difference:
         if self.p is None:
             return ""
         if self.testable:
-            return format_p(self.p)
+            return format_p_value(self.p)
         if not self.separated:
             return "rounds overlap"
         return "every round slower" if self.a_slower else "every round faster"
@@ -73,10 +74,6 @@ def difference(a: Result, b: Result) -> Difference:
         return Difference(relative, slower, None, sizes, None)
     p_value = mann_whitney_u(a.round_times_s, b.round_times_s)
     return Difference(relative, slower, p_value, sizes, smallest_p_value(*sizes))
-
-
-def format_p(p_value: float) -> str:
-    return "p<0.001" if p_value < 0.001 else f"p={p_value:.3f}"
 
 
 def format_small_p(p_value: float | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..traits import Bound, Kind, Role, VariantTraits
 from .formatting import code, format_percent, plural
 from .model import Result, Run, Summary
 from .stats import is_noisy
@@ -51,14 +52,45 @@ class GroupFacts:
         return [r for r in self.results if r.identical is not False and r.trap is not None]
 
     @property
-    def bound(self) -> str | None:
-        """What limits the workload ("I/O", "CPU, holds the GIL", ...), as its rows recorded it."""
+    def bound(self) -> Bound | None:
+        """What limits the workload, as its rows recorded it."""
         return next((r.bound for r in self.results if r.bound), None)
 
     @property
     def io_bound(self) -> bool:
-        """Waiting-bound: recorded as "I/O", or (older files) rows carrying an ideal waiting time."""
-        return self.bound == "I/O" if self.bound else any(r.ideal_s is not None for r in self.results)
+        """Waiting-bound: recorded as such, or (files without a bound) rows carrying an ideal waiting time."""
+        return self.bound is Bound.IO_WAIT if self.bound else any(r.ideal_s is not None for r in self.results)
+
+    def baseline(self) -> Result | None:
+        """The row every speedup in this group divides: the baseline variant's, with 1 worker."""
+        return min((r for r in self.trusted if r.is_baseline and r.workers == 1),
+                   key=lambda r: (r.mode != "warm", r.median_s), default=None)
+
+    def of_kind(self, *kinds: Kind) -> list[Result]:
+        """Trusted rows of variants of these kinds."""
+        return [r for r in self.trusted if r.kind in kinds]
+
+    def traits_of(self, variant: str) -> VariantTraits | None:
+        return next((r.traits for r in self.results if r.variant == variant and r.traits), None)
+
+    def lesson_pairs(self) -> list[tuple[str, str]]:
+        """(after, before) variant names, per lesson pair both of whose variants this group has."""
+        by_role: dict[tuple[str, Role], str] = {}
+        for variant in self.variants():
+            traits = self.traits_of(variant)
+            if traits and traits.lesson_pair and traits.role in (Role.BEFORE, Role.AFTER):
+                by_role.setdefault((traits.lesson_pair, traits.role), variant)
+        pairs = dict.fromkeys(pair for pair, _ in by_role)
+        return [(by_role[p, Role.AFTER], by_role[p, Role.BEFORE]) for p in pairs
+                if (p, Role.AFTER) in by_role and (p, Role.BEFORE) in by_role]
+
+    def lesson_partner(self, variant: str, role: Role) -> str | None:
+        """The variant of `role` in the same lesson pair as `variant`, when this group has it."""
+        traits = self.traits_of(variant)
+        if traits is None or traits.lesson_pair is None:
+            return None
+        return next((v for v in self.variants() if v != variant and (t := self.traits_of(v))
+                     and t.lesson_pair == traits.lesson_pair and t.role is role), None)
 
     def rows(self, variant: str, workers: int | None = None) -> list[Result]:
         return [r for r in self.trusted if r.variant == variant and (workers is None or r.workers == workers)]

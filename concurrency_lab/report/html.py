@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .charts import per_core_chart, speedup_chart
+from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
 from .model import Summary
@@ -52,10 +52,6 @@ def render_html_chunks(summary: Summary, verdicts: list[Verdict] | None = None) 
     return template.generate(**page_context(summary, all_verdicts(summary) if verdicts is None else verdicts))
 
 
-def render_html(summary: Summary, verdicts: list[Verdict] | None = None) -> str:
-    return "".join(render_html_chunks(summary, verdicts))
-
-
 def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
     from markupsafe import Markup
 
@@ -63,12 +59,13 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
     for facts in group_facts(summary):
         facts_by_group.setdefault((facts.workload, facts.size_label, facts.size), []).append(facts)
     sections = []
+    colors = variant_colors(summary)
     for number, (key, panels) in enumerate(facts_by_group.items()):
-        speedup_svg = speedup_chart(panels, f"speedup-{number}")
+        speedup_svg = speedup_chart(panels, f"speedup-{number}", colors)
         runs = []
         for facts in panels:
             own = [v for v in verdicts if (v.run, v.workload, v.size_label, v.size) == (facts.run.index, *key)]
-            per_core_svg = per_core_chart(facts, f"per-core-{number}-{facts.run.index}")
+            per_core_svg = per_core_chart(facts, f"per-core-{number}-{facts.run.index}", colors)
             runs.append({
                 "run": facts.run,
                 "winner": next((v for v in own if v.rule == "winner"), None),

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 
+from ..traits import Kind
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_seconds, plural
-from .model import BASELINE_VARIANT, Result
+from .model import Result
 
 # At this share of the CPU a variant's client side can use (one core for threads under the GIL
 # or an event loop), that side is busy most of the time: more workers stop helping on this machine.
 CLIENT_BUSY = 0.8
-ONE_THREAD_VARIANTS = ("asyncio",)  # one event loop: one core at most, GIL or not
 
 
 def _ideal_rows(facts: GroupFacts, variant: str) -> list[Result]:
@@ -47,14 +47,14 @@ def io_efficiency(facts: GroupFacts) -> list[Verdict]:
 
     At few workers every variant is close to the ideal; as the ideal shrinks with more workers,
     each variant's per-request overhead shows. Comparing at a shared worker count keeps a variant
-    measured up to 32 workers from ranking below one measured only up to 8. `sequential` comes
+    measured up to 32 workers from ranking below one measured only up to 8. The baseline comes
     last, as the reference.
     """
     by_variant = {v: rows for v in facts.variants() if (rows := _ideal_rows(facts, v))}
-    concurrent = [{r.workers for r in rows} for v, rows in by_variant.items() if v != BASELINE_VARIANT]
+    concurrent = [{r.workers for r in rows} for rows in by_variant.values() if not rows[0].is_baseline]
     shared = set.intersection(*concurrent) if concurrent else set()
     leads = {v: next((r for r in rows if r.workers == max(shared, default=None)), rows[-1]) for v, rows in by_variant.items()}
-    ranked = sorted(by_variant, key=lambda v: (v == BASELINE_VARIANT, -leads[v].efficiency_vs_ideal))
+    ranked = sorted(by_variant, key=lambda v: (leads[v].is_baseline, -leads[v].efficiency_vs_ideal))
     verdicts = []
     for variant in ranked:
         lead = leads[variant]
@@ -70,9 +70,14 @@ def io_efficiency(facts: GroupFacts) -> list[Verdict]:
 
 def _client_capacity(facts: GroupFacts, r: Result) -> tuple[float, str] | None:
     """How many cores the variant's client side can use at most, and why."""
-    if r.variant in ONE_THREAD_VARIANTS:
-        return 1.0, "1 core (one event loop)"
-    if r.start_method is None and facts.run.gil_enabled is not False:
+    if r.traits is None:
+        return None
+    if r.kind.one_thread:
+        return 1.0, "1 core (one event loop)" if r.kind is Kind.EVENT_LOOP else "1 core (one thread)"
+    shares_gil = r.traits.subject_to_gil
+    if shares_gil is None:  # the build's GIL state was not recorded: assume a GIL, as most builds have
+        shares_gil = r.kind.in_process and facts.run.gil_enabled is not False
+    if shares_gil:
         return 1.0, "1 core (one GIL)"
     usable = facts.run.usable_cpus
     return (float(usable), f"{usable} usable CPUs") if usable else None
@@ -84,7 +89,7 @@ def client_cpu_limit(facts: GroupFacts) -> list[Verdict]:
         return []
     limited, busiest = [], None  # busiest: (share of capacity, row, capacity text)
     for variant in facts.variants():
-        if variant == BASELINE_VARIANT:
+        if (traits := facts.traits_of(variant)) is not None and traits.is_baseline:
             continue
         rows = [r for r in (facts.representative(variant, w) for w in sorted({r.workers for r in facts.rows(variant)}))
                 if r is not None and r.cores_used is not None]

@@ -6,7 +6,7 @@ import statistics
 
 from .evidence import format_small_p, smallest_testable_rounds
 from .formatting import code, format_percent
-from .model import BASELINE_VARIANT, Run, Summary
+from .model import Run, Summary
 from .stats import NOISY_CV, SIGNIFICANCE_LEVEL, smallest_p_value
 
 
@@ -23,6 +23,11 @@ def warmup_rounds_of(summary: Summary, run: Run) -> str:
     return _span(recorded) if recorded else "not recorded"
 
 
+def _baselines(summary: Summary) -> str:
+    """The baseline variants' names, as these results recorded them."""
+    return ", ".join(code(v) for v in dict.fromkeys(r.variant for r in summary.results if r.is_baseline)) or "none recorded"
+
+
 def gil_of(run: Run) -> str:
     return {True: "enabled", False: "disabled"}.get(run.gil_enabled, "unknown")
 
@@ -35,8 +40,11 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
         ("median", f"the median of the measured rounds of `benchmark.pedantic` (rounds: {rounds}), each benchmark "
                    f"after its unmeasured warm-up rounds (warm-up rounds: {warmups}). A warm row reuses a pool "
                    "started before timing; a cold row starts and stops the pool inside every round."),
-        ("speedup", f"median of {code(BASELINE_VARIANT)} with 1 worker / median of the row, within one run (one "
-                    "Python, one file), same workload and size; never across runs. Efficiency = speedup / workers. "
+        ("workers", "each row's worker count, as measured. Some rows use a count of their own on purpose: the "
+                    "baseline always runs with 1 worker; cold-pool rows (start-up cost) and trap rows run at one "
+                    "count per workload: the usable CPUs when that count is measured, else the smallest."),
+        ("speedup", f"median of the baseline variant ({_baselines(summary)}) with 1 worker / median of the row, "
+                    "within one run (one Python, one file), same workload and size; never across runs. Efficiency = speedup / workers. "
                     "Trap rows (a deliberately bad setting, possibly on fewer items) get none: they are compared "
                     "per task (median / items)."),
     ]

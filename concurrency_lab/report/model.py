@@ -1,21 +1,22 @@
 """The report model: runs (one per results file), results (one per benchmark), warnings.
 
-Speedup and everything derived from it compare a result with the `sequential` baseline of the
-same run only: two Pythons or two machines never share a baseline.
+Speedup and everything derived from it compare a result with the baseline variant (the one whose
+traits give it the baseline role) of the same run only: two Pythons or two machines never share a baseline.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..schema import BenchRecord
+from ..traits import Kind
 from .stats import efficiency, karp_flatt, speedup
 
-SCHEMA_VERSION = 1
-BASELINE_VARIANT = "sequential"  # with 1 worker, same workload and size: what speedup divides
+SCHEMA_VERSION = 2  # of summary.json; 2: each result carries its variant's traits, and bound is an enum value
 
 
 @dataclass(frozen=True)
@@ -37,69 +38,39 @@ class Run:
     pytest_benchmark_version: str | None
 
 
-@dataclass(frozen=True)
-class PerCoreTrace:
-    """System-wide busy percent per CPU over time, sampled while one benchmark ran."""
-
-    scope: str | None
-    cpus: tuple[int, ...]
-    interval_s: float | None
-    times_s: tuple[float, ...]
-    percents: tuple[tuple[float, ...], ...]  # one tuple per sample, one value per CPU
-
-
-@dataclass(frozen=True)
-class Result:
-    """One benchmark: its settings, its timing, and what it cost."""
+@dataclass(frozen=True, kw_only=True)
+class Result(BenchRecord):
+    """One benchmark: the record it wrote (settings, traits, what it cost), its timing, and what
+    the report derives from them."""
 
     run: int
     python: str
     name: str
     fullname: str
     group: str | None
-    workload: str
-    variant: str
-    workers: int
-    size: int | None
-    size_label: str | None
-    start_method: str | None
-    mode: str | None
-    chunksize: int | None
-    trap: str | None  # a deliberately bad setting; its row may run on fewer items than its group
-    items: int | None
-    bound: str | None  # what limits the workload: "I/O", "CPU, holds the GIL", ...
     median_s: float
     mean_s: float | None
     stddev_s: float | None
     min_s: float | None
-    rounds: int | None
-    warmup_rounds: int | None
     cv: float | None
     noisy: bool
-    cores_used: float | None
-    cpu_seconds: float | None  # self_cpu_seconds + max(worker_cpu_seconds, reaped_children_cpu_seconds)
-    self_cpu_seconds: float | None
-    worker_cpu_seconds: float | None
-    reaped_children_cpu_seconds: float | None
-    wall_seconds: float | None
     monitor_overhead: float | None  # the sampler's own CPU / (wall x usable CPUs): the price of watching
-    ideal_s: float | None  # the best time waiting allows (I/O workloads only)
     efficiency_vs_ideal: float | None  # ideal_s / median_s
-    peak_rss_bytes: int | None
-    peak_uss_bytes: int | None
-    peak_threads: int | None
-    peak_processes: int | None
-    identical: bool | None
     oversubscribed: bool | None
-    params: Mapping[str, Any]
-    seed: int | None
     has_round_data: bool
     speedup: float | None = None
     efficiency: float | None = None
     serial_fraction: float | None = None
-    # Bulk data for charts and significance tests; left out of summary.json.
+    # Bulk data for charts and significance tests; left out of summary.json (per_core too).
     round_times_s: tuple[float, ...] = field(default=(), repr=False)
-    per_core: PerCoreTrace | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> Kind | None:
+        return self.traits.kind if self.traits else None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.traits is not None and self.traits.is_baseline
 
     @property
     def group_key(self) -> tuple[str, str | None, int | None]:
@@ -137,11 +108,6 @@ class Summary:
     def results_of(self, run: Run) -> list[Result]:
         return [r for r in self.results if r.run == run.index]
 
-    def group_keys(self, run: Run | None = None) -> list[tuple[str, str | None, int | None]]:
-        """(workload, size_label, size) in order of first appearance; trap rows add none of their own."""
-        results = self.results if run is None else self.results_of(run)
-        return list(dict.fromkeys(group_key_of(r, results) for r in results))
-
     def groups(self, run: Run) -> dict[tuple[str, str | None, int | None], list[Result]]:
         """The results of one run by group, in order of first appearance."""
         results = self.results_of(run)
@@ -174,6 +140,7 @@ def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | 
 def _result_dict(result: Result) -> dict[str, Any]:
     values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name not in _BULK_FIELDS}
     values["params"] = dict(result.params)
+    values["traits"] = result.traits.to_dict() if result.traits else None
     values["per_core_samples"] = len(result.per_core.times_s) if result.per_core else 0
     return values
 
@@ -184,10 +151,10 @@ def with_speedups(results: list[Result]) -> list[Result]:
 
 
 def baseline_for(result: Result, results: Iterable[Result]) -> Result | None:
-    """The `sequential` 1-worker result of the same run, workload and size (warm preferred)."""
+    """The baseline variant's 1-worker result of the same run, workload and size (warm preferred)."""
     candidates = [
         r for r in results
-        if r.run == result.run and r.variant == BASELINE_VARIANT and r.workers == 1
+        if r.run == result.run and r.is_baseline and r.workers == 1
         and r.workload == result.workload and r.size == result.size and r.size_label == result.size_label
         and r.trap is None
     ]

@@ -6,22 +6,14 @@ do not separate is "no measurable" cost, and one that too few rounds cannot test
 
 from __future__ import annotations
 
+from ..traits import Role
 from .evidence import Difference, difference
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_percent, format_seconds, format_times, plural
 from .model import Result
 from .stats import SIGNIFICANCE_LEVEL, format_ratio
 
-# Variants compared head to head: the executor API against the older pool it wraps the same way.
-HEAD_TO_HEAD = (("process_pool", "mp_pool"), ("thread_pool", "threading"))
 WITHIN = 0.05  # "within X%" below this difference; beyond it the ratio is stated
-LIBRARY_CALLS = {
-    "process_pool": "ProcessPoolExecutor.map",
-    "mp_pool": "multiprocessing.Pool.map",
-    "thread_pool": "ThreadPoolExecutor.map",
-}
-# What a chunked row of a trap's variant is also compared with, per task, when the run has it.
-TRAP_ALSO_AGAINST = {"process_pool": "mp_pool"}
 
 
 def _with_note(text: str, d: Difference) -> str:
@@ -29,9 +21,16 @@ def _with_note(text: str, d: Difference) -> str:
     return f"{text}; {note}" if note else text
 
 
+def _api(facts: GroupFacts, variant: str) -> str:
+    """The call a user writes for `variant` (its name where its traits are not known)."""
+    traits = facts.traits_of(variant)
+    return traits.api if traits and traits.api else variant
+
+
 def executor_vs_pool(facts: GroupFacts) -> list[Verdict]:
+    """Each lesson pair head to head: the executor API (after) against the older way (before)."""
     verdicts = []
-    for newer, older in HEAD_TO_HEAD:
+    for newer, older in facts.lesson_pairs():
         a = facts.representative(newer)
         if a is None:
             continue
@@ -71,17 +70,17 @@ def chunksize_trap(facts: GroupFacts) -> list[Verdict]:
             continue
         items = f"{trap.items_or_size} vs {chunked.items_or_size} items"
         text = (
-            f"{code(f'{LIBRARY_CALLS.get(trap.variant, trap.variant)}({trap.trap})')} is "
+            f"{code(f'{_api(facts, trap.variant)}({trap.trap})')} is "
             f"{format_times(trap.per_task_s / chunked.per_task_s)} slower per task than chunked {code(trap.variant)} on "
             f"{code(facts.workload)} ({format_seconds(trap.per_task_s)} vs {format_seconds(chunked.per_task_s)} per task, "
             f"chunksize {trap.chunksize} vs {chunked.chunksize}, {items})"
         )
         compared = [trap, chunked]
-        other = TRAP_ALSO_AGAINST.get(trap.variant)
+        other = facts.lesson_partner(trap.variant, Role.BEFORE)  # the older way, chunked as it chunks by default
         pool = _chunked_warm(facts, other, trap.workers) if other else None
         if pool is not None:
             text += (f" and {format_times(trap.per_task_s / pool.per_task_s)} slower per task than "
-                     f"{code(LIBRARY_CALLS.get(other, other))} ({format_seconds(pool.per_task_s)} per task, chunksize {pool.chunksize})")
+                     f"{code(_api(facts, other))} ({format_seconds(pool.per_task_s)} per task, chunksize {pool.chunksize})")
             compared.append(pool)
         verdicts.append(facts.verdict("chunksize_trap", text, *compared))
     return verdicts

@@ -7,9 +7,11 @@ environments lack some of them, and the report says "–" rather than failing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from ..schema import as_bool, as_float, as_int, as_mapping, as_str
 
 
 class UnreadableResults(ValueError):
@@ -43,28 +45,6 @@ def read_results_file(path: Path) -> dict[str, Any]:
 def benchmarks_in(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     benchmarks = document.get("benchmarks")
     return [b for b in benchmarks if isinstance(b, Mapping)] if isinstance(benchmarks, list) else []
-
-
-def as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def as_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def as_bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def run_fields(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,19 +90,3 @@ def round_times(stats: Mapping[str, Any]) -> tuple[float, ...]:
         return ()
     times = tuple(as_float(t) for t in data)
     return times if all(t is not None for t in times) else ()  # type: ignore[return-value]
-
-
-def per_core_samples(extra: Mapping[str, Any]) -> Iterator[tuple[float, tuple[float, ...]]]:
-    """(seconds since the first sample, percent busy per CPU) from `per_core.samples`."""
-    samples = as_mapping(extra.get("per_core")).get("samples")
-    if not isinstance(samples, list):
-        return
-    start = None
-    for sample in samples:
-        if not (isinstance(sample, list) and len(sample) == 2 and isinstance(sample[1], list)):
-            continue
-        moment, percents = as_float(sample[0]), tuple(as_float(p) for p in sample[1])
-        if moment is None or any(p is None for p in percents):
-            continue
-        start = moment if start is None else start
-        yield moment - start, percents  # type: ignore[misc]

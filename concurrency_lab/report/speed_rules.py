@@ -1,4 +1,4 @@
-"""Verdicts on speed against `sequential`: the winner, cores bought, serial fraction, oversubscription.
+"""Verdicts on speed against the baseline: the winner, cores bought, serial fraction, oversubscription.
 
 Trap rows never enter these: `GroupFacts.trusted` and `rows` leave them out.
 """
@@ -8,9 +8,6 @@ from __future__ import annotations
 from .evidence import TIE_TOLERANCE, Difference, difference
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_percent, format_seconds, format_times, plural
-from .model import BASELINE_VARIANT
-
-THREAD_VARIANTS = ("threading", "thread_pool")
 TIES_NAMED = 3  # the winner line names this many ties, then counts the rest
 
 
@@ -20,8 +17,9 @@ def winner(facts: GroupFacts) -> list[Verdict]:
     if best is None:
         return []
     text = f"{facts.describe(best)} is the fastest on {code(facts.workload)}: {format_seconds(best.median_s)}"
-    if best.speedup is not None and best.variant != BASELINE_VARIANT:
-        text += f" ({format_times(best.speedup)} sequential)"
+    baseline = facts.baseline()
+    if best.speedup is not None and not best.is_baseline and baseline is not None:
+        text += f" ({format_times(best.speedup)} {baseline.variant})"
     ranked = sorted(facts.trusted, key=lambda r: r.median_s)
     ties = [(r, d) for r in ranked if r is not best and (d := difference(best, r)).tie]
     if ties:
@@ -53,18 +51,20 @@ def missing_baseline(facts: GroupFacts) -> list[Verdict]:
         return []
     return [facts.verdict(
         "missing_baseline",
-        f"no {code(BASELINE_VARIANT)} run with 1 worker for {code(facts.workload)} in this run: "
+        f"no run of the baseline variant with 1 worker for {code(facts.workload)} in this run: "
         "speedup, efficiency and serial fraction are not computed",
     )]
 
 
 def cores_for_speedup(facts: GroupFacts) -> list[Verdict]:
-    """Cores bought against speed gained, for CPU work (the I/O verdicts give cores against the ideal)."""
+    """Cores bought against speed gained, for CPU work, by variants that leave this process: threads and
+    the baseline have their own verdict (`threads_and_the_gil`), waiting work is judged against the ideal."""
     if facts.io_bound:
         return []
     verdicts = []
     for variant in facts.variants():
-        if variant in THREAD_VARIANTS or variant == BASELINE_VARIANT:
+        traits = facts.traits_of(variant)
+        if traits is None or traits.kind.in_process:
             continue
         r = facts.representative(variant)
         if r is None or r.workers < 2 or r.speedup is None or r.cores_used is None:

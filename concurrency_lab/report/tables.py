@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..traits import Kind, Role, VariantTraits
 from .facts import GroupFacts
 from .formatting import format_cores, format_mib, format_percent, format_seconds, format_times
 from .model import Result
@@ -16,9 +17,9 @@ COLUMNS = (
 IDEAL_COLUMN = "of ideal"  # ideal_s / median: only in tables of workloads that record an ideal time
 NUMERIC_COLUMNS = frozenset(COLUMNS[4:11]) | {"workers", "CV", IDEAL_COLUMN}
 
-# Table order: the baseline, then one process, then many: the order the lesson builds them in.
-VARIANT_ORDER = ("sequential", "threading", "thread_pool", "asyncio", "mp_pool", "process_pool")
 MODE_ORDER = ("warm", "cold")
+# Within a kind: the baseline, then the lesson's before, then its after, then the rest.
+ROLE_ORDER = (Role.BASELINE, Role.BEFORE, Role.AFTER, None)
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,17 @@ class TableRow:
         return tuple(flag for flag, present in candidates.items() if present)
 
 
+def variant_rank(traits: VariantTraits | None, variant: str) -> tuple:
+    """Table and legend order, by traits: the baseline, then one process (threads, then an event loop),
+    then many processes, then a cluster: the order the lesson builds them in. Unknown traits last."""
+    if traits is None:
+        return (len(Kind), 0, variant)
+    return (list(Kind).index(traits.kind), ROLE_ORDER.index(traits.role), variant)
+
+
 def _order(result: Result) -> tuple:
-    variant_rank = VARIANT_ORDER.index(result.variant) if result.variant in VARIANT_ORDER else len(VARIANT_ORDER)
     mode_rank = MODE_ORDER.index(result.mode) if result.mode in MODE_ORDER else len(MODE_ORDER)
-    return (variant_rank, result.variant, result.trap is not None, result.workers, mode_rank, result.start_method or "")
+    return (variant_rank(result.traits, result.variant), result.trap is not None, result.workers, mode_rank, result.start_method or "")
 
 
 def columns_for(facts: GroupFacts) -> tuple[str, ...]:

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..traits import Bound, Kind
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict
 from .formatting import code, format_cores, format_seconds, format_times
-from .model import BASELINE_VARIANT, Result
-from .speed_rules import THREAD_VARIANTS
+from .model import Result
 
 # Below this many cores, threads that gained were mostly waiting: a CPU-bound thread keeps one busy.
 WAITING_CORES = 0.5
 
 
 def threads_and_the_gil(facts: GroupFacts) -> list[Verdict]:
-    """The best warm thread row against `sequential`, worded for the workload's bound and the run's GIL."""
-    threads = [r for v in THREAD_VARIANTS for r in facts.rows(v) if r.workers > 1 and r.speedup is not None]
+    """The best warm row of a thread variant against the baseline, worded for the workload's bound and the run's GIL."""
+    threads = [r for r in facts.of_kind(Kind.THREADS) if r.workers > 1 and r.speedup is not None]
     if not threads:
         return []
     warm = [r for r in threads if r.mode in ("warm", None)] or threads  # a cold row adds thread start-up
     best = max(warm, key=lambda r: r.speedup)
-    wording = BY_BOUND.get(facts.bound or "") or (io_wording if facts.io_bound else by_numbers)  # io_bound: ideal_s recorded
+    wording = BY_BOUND.get(facts.bound) or (io_wording if facts.io_bound else by_numbers)  # io_bound: ideal_s recorded
     return [facts.verdict("threads_and_the_gil", wording(facts, best), best)]
 
 
@@ -37,11 +37,6 @@ def _no_gain(speedup: float) -> str:
     return "lose" if speedup < 1 / MEANINGFUL_SPEEDUP else "gain nothing"
 
 
-def _work_of(result: Result) -> str:
-    algorithm = result.params.get("algorithm")
-    return code(algorithm) if isinstance(algorithm, str) else "its work"
-
-
 def io_wording(facts: GroupFacts, best: Result) -> str:
     workload = code(facts.workload)
     if best.speedup >= MEANINGFUL_SPEEDUP:
@@ -50,10 +45,10 @@ def io_wording(facts: GroupFacts, best: Result) -> str:
 
 
 def releases_gil_wording(facts: GroupFacts, best: Result) -> str:
-    workload, work = code(facts.workload), _work_of(best)
+    workload = code(facts.workload)
     if best.speedup >= MEANINGFUL_SPEEDUP:
-        return f"threads scale on {workload}: {work} releases the GIL: {_figures(facts, best)}"
-    return f"threads {_no_gain(best.speedup)} on {workload} although {work} releases the GIL: best is {_figures(facts, best)}"
+        return f"threads scale on {workload}: its work releases the GIL: {_figures(facts, best)}"
+    return f"threads {_no_gain(best.speedup)} on {workload} although its work releases the GIL: best is {_figures(facts, best)}"
 
 
 def holds_gil_wording(facts: GroupFacts, best: Result) -> str:
@@ -68,10 +63,10 @@ def holds_gil_wording(facts: GroupFacts, best: Result) -> str:
 
 def dispatch_wording(facts: GroupFacts, best: Result) -> str:
     workload = code(facts.workload)
-    baseline = facts.representative(BASELINE_VARIANT)
+    baseline = facts.baseline()
     per_task = ""
     if best.per_task_s is not None and baseline is not None and baseline.per_task_s is not None:
-        per_task = f" ({format_seconds(best.per_task_s)} per task vs {format_seconds(baseline.per_task_s)} sequential)"
+        per_task = f" ({format_seconds(best.per_task_s)} per task vs {format_seconds(baseline.per_task_s)} {baseline.variant})"
     if best.speedup >= MEANINGFUL_SPEEDUP:
         return f"threads gain on {workload} despite the hand-off cost: {_figures(facts, best)}{per_task}"
     if best.speedup < 1 / MEANINGFUL_SPEEDUP:
@@ -88,16 +83,16 @@ def by_numbers(facts: GroupFacts, best: Result) -> str:
         context = {True: " with the GIL", False: " even without the GIL (free-threaded build)"}.get(gil, "")
         return f"threads gain nothing on {workload}{context}: best is {_figures(facts, best)}"
     if best.cores_used is not None and best.cores_used >= PARALLEL_CORES:
-        reason = "no GIL on this free-threaded build" if gil is False else f"{_work_of(best)} releases the GIL"
+        reason = "no GIL on this free-threaded build" if gil is False else "its work releases the GIL"
         return f"threads scale on {workload}: {reason}: {_figures(facts, best)}"
     if best.cores_used is not None and best.cores_used < WAITING_CORES:
         return f"threads overlap the waiting on {workload}: {_figures(facts, best)}"
     return f"threads gain on {workload} without a second core busy: {_figures(facts, best)}"
 
 
-BY_BOUND: dict[str, Callable[[GroupFacts, Result], str]] = {
-    "I/O": io_wording,
-    "CPU, releases the GIL": releases_gil_wording,
-    "CPU, holds the GIL": holds_gil_wording,
-    "dispatch overhead": dispatch_wording,
+BY_BOUND: dict[Bound | None, Callable[[GroupFacts, Result], str]] = {
+    Bound.IO_WAIT: io_wording,
+    Bound.CPU_RELEASES_GIL: releases_gil_wording,
+    Bound.CPU_HOLDS_GIL: holds_gil_wording,
+    Bound.DISPATCH: dispatch_wording,
 }

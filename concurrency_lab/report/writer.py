@@ -20,11 +20,11 @@ REPORT_MODE = 0o644  # mkstemp creates 0600; reports are meant to be read (and s
 
 
 def summary_document(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
-    """summary.json: the model (schema 1) and the verdicts drawn from it."""
+    """summary.json: the model (see `model.SCHEMA_VERSION`) and the verdicts drawn from it."""
     return {**summary.to_dict(), "verdicts": [dataclasses.asdict(v) for v in verdicts]}
 
 
-def write_reports(model: Summary, out_dir: str | Path) -> list[Path]:
+def write_reports(model: Summary, out_dir: str | Path, verdicts: list[Verdict] | None = None) -> list[Path]:
     """Write the three reports into `out_dir` (created if missing); returns their paths.
 
     Every document is rendered into a temporary file next to its destination and fsynced first;
@@ -33,7 +33,7 @@ def write_reports(model: Summary, out_dir: str | Path) -> list[Path]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    verdicts = all_verdicts(model)
+    verdicts = all_verdicts(model) if verdicts is None else verdicts
     renderers: dict[str, Callable[[], Iterable[str]]] = {
         "summary.json": lambda: [json.dumps(summary_document(model, verdicts), indent=2, ensure_ascii=False), "\n"],
         "summary.md": lambda: [render_markdown(model, verdicts)],

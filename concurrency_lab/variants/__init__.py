@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from ..traits import Kind
 from .base import ProcessVariant, RunRecord, Variant, VariantUnavailable, usable_cpus
 
-# The manifest: variant name -> module defining it. Modules are imported on first use, so a
-# variant whose optional package is missing costs nothing until asked for, and then says why.
-_MODULES = {
+# The manifest: variant name -> module defining it, or a class `register` added. Modules are
+# imported on first use: `concurrency-lab list` and the CLI's choices need only the names.
+_MODULES: dict[str, str | type[Variant]] = {
     "sequential": "sequential",
     "threading": "threading_workers",
     "thread_pool": "thread_pool",
@@ -19,14 +20,57 @@ _MODULES = {
     "asyncio": "asyncio_loop",
 }
 
-VARIANT_NAMES: tuple[str, ...] = tuple(_MODULES)
+
+class _RegisteredNames(Sequence[str]):
+    """The registered names, in registration order, as they are now (a variant registered later shows up)."""
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return tuple(_MODULES)[index]
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(_MODULES))
+
+    def __contains__(self, name: object) -> bool:
+        return name in _MODULES
+
+    def __repr__(self) -> str:
+        return repr(tuple(_MODULES))
+
+
+VARIANT_NAMES: Sequence[str] = _RegisteredNames()
+
+
+def register(cls: type[Variant]) -> type[Variant]:
+    """Add a variant class to the registry (usable as a decorator): from then on every test, benchmark
+    and report takes it by its traits. ValueError when its name is taken or it declares no kind."""
+    if not (isinstance(cls, type) and issubclass(cls, Variant)) or not isinstance(getattr(cls, "name", None), str):
+        raise TypeError(f"register takes a Variant subclass with a `name`, not {cls!r}")
+    if cls.name in _MODULES:
+        raise ValueError(f"a variant named {cls.name!r} is already registered")
+    if not isinstance(getattr(cls, "kind", None), Kind):
+        raise ValueError(f"variant {cls.name!r} declares no `kind` (one of {', '.join(k.value for k in Kind)})")
+    _MODULES[cls.name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Take a variant that `register` added out of the registry again (the built-in ones stay)."""
+    if not isinstance(_MODULES.get(name), type):
+        raise ValueError(f"{name!r} is not a variant added with register()")
+    del _MODULES[name]
 
 
 def variant_class(name: str) -> type[Variant]:
     """The class registered under `name`; ValueError listing the known names otherwise."""
     if name not in _MODULES:
         raise ValueError(f"unknown variant {name!r}; available: {', '.join(VARIANT_NAMES)}")
-    module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+    entry = _MODULES[name]
+    if isinstance(entry, type):
+        return entry
+    module = importlib.import_module(f"{__name__}.{entry}")
     (cls,) = (obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, Variant) and getattr(obj, "name", None) == name)
     return cls
 
@@ -53,6 +97,8 @@ __all__ = [
     "VariantUnavailable",
     "get_variant",
     "map",
+    "register",
+    "unregister",
     "usable_cpus",
     "variant_class",
 ]

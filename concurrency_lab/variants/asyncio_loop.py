@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..cpus import default_thread_workers
+from ..traits import Kind
 from .base import ChunkOutcome, Variant
 
 _RUN_RESOURCES: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("concurrency_lab_run_resources")
@@ -33,6 +34,9 @@ def run_resource(key: str, factory: Callable[[], Any]) -> Any | None:
 class AsyncioLoop(Variant):
     name = "asyncio"
     summary = "one asyncio event loop, at most `workers` coroutines in flight (aiohttp for HTTP)"
+    kind = Kind.EVENT_LOOP
+    api_family = "asyncio"
+    api = "asyncio.gather + Semaphore"
     runs_coroutines = True
 
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..cpus import available_start_methods, default_start_method, usable_cpus, worker_count_problem
+from ..traits import Kind, Role, VariantTraits
 
 
 class VariantUnavailable(RuntimeError):
@@ -160,8 +161,17 @@ class Variant(ABC):
 
     name: ClassVar[str]
     summary: ClassVar[str]
-    uses_processes: ClassVar[bool] = False
-    concurrent: ClassVar[bool] = True  # False: one item at a time, whatever `workers` says
+    # Traits: what the report, and everything else that consumes variants, reads instead of names.
+    kind: ClassVar[Kind]
+    api_family: ClassVar[str]  # the library that provides it
+    api: ClassVar[str]  # the call a user of that library writes
+    role: ClassVar[Role | None] = None  # baseline, or the lesson's before / after
+    lesson_pair: ClassVar[str | None] = None  # the before and after of one pair share it
+    #: The chunk size the library's own map uses when none is given, where that is a fixed number
+    #: that hurts many small tasks (ProcessPoolExecutor.map: 1). Benchmarks show it as a trap row.
+    api_default_chunksize: ClassVar[int | None] = None
+    uses_processes: ClassVar[bool] = False  # tasks are pickled to worker processes made with a start method
+    concurrent: ClassVar[bool] = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Tasks per worker when no chunk size is given, as multiprocessing.Pool.map does
     #: (ceil(n / (4 * workers))). None sends one item per task: for threads a hand-off
@@ -181,6 +191,25 @@ class Variant(ABC):
     def __repr__(self) -> str:
         extra = f", start_method={self.start_method!r}" if self.uses_processes else ""
         return f"{type(self).__name__}(workers={self.workers}, chunksize={self.chunksize}{extra})"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in vars(cls):
+            cls.concurrent = cls.kind is not Kind.SEQUENTIAL
+
+    @classmethod
+    def has_pool(cls) -> bool:
+        """Whether it keeps workers between calls (so warm and cold differ)."""
+        return cls._open is not Variant._open
+
+    @classmethod
+    def traits(cls, gil_enabled: bool | None = None) -> VariantTraits:
+        """Its traits; `gil_enabled` is the build's GIL state, which decides whether in-process workers share one."""
+        return VariantTraits(
+            kind=cls.kind, api_family=cls.api_family, api=cls.api, role=cls.role, lesson_pair=cls.lesson_pair,
+            runs_coroutines=cls.runs_coroutines, has_pool=cls.has_pool(),
+            subject_to_gil=None if gil_enabled is None else cls.kind.in_process and gil_enabled,
+        )
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -258,6 +287,7 @@ class Variant(ABC):
 class ProcessVariant(Variant):
     """Base for variants whose workers are processes: a start method and Pool-like chunking."""
 
+    kind = Kind.PROCESSES
     uses_processes = True
     chunks_per_worker = 4
 

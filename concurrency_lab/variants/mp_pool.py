@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 
+from ..traits import Role
 from .base import ProcessVariant, run_chunk
 
 
 class MultiprocessingPool(ProcessVariant):
     name = "mp_pool"
     summary = "multiprocessing.Pool.map, chunks of ceil(n / (4 * workers)) items"
+    api_family = "multiprocessing"
+    api = "multiprocessing.Pool.map"
+    role, lesson_pair = Role.BEFORE, "processes"
 
     def _open(self):
         return self.mp_context().Pool(processes=self.workers)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
+from ..traits import Role
 from .base import ProcessVariant, run_chunk
 
 
 class ProcessPool(ProcessVariant):
     name = "process_pool"
     summary = "concurrent.futures.ProcessPoolExecutor, list slices submitted as tasks (never chunksize=1 by accident)"
+    api_family = "concurrent.futures"
+    api = "ProcessPoolExecutor.map"
+    role, lesson_pair = Role.AFTER, "processes"
+    api_default_chunksize = 1  # ProcessPoolExecutor.map's default: one pickled call per item
 
     def _open(self):
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.mp_context())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from ..traits import Kind, Role
 from .base import Variant, run_chunk
 
 
 class Sequential(Variant):
     name = "sequential"
     summary = "a plain loop in the calling thread: the baseline every speedup is measured against"
-    concurrent = False
+    kind = Kind.SEQUENTIAL
+    api_family = "builtins"
+    api = "for item in items"
+    role = Role.BASELINE
 
     @classmethod
     def default_workers(cls) -> int:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ..cpus import default_thread_workers
+from ..traits import Kind, Role
 from .base import Variant, run_chunk
 
 
 class ThreadPool(Variant):
     name = "thread_pool"
     summary = "concurrent.futures.ThreadPoolExecutor.map"
+    kind = Kind.THREADS
+    api_family = "concurrent.futures"
+    api = "ThreadPoolExecutor.map"
+    role, lesson_pair = Role.AFTER, "threads"
 
     @classmethod
     def default_workers(cls) -> int:

@@ -6,6 +6,7 @@ import queue
 import threading
 
 from ..cpus import default_thread_workers
+from ..traits import Kind, Role
 from .base import ChunkOutcome, Variant, run_chunk
 
 _STOP = None  # one per worker, after the work: the queue is FIFO, so every chunk is taken first
@@ -14,6 +15,10 @@ _STOP = None  # one per worker, after the work: the queue is FIFO, so every chun
 class ThreadingWorkers(Variant):
     name = "threading"
     summary = "hand-made threading.Thread workers fed from a queue.Queue (the lesson's 'before')"
+    kind = Kind.THREADS
+    api_family = "threading"
+    api = "threading.Thread + queue.Queue"
+    role, lesson_pair = Role.BEFORE, "threads"
 
     @classmethod
     def default_workers(cls) -> int:

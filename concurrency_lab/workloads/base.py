@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..traits import Bound
 from ..variants import Variant, VariantUnavailable
 
 SIZE_LABELS = ("test", "smoke", "standard", "full")  # correctness tests, CI benchmarks, the report, a long run
@@ -23,7 +24,7 @@ class Workload:
     `reference(inputs)` must not use any variant (nor `task`, where an independent way exists)."""
 
     name: str
-    bound: str  # what limits it: "I/O", "CPU, holds the GIL", ...
+    bound: Bound  # what limits it: the report's rules read this, never the workload's name
     summary: str
     task: Callable[[Any], Any]  # module-level, so process pools can pickle it
     make_inputs: Callable[..., list[Any]]  # (size: int, seed: int = 0, *, env=None) -> inputs
@@ -45,10 +46,16 @@ class Workload:
         except KeyError:
             raise ValueError(f"unknown size {label!r}; choose one of {', '.join(SIZE_LABELS)}") from None
 
-    def task_for(self, variant: Variant) -> Callable[[Any], Any]:
-        """The task `variant` runs: the coroutine function for event-loop variants, else `task`."""
-        if variant.runs_coroutines:
-            if self.async_task is None:
-                raise VariantUnavailable(f"variant {variant.name!r} runs coroutines and workload {self.name!r} has none")
-            return self.async_task
-        return self.task
+    def unavailable_reason(self, variant: Variant | type[Variant]) -> str | None:
+        """Why `variant` cannot run this workload (an event loop needs a coroutine function), or None."""
+        if variant.runs_coroutines and self.async_task is None:
+            return f"variant {variant.name!r} runs coroutines and workload {self.name!r} has none"
+        return None
+
+    def task_for(self, variant: Variant | type[Variant]) -> Callable[[Any], Any]:
+        """The task `variant` runs: the coroutine function for event-loop variants, else `task`.
+        The one place that chooses; VariantUnavailable when there is none for it."""
+        reason = self.unavailable_reason(variant)
+        if reason is not None:
+            raise VariantUnavailable(reason)
+        return self.async_task if variant.runs_coroutines else self.task

@@ -8,6 +8,7 @@ import random
 from ..download import DownloadRecord, fetch
 from ..download.async_client import afetch
 from ..server import body_sha256, running_server
+from ..traits import Bound
 from .base import Workload
 
 LATENCY_S = 0.05  # server-side delay per URL: waiting, not work, is what threads overlap
@@ -46,7 +47,7 @@ def reference(inputs: list[str]) -> list[DownloadRecord]:
 
 WORKLOAD = Workload(
     name="downloader",
-    bound="I/O",
+    bound=Bound.IO_WAIT,
     summary=f"fetch pages from a loopback HTTP server answering after {LATENCY_S * 1000:g} ms (the lesson's downloader)",
     task=fetch,
     make_inputs=make_inputs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 
+from ..traits import Bound
 from .base import Workload
 
 BUFFER_BYTES = 2 * 1024 * 1024  # per task: at 64 KiB, hashing takes ~40 us and thread hand-offs win
@@ -44,7 +45,7 @@ def reference(inputs: list[tuple[int, int]]) -> list[str]:
 
 WORKLOAD = Workload(
     name="hashing",
-    bound="CPU, releases the GIL",
+    bound=Bound.CPU_RELEASES_GIL,
     summary="sha256 of 2 MiB buffers built inside the task from (seed, size); hashlib drops the GIL",
     task=sha256_of_buffer,
     make_inputs=make_inputs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..traits import Bound
 from .base import Workload
 
 NUMBERS_PER_TASK = 200_000  # ~10 ms of pure Python per task on 3.11: real work, so dispatch is noise
@@ -37,7 +38,7 @@ def reference(inputs: list[tuple[int, int]]) -> list[int]:
 
 WORKLOAD = Workload(
     name="processor",
-    bound="CPU, holds the GIL",
+    bound=Bound.CPU_HOLDS_GIL,
     summary="sum of squares over ranges of numbers in pure Python (the lesson's parallel processor)",
     task=sum_of_squares,
     make_inputs=make_inputs,

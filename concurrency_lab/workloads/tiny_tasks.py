@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..traits import Bound
 from .base import Workload
 
 
@@ -23,7 +24,7 @@ def reference(inputs: list[int]) -> list[int]:
 
 WORKLOAD = Workload(
     name="tiny_tasks",
-    bound="dispatch overhead",
+    bound=Bound.DISPATCH,
     summary="x + x + 1 over many integers: measures hand-off, chunking and start-up, not work",
     task=affine,
     make_inputs=make_inputs,
