@@ -47,3 +47,21 @@ def test_the_chunksize_trap_is_its_own_row():
 def test_explicit_worker_counts_replace_the_profiles():
     matrix = cases(PROFILES["smoke"], variants=["thread_pool"], workloads=["hashing"], usable_cpus=2, workers=[3, 1])
     assert sorted({c.workers for c in matrix if c.mode == "warm"}) == [1, 3]
+
+
+@pytest.mark.parametrize(("workers", "single"), [([8], 8), ([1, 2, 4], 2), ([3, 5], 3)])
+def test_given_worker_counts_govern_cold_and_trap_rows_too(workers, single):
+    """Rows measured at one count take it from the given counts: the usable CPUs if given, else the fewest."""
+    matrix = cases(PROFILES["smoke"], variants=["sequential", "process_pool"], workloads=["tiny_tasks", "processor"],
+                   usable_cpus=2, workers=workers)
+    assert {c.workers for c in matrix if c.mode == "cold" or c.trap} == {single}
+    assert {c.workers for c in matrix if c.variant == "sequential"} == {1}  # the baseline, on purpose
+    assert {c.workers for c in matrix if c.mode == "warm" and not c.trap and c.variant != "sequential"} == set(workers)
+
+
+def test_a_trap_row_comes_from_a_declared_library_default_on_dispatch_bound_work_only():
+    traps = [c for c in cases(PROFILES["smoke"], variants=VARIANT_NAMES, workloads=WORKLOAD_NAMES, usable_cpus=2) if c.trap]
+    assert {(c.variant, c.chunksize) for c in traps} == {
+        (name, variant_class(name).api_default_chunksize) for name in VARIANT_NAMES
+        if variant_class(name).api_default_chunksize is not None}
+    assert {get_workload(c.workload).bound.value for c in traps} == {"dispatch"}
