@@ -6,6 +6,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,3 +60,25 @@ def failure(role: str, process: subprocess.Popen[bytes], stderr: IO[bytes], prob
     stderr.seek(0)
     text = stderr.read().decode(errors="replace").strip() or "(nothing)"
     return RuntimeError(f"{role} process {process.pid} {problem} (exit code {process.returncode}); its stderr:\n{text}")
+
+
+#: How often a helper or pool worker checks that the process that started it is still there.
+PARENT_POLL_SECONDS = 0.5
+
+
+def exit_with_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> None:
+    """In a child: exit when the process that started it dies, however it died (SIGKILL included).
+
+    A daemon thread watches the parent pid: when the child is handed to another parent (init, a
+    subreaper), its own parent is gone and it ends at once with `os._exit`. Portable to every POSIX
+    system, and unlike PR_SET_PDEATHSIG it does not fire when only the thread that started the
+    child ends. Called by pool workers' initializers and by the lab's helper processes.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)  # no cleanup: whoever would have waited for it is gone
+
+    threading.Thread(target=watch, name="lab-exit-with-parent", daemon=True).start()

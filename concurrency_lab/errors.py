@@ -1,0 +1,28 @@
+"""The errors every variant raises the same way, whatever library runs its workers."""
+
+from __future__ import annotations
+
+from concurrent.futures.process import BrokenProcessPool
+
+
+class BrokenPool(BrokenProcessPool):
+    """A worker process died (os._exit, a signal, a crash, the OOM killer) while the pool ran tasks.
+
+    A `BrokenProcessPool`, as `ProcessPoolExecutor` raises, from every process variant; the results
+    of the chunks that were running are lost. A warm variant replaces the pool on its next call.
+    """
+
+
+class MapTimeout(TimeoutError):
+    """`map(..., timeout=)` ran out of time. `stopped` says whether the running work was stopped
+    (worker processes are; a running thread cannot be, and goes on in the background)."""
+
+    def __init__(self, message: str, *, timeout: float, unfinished: int, stopped: bool) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.unfinished = unfinished  # items without a result when the time ran out
+        self.stopped = stopped
+
+
+class NotPicklable(TypeError):
+    """Something a process variant must send to or from its workers cannot be pickled."""
