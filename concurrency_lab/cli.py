@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .failures import SUMMARY as FAILURES_SUMMARY
 from .options import ArgumentParser, add_run_options
 from .variants import VARIANT_NAMES, variant_class
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
@@ -33,7 +34,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .bench.run import run_benchmarks, write_run_reports
 
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
-                               workers=args.workers, out_dir=args.out)
+                               workers=args.workers, out_dir=args.out,
+                               extra_pytest_args=() if args.failures else ("--no-lab-failures",))
     if not raw.exists():
         print(f"the benchmarks did not finish (pytest exit status {code}): no reports written; "
               f"whatever was measured is in {raw.with_suffix('.json.partial')}", file=sys.stderr)
@@ -97,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "use sampled from a separate process), then write summary.json, summary.md and "
                                           "index.html. smoke takes about 2 minutes here, standard about 10.")
     add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "out"))
+    run.add_argument("--no-failures", dest="failures", action="store_false",
+                     help=f"leave out the failure-modes table ({FAILURES_SUMMARY})")
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",

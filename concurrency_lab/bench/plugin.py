@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pytest
 
 from ..cpus import usable_cpus
+from ..failures import JSON_KEY as FAILURES_KEY
+from ..failures import SUMMARY as FAILURES_SUMMARY
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
 from ..options import add_run_options
@@ -17,6 +20,7 @@ from .cases import PROFILES, cases
 
 
 _CASES = pytest.StashKey[dict]()
+_FAILURES = pytest.StashKey[dict | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts"),
                     defaults={"profile": "smoke"}, error=pytest.UsageError)
     group.addoption("--lab-progress", action="store_true", help="print one line per finished benchmark")
+    group.addoption("--lab-failures", action=argparse.BooleanOptionalAction, default=True,
+                    help=f"the failure-modes table ({FAILURES_SUMMARY}), measured once after the benchmarks, in "
+                         f"the JSON as {FAILURES_KEY}; --no-lab-failures leaves it out (default: on)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -90,3 +97,40 @@ def bench_progress(pytestconfig: pytest.Config, request: pytest.FixtureRequest):
                 reporter.write_line(f"[{done:>{width}}/{total}] [{bar:<20}] {line}")
 
     return progress
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict[str, Any]) -> None:
+    """The failure-modes table beside the benchmarks, in every JSON the session writes (the
+    --benchmark-json file and the autosaved one): measured once, after the benchmarks ran."""
+    if config.getoption("--lab-failures"):
+        table = failure_table(config)
+        if table is not None:
+            output_json[FAILURES_KEY] = table
+
+
+def failure_table(config: pytest.Config) -> dict[str, Any] | None:
+    """The run's variants under every failure case, measured on first use (seconds) and kept for the
+    session; None, said on the terminal, when measuring failed: the benchmarks are saved all the same."""
+    if _FAILURES not in config.stash:
+        from ..failures import measure_failures
+
+        def say(line: str) -> None:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            capture = config.pluginmanager.get_plugin("capturemanager")
+            if reporter is not None:
+                with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                    reporter.ensure_newline()
+                    reporter.write_line(line)
+
+        def progress(outcome) -> None:
+            if config.getoption("--lab-progress"):
+                raised = (outcome.error or "returned").rsplit(".", 1)[-1]
+                what = outcome.note or f"{raised} in {outcome.seconds * 1000:.0f} ms"
+                say(f"[failure modes] {outcome.variant} {outcome.case}: {what}")
+
+        try:
+            config.stash[_FAILURES] = measure_failures(config.getoption("--lab-variants"), progress=progress).to_dict()
+        except Exception as error:  # noqa: BLE001 - the benchmarks must still be written
+            say(f"failure modes not measured: {type(error).__name__}: {error}")
+            config.stash[_FAILURES] = None
+    return config.stash[_FAILURES]

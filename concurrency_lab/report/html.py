@@ -13,6 +13,7 @@ from typing import Any
 
 from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
+from .failure_table import NOT_MEASURED, failure_view
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
 from .model import Summary
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
@@ -90,4 +91,7 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
         "warnings": summary.warnings,
         "sections": sections,
         "numeric": NUMERIC_COLUMNS,
+        "failures": [{"run": run, "view": None if run.failures is None else failure_view(run.failures)}
+                     for run in summary.runs],
+        "not_measured": NOT_MEASURED,
     }

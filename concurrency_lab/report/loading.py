@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..failures.record import JSON_KEY as FAILURES_KEY
+from ..failures.record import FailureTable
 from ..measure.reading import monitor_overhead
 from ..schema import LEGACY_VERSION, BenchRecord, SchemaError
 from . import pytest_benchmark_json as raw
@@ -27,6 +30,9 @@ def load_results(paths: Iterable[str | Path]) -> Summary:
             warnings.append(ReportWarning(str(path), None, f"skipped: {error}"))
             continue
         run = _run_from(document, len(runs), str(path), [r.label for r in runs])
+        run, note = _with_failures(run, document)
+        if note:
+            warnings.append(ReportWarning(str(path), None, note))
         try:
             run_results, notes = _results_of(document, run, str(path))
         except SchemaError as error:
@@ -81,6 +87,16 @@ def _run_from(document: Mapping[str, Any], index: int, source: str, taken: list[
     if label in taken:
         label += f" [{Path(source).name}]"
     return Run(index=index, label=label, source=source, **fields)
+
+
+def _with_failures(run: Run, document: Mapping[str, Any]) -> tuple[Run, str | None]:
+    """The run with the file's failure-modes table, and why it was left out when it could not be read."""
+    if FAILURES_KEY not in document:
+        return run, None
+    try:
+        return dataclasses.replace(run, failures=FailureTable.from_dict(document[FAILURES_KEY])), None
+    except SchemaError as error:
+        return run, f"failure modes left out: {error}"
 
 
 def _result_from(benchmark: Mapping[str, Any], run: Run) -> tuple[Result, int, tuple[str, ...]] | str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from .facts import GroupFacts, Verdict, group_facts
+from .failure_table import NOT_MEASURED, failure_view
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
-from .model import Summary
+from .model import Run, Summary
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 
@@ -68,12 +69,26 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     current_run = None
     for facts in group_facts(summary):
         if facts.run is not current_run:
+            if current_run is not None:
+                lines += _failure_lines(current_run)
             current_run = facts.run
             lines += ["", f"## {cell(facts.run.label)}", "", f"{cell(facts.run.machine)} — `{facts.run.source}`"]
         lines += ["", heading(facts), ""]
         lines += _group_lines(facts, [v for v in verdicts if (v.run, v.workload, v.size_label, v.size)
                                       == (facts.run.index, facts.workload, facts.size_label, facts.size)])
+    if current_run is not None:
+        lines += _failure_lines(current_run)
     return "\n".join(lines) + "\n"
+
+
+def _failure_lines(run: Run) -> list[str]:
+    """The run's failure-modes table, beside its speed tables, or that it was not measured."""
+    lines = ["", "### Failure modes", ""]
+    if run.failures is None:
+        return lines + [cell(NOT_MEASURED)]
+    view = failure_view(run.failures)
+    lines += table(view.columns, [row.cells for row in view.rows])
+    return lines + [""] + [f"- {prose(note)}" for note in view.notes]
 
 
 def _group_lines(facts: GroupFacts, verdicts: list[Verdict]) -> list[str]:

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..failures.record import FailureTable
 from ..schema import BenchRecord
 from ..traits import Kind
 from .stats import efficiency, karp_flatt, speedup
 
-SCHEMA_VERSION = 2  # of summary.json; 2: each result carries its variant's traits, and bound is an enum value
+# Of summary.json; 2: each result carries its variant's traits, and bound is an enum value. Each run's
+# failure_modes (a `FailureTable`, or null where not measured) came later: an added key, no new version.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Run:
     datetime: str | None
     commit: str | None
     pytest_benchmark_version: str | None
+    failures: FailureTable | None = None  # the failure-modes table the file carried (None: not measured)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +124,7 @@ class Summary:
         return {
             "schema": SCHEMA_VERSION,
             "generated": self.generated,
-            "runs": [dataclasses.asdict(run) for run in self.runs],
+            "runs": [_run_dict(run) for run in self.runs],
             "results": [_result_dict(r) for r in self.results],
             "warnings": [dataclasses.asdict(w) for w in self.warnings],
         }
@@ -135,6 +139,12 @@ def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | 
         (r.group_key for r in results if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
         result.group_key,
     )
+
+
+def _run_dict(run: Run) -> dict[str, Any]:
+    values = {f.name: getattr(run, f.name) for f in dataclasses.fields(run) if f.name != "failures"}
+    values["failure_modes"] = run.failures.to_dict() if run.failures else None
+    return values
 
 
 def _result_dict(result: Result) -> dict[str, Any]:

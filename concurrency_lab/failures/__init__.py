@@ -1,0 +1,31 @@
+"""How each variant fails on this Python: the error raised when a task raises, a worker dies or a
+timeout passes, or a task cannot be pickled; how long it takes to raise; what it leaves running.
+
+    table = measure_failures()           # every registered variant that can run here, a few seconds
+    output_json[JSON_KEY] = table.to_dict()
+
+The cases are data (`cases.py`), each probe runs in a process of its own (`probe.py`) under a
+watchdog (`runner.py`), and the record (`record.py`) is what the report reads.
+"""
+
+from __future__ import annotations
+
+from .cases import CASES, CASES_BY_NAME, Expected, FailureCase
+from .record import JSON_KEY, SCHEMA_VERSION, CaseInfo, FailureOutcome, FailureTable
+
+#: What the table holds, for the help of the options that turn it off (the pytest plugin, `concurrency-lab run`).
+SUMMARY = ("each variant's error when a task raises, a worker dies, a timeout passes or a task cannot be pickled, "
+           "and what it leaves running; a few seconds")
+
+
+def measure_failures(*args, **kwargs) -> FailureTable:
+    """See `runner.measure_failures` (imported on use: reading a table needs no process machinery)."""
+    from .runner import measure_failures as measure
+
+    return measure(*args, **kwargs)
+
+
+__all__ = [
+    "CASES", "CASES_BY_NAME", "JSON_KEY", "SCHEMA_VERSION", "SUMMARY", "CaseInfo", "Expected", "FailureCase",
+    "FailureOutcome", "FailureTable", "measure_failures",
+]

@@ -1,0 +1,156 @@
+"""The failure-modes table in the reports: read from a results file's ``lab_failures``, shown per run
+beside the speed tables, "not measured" for files without it, and a variant registered at run time
+gets its rows with no edit of the table code.
+
+`data/lab_failures.json` is a table measured on the lab's 2-CPU machine (``measure_failures()``,
+CPython 3.11); the tests put it into a copy of a saved results file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from concurrency_lab import variants
+from concurrency_lab.failures import JSON_KEY, SCHEMA_VERSION, FailureTable, measure_failures
+from concurrency_lab.report import load_results, write_reports
+from concurrency_lab.report.failure_table import DOES_NOT_APPLY, NOT_MEASURED, failure_view
+from concurrency_lab.report.html import render_html_chunks
+from concurrency_lab.report.markdown import render_markdown
+from concurrency_lab.report.tables import variant_rank
+from concurrency_lab.variants.thread_pool import ThreadPool
+
+DATA = Path(__file__).with_name("data")
+TABLE = json.loads((DATA / "lab_failures.json").read_text())
+
+
+def _results_file(tmp_path: Path, table: dict | None, name: str = "with_failures.json") -> Path:
+    document = json.loads((DATA / "run_py311.json").read_text())
+    if table is not None:
+        document[JSON_KEY] = table
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def summary(tmp_path):
+    return load_results([_results_file(tmp_path, TABLE), DATA / "run_py313.json"])
+
+
+def test_the_table_loads_into_its_run_and_old_files_have_none(summary):
+    measured, old = summary.runs
+    assert measured.failures == FailureTable.from_dict(TABLE) and old.failures is None
+    assert not [w for w in summary.warnings if "failure" in w.message]
+
+
+def test_rows_follow_the_variant_order_of_the_speed_tables_and_columns_the_recorded_cases(summary):
+    table = summary.runs[0].failures
+    view = failure_view(table)
+    assert view.columns == ("variant", *(case["title"] for case in TABLE["cases"]), "workers left")
+    traits = {o.variant: o.traits for o in table.outcomes}
+    assert [row.variant for row in view.rows] == sorted(traits, key=lambda name: variant_rank(traits[name], name))
+    assert not any(row.undocumented for row in view.rows)  # as measured: every variant failed as documented
+
+
+def test_cells_say_the_error_and_the_case_that_does_not_apply(summary):
+    table = summary.runs[0].failures
+    rows = {row.variant: dict(zip(failure_view(table).columns, row.cells)) for row in failure_view(table).rows}
+    for outcome in table.outcomes:
+        title = next(case.title for case in table.cases if case.name == outcome.case)
+        expected = "returned, " if outcome.error is None else outcome.error.rsplit(".", 1)[-1] + ", "
+        assert rows[outcome.variant][title].startswith(expected)
+    process_rows = {o.variant for o in table.outcomes if o.case == "worker_exits"}
+    assert process_rows and all(rows[v]["worker exits"].startswith("BrokenPool, ") for v in process_rows)
+    assert all(rows[v]["worker exits"] == DOES_NOT_APPLY for v in set(rows) - process_rows)
+    threads = {o.variant for o in table.outcomes if o.stopped is False and o.threads_left}
+    assert threads and all("not stopped" in rows[v]["timeout"] and "timeout: 2 threads, ended" in rows[v]["workers left"]
+                           for v in threads)
+
+
+def test_markdown_shows_it_per_run_and_says_when_it_was_not_measured(summary):
+    text = render_markdown(summary)
+    measured, old = text.split("\n## CPython 3.13.1")
+    section = measured[measured.index("### Failure modes"):]
+    assert "| variant | task raises | worker exits |" in section and "| workers left |" in section
+    assert "a running thread cannot be stopped" in section and "pool start-up and shutdown included" in section
+    assert text.count("### Failure modes") == 2 and NOT_MEASURED in old
+
+
+def test_html_shows_it_with_each_message_on_hover(summary):
+    html = "".join(render_html_chunks(summary))
+    section = html[html.index('id="failure-modes"'):]
+    assert '<a href="#failure-modes">failure modes</a>' in html
+    assert "<th>worker crashes</th>" in section and 'title="probe task refused item 1"' in section
+    assert "&lt;locals&gt;" in section and "<locals>" not in section  # messages are escaped
+    assert NOT_MEASURED in section
+
+
+def test_summary_json_carries_the_table_per_run(summary, tmp_path):
+    write_reports(summary, tmp_path / "out")
+    runs = json.loads((tmp_path / "out" / "summary.json").read_text())["runs"]
+    assert FailureTable.from_dict(runs[0]["failure_modes"]) == summary.runs[0].failures
+    assert runs[1]["failure_modes"] is None
+
+
+def test_a_hang_and_an_undocumented_error_are_shown_as_such(tmp_path):
+    table = copy.deepcopy(TABLE)
+    hung, wrong = (o for o in table["outcomes"] if o["case"] == "worker_exits")
+    hung.update(returned=False, error=None, documented=False, note="hung: no error within 30 s", processes_left=2,
+                threads_left=None, left_running_s=None)
+    wrong.update(error="builtins.RuntimeError", documented=False)
+    summary = load_results([_results_file(tmp_path, table)])
+    view = failure_view(summary.runs[0].failures)
+    rows = {row.variant: row for row in view.rows}
+    cells = {name: dict(zip(view.columns, row.cells)) for name, row in rows.items()}
+    assert cells[hung["variant"]]["worker exits"] == "hung: no error within 30 s"
+    assert "worker exits: 2 processes, killed by the watchdog" in cells[hung["variant"]]["workers left"]
+    assert cells[wrong["variant"]]["worker exits"].endswith("(documented: BrokenPool)")
+    assert rows[hung["variant"]].undocumented and rows[wrong["variant"]].undocumented
+    assert any("did not fail the way the lab documents" in note for note in view.notes)
+    assert 'class="undocumented"' in "".join(render_html_chunks(summary))
+
+
+def test_a_newer_table_is_left_out_in_one_line_and_the_benchmarks_still_load(tmp_path):
+    path = _results_file(tmp_path, {**TABLE, "schema": SCHEMA_VERSION + 1})
+    summary = load_results([path])
+    assert summary.results and summary.runs[0].failures is None
+    (warning,) = [w for w in summary.warnings if "failure modes" in w.message]
+    assert f"schema {SCHEMA_VERSION + 1} is newer" in warning.message and "\n" not in warning.message
+
+
+TOY = "toy_failure_threads"
+
+
+class ToyThreads(ThreadPool):
+    """A thread pool under another name and API: the table must take it by registration alone."""
+
+    name = TOY
+    summary = "a thread pool registered by a test"
+    api_family, api = "tests", "ToyThreads.map"
+    role = lesson_pair = None
+
+
+@pytest.fixture
+def toy_registered():
+    variants.register(ToyThreads)
+    try:
+        yield TOY
+    finally:
+        variants.unregister(TOY)
+
+
+def test_a_registered_variant_gets_its_rows_with_no_edit_of_the_table_code(toy_registered, tmp_path):
+    table = measure_failures([toy_registered])
+    assert {o.case for o in table.outcomes} == {"task_raises", "timeout", "unpicklable_task"}  # by its traits
+    assert all(o.returned and o.documented for o in table.outcomes)
+    path = _results_file(tmp_path, table.to_dict())
+    write_reports(load_results([path]), tmp_path / "out")
+    markdown = (tmp_path / "out" / "summary.md").read_text()
+    assert f"| {TOY} | ProbeFailure, " in markdown and f"`{TOY}`" in markdown  # its row, and the not-stopped note
+    assert f'<td class="variant">{TOY}</td>' in (tmp_path / "out" / "index.html").read_text()
+    runs = json.loads((tmp_path / "out" / "summary.json").read_text())["runs"]
+    assert {o["variant"] for o in runs[0]["failure_modes"]["outcomes"]} == {TOY}
