@@ -89,6 +89,7 @@ class VariantTraits:
     lesson_pair: str | None = None
     runs_coroutines: bool = False
     has_pool: bool = False  # keeps workers between calls, so it can be measured warm or cold
+    futures: bool = False  # offers `submit`, returning a concurrent.futures.Future (the lesson's API)
     subject_to_gil: bool | None = None  # its workers share one GIL on the build that ran it (None: not known)
 
     @property
@@ -114,6 +115,7 @@ class VariantTraits:
             lesson_pair=_text(data.get("lesson_pair")),
             runs_coroutines=data.get("runs_coroutines") is True,
             has_pool=data.get("has_pool") is True,
+            futures=data.get("futures") is True,
             subject_to_gil=data.get("subject_to_gil") if isinstance(data.get("subject_to_gil"), bool) else None,
         )
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from concurrency_lab.cpus import START_METHODS
 from concurrency_lab.variants import VARIANT_NAMES, Variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
 
-START_METHODS = ("fork", "forkserver", "spawn")
 
 
 def _skip_unless_available(name: str) -> list[pytest.MarkDecorator]:
@@ -35,10 +35,13 @@ def variant_params(*, processes: bool | None = None) -> list[Any]:
     ]
 
 
-def variant_start_method_params() -> list[Any]:
-    """Every variant, and each process variant once per start method: ids like `mp_pool[spawn]`."""
+def variant_start_method_params(*, processes: bool | None = None) -> list[Any]:
+    """Every variant (optionally only process or only in-process ones), and each process variant once per
+    start method: ids like `mp_pool[spawn]`."""
     params = []
     for name in VARIANT_NAMES:
+        if processes is not None and variant_class(name).uses_processes != processes:
+            continue
         methods = START_METHODS if variant_class(name).uses_processes else (None,)
         for method in methods:
             params.append(pytest.param(name, method, id=name if method is None else f"{name}[{method}]",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 
@@ -41,3 +42,68 @@ def fail_on_four_last(x: int) -> int:
     if x % 2 == 0:
         raise TaskFailed(f"task refused {x}")
     return x
+
+
+def refuse_seven(x: int) -> int:
+    """Fails on item 7 with a message the caller must see unchanged, whichever variant ran it."""
+    if x == 7:
+        raise ValueError(f"refused {x}")
+    return x * 10
+
+
+async def refuse_seven_async(x: int) -> int:
+    return refuse_seven(x)
+
+
+def exit_on_five(x: int) -> int:
+    if x == 5:
+        os._exit(1)
+    return x
+
+
+def sigkill_on_five(x: int) -> int:
+    if x == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def segfault_on_five(x: int) -> int:
+    if x == 5:
+        import ctypes
+
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+    return x
+
+
+def sleep_long(x: int) -> int:
+    """Far longer than any test waits: only a stopped worker ends it in time."""
+    time.sleep(30)
+    return x
+
+
+async def sleep_long_async(x: int) -> int:
+    import asyncio
+
+    await asyncio.sleep(30)
+    return x
+
+
+def sleep_a_little(x: int) -> int:
+    """For threads, which cannot be stopped: long enough to outlast a short timeout, short enough to end soon after."""
+    time.sleep(0.3)
+    return x
+
+
+def return_a_lock(x: int) -> object:
+    import threading
+
+    return threading.Lock()  # cannot be pickled on its way back from a worker process
+
+
+def sleep_then_double(x: int) -> int:
+    time.sleep(0.3)
+    return 2 * x
+
+
+def refuse(x: int) -> int:
+    raise ValueError(f"refused {x}")

@@ -33,9 +33,9 @@ class DelayedThreads(Variant):
     def _close(self, pool):
         pool.shutdown(wait=True)
 
-    def _map_chunks(self, task, chunks):
+    def _map_chunks(self, task, chunks, deadline, outcomes):
         time.sleep(DELAY_S)
-        return list(self._pool.map(run_chunk, [task] * len(chunks), chunks))
+        outcomes[:] = self._pool.map(run_chunk, [task] * len(chunks), chunks, [deadline] * len(chunks))
 
 
 @pytest.fixture

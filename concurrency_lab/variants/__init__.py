@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..traits import Kind
-from .base import ProcessVariant, RunRecord, Variant, VariantUnavailable, usable_cpus
+from .base import ExecutorVariant, RunRecord, Variant, VariantUnavailable, usable_cpus
+from .processes import ProcessVariant
 
 # The manifest: variant name -> module defining it, or a class `register` added. Modules are
 # imported on first use: `concurrency-lab list` and the CLI's choices need only the names.
@@ -91,6 +92,7 @@ def map(task: Callable[[Any], Any], items: Iterable[Any], *, variant: str = "seq
 
 __all__ = [
     "VARIANT_NAMES",
+    "ExecutorVariant",
     "ProcessVariant",
     "RunRecord",
     "Variant",

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..cpus import default_thread_workers
 from ..traits import Kind
-from .base import ChunkOutcome, Variant
+from .base import TimedOut, Variant, remaining
+from .chunks import ChunkOutcome
 
 _RUN_RESOURCES: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("concurrency_lab_run_resources")
 
@@ -38,6 +39,7 @@ class AsyncioLoop(Variant):
     api_family = "asyncio"
     api = "asyncio.gather + Semaphore"
     runs_coroutines = True
+    stops_running_work = True  # on a timeout every coroutine is cancelled
 
     @classmethod
     def default_workers(cls) -> int:
@@ -51,31 +53,41 @@ class AsyncioLoop(Variant):
                 "a blocking function would stall the event loop: use thread_pool for it"
             )
 
-    def _map_chunks(self, task, chunks):
+    def _map_chunks(self, task, chunks, deadline, outcomes):
         started = time.thread_time()
-        outcomes = asyncio.run(self._run(task, chunks))
-        # Coroutines interleave in one thread, so CPU cannot be split per chunk: the loop's total
-        # CPU is reported once, on the first outcome, and sums stay exact.
-        total = time.thread_time() - started
-        return [dataclasses.replace(o, cpu_seconds=total if i == 0 else 0.0) for i, o in enumerate(outcomes)]
+        try:
+            asyncio.run(self._gather(task, chunks, deadline, outcomes))
+        finally:
+            # Coroutines interleave in one thread, so CPU cannot be split per chunk: the loop's total
+            # CPU is reported once, on the first outcome, and sums stay exact.
+            total, first = time.thread_time() - started, True
+            for index, outcome in enumerate(outcomes):
+                if outcome is not None:
+                    outcomes[index] = dataclasses.replace(outcome, cpu_seconds=total if first else 0.0)
+                    first = False
 
-    async def _run(self, task: Callable[[Any], Awaitable[Any]], chunks) -> list[ChunkOutcome]:
+    async def _gather(self, task: Callable[[Any], Awaitable[Any]], chunks, deadline: float | None,
+                      outcomes: list[ChunkOutcome | None]) -> None:
         slots = asyncio.Semaphore(self.workers)
         resources: dict[str, Any] = {}
         _RUN_RESOURCES.set(resources)
 
-        async def run_chunk(chunk) -> ChunkOutcome:
+        async def run_chunk(index: int, chunk) -> None:
             results = []
             async with slots:
                 try:
                     for item in chunk:
                         results.append(await task(item))
                 except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
-                    return ChunkOutcome(results, os.getpid(), 0.0, exc, traceback.format_exc())
-            return ChunkOutcome(results, os.getpid(), 0.0)
+                    outcomes[index] = ChunkOutcome(results, os.getpid(), 0.0, exc, traceback.format_exc())
+                    return
+            outcomes[index] = ChunkOutcome(results, os.getpid(), 0.0)
 
         try:
-            return await asyncio.gather(*(run_chunk(chunk) for chunk in chunks))
+            await asyncio.wait_for(asyncio.gather(*(run_chunk(i, chunk) for i, chunk in enumerate(chunks))),
+                                   remaining(deadline))  # None: no limit; on timeout every coroutine is cancelled
+        except asyncio.TimeoutError:  # the builtin TimeoutError from 3.11
+            raise TimedOut from None
         finally:
             for resource in resources.values():
                 await resource.close()

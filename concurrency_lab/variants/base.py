@@ -1,85 +1,28 @@
-"""The one call shape every variant shares; validation, chunking and ordering live here once."""
+"""The one call shape every variant shares; validation, chunking, ordering, time limits and failures live here once."""
 
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import pickle
-import sys
 import time
-import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..cpus import available_start_methods, default_start_method, usable_cpus, worker_count_problem
+from ..cpus import usable_cpus
+from ..errors import MapTimeout, NotPicklable
 from ..traits import Kind, Role, VariantTraits
+from .checks import as_list, check_callable, check_chunksize, check_start_method, check_timeout, check_workers
+from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged
 
 
 class VariantUnavailable(RuntimeError):
     """The variant cannot run here (this Python, this platform, a missing package, this workload)."""
 
 
-@dataclass(frozen=True)
-class ChunkOutcome:
-    """What one worker sends back for one chunk: results in order, who computed them, at what CPU cost."""
-
-    results: list[Any]
-    pid: int
-    cpu_seconds: float  # CPU time of the thread that ran the chunk, measured in that thread
-    error: Exception | None = None  # what the task raised for the item after the last result
-    error_traceback: str | None = None  # formatted where it happened (tracebacks do not pickle)
-
-
-class TaskError(Exception):
-    """Stands in for a task's exception that could not be sent back from a worker process."""
-
-
-class RemoteTraceback(Exception):
-    """The traceback of an exception raised in another process, shown as its cause."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any]) -> ChunkOutcome:
-    """Run `task` over one chunk. Module-level, so process pools can pickle it.
-
-    Each worker reports its own CPU time: a sampler cannot see the last CPU of a worker
-    that exits between samples, and forkserver workers are not our children. A task's
-    exception travels back as a value, so `map` can raise the first one in input order
-    whichever worker met it first.
-    """
-    started, results = time.thread_time(), []
-    try:
-        for item in chunk:
-            results.append(task(item))
-    except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
-        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, _sendable(exc), traceback.format_exc())
-    return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
-
-
-def _sendable(exc: Exception) -> Exception:
-    """`exc`, or a TaskError naming it when it cannot make the trip back from a worker process: an
-    exception that pickles but does not unpickle kills Pool's result thread, and map would hang."""
-    if multiprocessing.parent_process() is None:
-        return exc  # in the caller's process: nothing to send
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001
-        return TaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
-    return exc
-
-
-def raise_first_error(outcomes: Sequence[ChunkOutcome]) -> None:
-    for outcome in outcomes:
-        if outcome.error is None:
-            continue
-        if outcome.pid == os.getpid():
-            raise outcome.error  # its own traceback is intact
-        raise outcome.error from RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
+class TimedOut(Exception):
+    """Raised by a variant's `_map_chunks` when the deadline passed; `Variant.map` turns it into MapTimeout."""
 
 
 @dataclass(frozen=True)
@@ -91,63 +34,21 @@ class RunRecord:
     chunksize: int
     worker_pids: frozenset[int]
     worker_cpu_seconds: float  # CPU spent running tasks, summed over chunks, whatever process ran them
+    #: When map raised: input index -> result of every item that did finish. Chunks that were
+    #: running in a worker that died or was stopped are lost; see README, "How variants fail".
+    salvaged: Mapping[int, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_outcomes(cls, items: int, chunksize: int, outcomes: Sequence[ChunkOutcome]) -> RunRecord:
+    def from_outcomes(cls, items: int, chunksize: int, outcomes: Sequence[ChunkOutcome],
+                      salvaged: Mapping[int, Any] | None = None) -> RunRecord:
         return cls(
             items=items,
             chunks=len(outcomes),
             chunksize=chunksize,
             worker_pids=frozenset(o.pid for o in outcomes),
             worker_cpu_seconds=sum(o.cpu_seconds for o in outcomes),
+            salvaged={} if salvaged is None else dict(salvaged),
         )
-
-
-def check_workers(workers: object) -> int:
-    if isinstance(workers, bool) or not isinstance(workers, int):
-        raise TypeError(f"workers must be an int of at least 1, not {type(workers).__name__} {workers!r}")
-    problem = worker_count_problem(workers)
-    if problem is not None:
-        raise ValueError(f"workers {problem}")
-    return workers
-
-
-def check_chunksize(chunksize: object) -> int | None:
-    if chunksize is None:
-        return None
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
-        raise TypeError(f"chunksize must be an int of at least 1 or None, not {type(chunksize).__name__}")
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be at least 1 (or None for the variant's default), got {chunksize}")
-    return chunksize
-
-
-def check_start_method(start_method: object) -> str | None:
-    if start_method is None:
-        return None
-    methods = available_start_methods()
-    if start_method not in methods:
-        raise ValueError(f"start method {start_method!r} is not available here; choose one of {', '.join(methods)}")
-    return str(start_method)
-
-
-def _defined_in_unimportable_main(task: object) -> bool:
-    func = getattr(task, "func", task)  # functools.partial
-    main = sys.modules.get("__main__")
-    return getattr(func, "__module__", None) == "__main__" and not getattr(main, "__file__", None)
-
-
-def as_list(items: object) -> list[Any]:
-    if isinstance(items, (str, bytes)):
-        raise TypeError(f"items must be an iterable of items, not a single {type(items).__name__}; wrap it: [{items!r}]")
-    try:
-        return list(items)  # type: ignore[call-overload]
-    except TypeError:
-        raise TypeError(f"items must be iterable, not {type(items).__name__}") from None
-
-
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Variant(ABC):
@@ -156,7 +57,8 @@ class Variant(ABC):
     Use it cold, ``Variant(workers=4).map(task, items)``, which starts and stops its pool
     around the call, or warm, ``with Variant(workers=4) as v: v.map(...); v.map(...)``,
     which keeps one pool for every call. The first exception a task raises (in input order)
-    is raised by ``map``: no failure is left unasked in a future.
+    is raised by ``map``: no failure is left unasked in a future. ``timeout=`` bounds a call:
+    MapTimeout when it passes. A warm pool that broke or timed out is replaced on the next call.
     """
 
     name: ClassVar[str]
@@ -173,6 +75,9 @@ class Variant(ABC):
     uses_processes: ClassVar[bool] = False  # tasks are pickled to worker processes made with a start method
     concurrent: ClassVar[bool] = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
+    #: Whether a timeout stops the work that is running (processes are killed, coroutines cancelled).
+    #: A thread cannot be stopped from outside: it finishes its item, then takes no other.
+    stops_running_work: ClassVar[bool] = False
     #: Tasks per worker when no chunk size is given, as multiprocessing.Pool.map does
     #: (ceil(n / (4 * workers))). None sends one item per task: for threads a hand-off
     #: costs microseconds and one-item tasks balance I/O waits best.
@@ -207,7 +112,7 @@ class Variant(ABC):
         """Its traits; `gil_enabled` is the build's GIL state, which decides whether in-process workers share one."""
         return VariantTraits(
             kind=cls.kind, api_family=cls.api_family, api=cls.api, role=cls.role, lesson_pair=cls.lesson_pair,
-            runs_coroutines=cls.runs_coroutines, has_pool=cls.has_pool(),
+            runs_coroutines=cls.runs_coroutines, has_pool=cls.has_pool(), futures=hasattr(cls, "submit"),
             subject_to_gil=None if gil_enabled is None else cls.kind.in_process and gil_enabled,
         )
 
@@ -241,7 +146,8 @@ class Variant(ABC):
         """Stop the pool and wait for its workers (idempotent)."""
         if self._running:
             pool, self._pool, self._running = self._pool, None, False
-            self._close(pool)
+            if pool is not None:
+                self._close(pool)
 
     def __enter__(self) -> Variant:
         self.start()
@@ -250,27 +156,81 @@ class Variant(ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def map(self, task: Callable[[Any], Any], items: Iterable[Any], *, chunksize: int | None = None) -> list[Any]:
-        """Return ``[task(item) for item in items]``, computed by this variant's workers."""
+    def map(self, task: Callable[[Any], Any], items: Iterable[Any], *, chunksize: int | None = None,
+            timeout: float | None = None) -> list[Any]:
+        """Return ``[task(item) for item in items]``, computed by this variant's workers.
+
+        Raises the first exception a task raised, in input order (a worker process's traceback
+        as its cause); BrokenPool when a worker process died; MapTimeout when `timeout` seconds
+        passed first; NotPicklable when a process variant cannot send what it must.
+        """
         self.check_task(task)
         items = as_list(items)
         size = check_chunksize(chunksize) or self.chunksize_for(len(items))
+        limit = check_timeout(timeout)
         if not items:  # nothing to do: no pool is started for it
             self.last_run = RunRecord.from_outcomes(0, size, [])
             return []
         chunks = chunked(items, size)
-        if self.running:
-            outcomes = self._map_chunks(task, chunks)
+        deadline = None if limit is None else time.monotonic() + limit
+        outcomes: list[ChunkOutcome | None] = [None] * len(chunks)
+        try:
+            if self.running:
+                self._run(task, chunks, deadline, outcomes)
+            else:
+                with self:
+                    self._run(task, chunks, deadline, outcomes)
+        except TimedOut:
+            self._record(items, size, chunks, outcomes)
+            raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged)) from None
+        except BaseException:
+            self._record(items, size, chunks, outcomes)
+            raise
+        done = self._record(items, size, chunks, outcomes)
+        raise_first_error(done)
+        if any(o.timed_out for o in done):  # stopped between items: the sequential and thread variants
+            raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged))
+        self.last_run = RunRecord.from_outcomes(len(items), size, done)
+        return [result for outcome in done for result in outcome.results]
+
+    def _run(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]], deadline: float | None,
+             outcomes: list[ChunkOutcome | None]) -> None:
+        """One call on the pool, reopened first if it broke last time. Anything but a task's own
+        exception or an unpicklable item means the pool can no longer be trusted: it is stopped now
+        (its running work with it) and, when warm, replaced on the next call."""
+        if self._pool is None and self.has_pool():
+            self._pool = self._open()
+        try:
+            self._map_chunks(task, chunks, deadline, outcomes)
+        except NotPicklable:
+            raise  # nothing reached a worker, or the worker sent back an error: the pool is fine
+        except BaseException:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                self._abort(pool)
+            raise
+
+    def _record(self, items: list[Any], size: int, chunks: list[Sequence[Any]],
+                outcomes: list[ChunkOutcome | None]) -> list[ChunkOutcome]:
+        """Set `last_run` from the chunks that came back (with what they salvaged); return those chunks."""
+        done = [o for o in outcomes if o is not None]
+        self.last_run = RunRecord.from_outcomes(len(items), size, done, salvaged(chunks, outcomes))
+        return done
+
+    def _timeout_error(self, limit: float | None, unfinished: int) -> MapTimeout:
+        if self.stops_running_work:
+            what = "its running work was stopped"
+        elif self.concurrent:
+            what = ("a running thread cannot be stopped: the items running now finish in the background, "
+                    "and no further item is started")
         else:
-            with self:
-                outcomes = self._map_chunks(task, chunks)
-        self.last_run = RunRecord.from_outcomes(len(items), size, outcomes)
-        raise_first_error(outcomes)
-        return [result for outcome in outcomes for result in outcome.results]
+            what = "it runs in the calling thread, so the limit is checked between items: the item running then finished first"
+        items = "item has" if unfinished == 1 else "items have"
+        return MapTimeout(f"{self.name}: map did not finish within {limit:g} s: {unfinished} {items} no result; "
+                          f"{what}", timeout=limit or 0.0, unfinished=unfinished, stopped=self.stops_running_work)
 
     def check_task(self, task: object) -> None:
-        if not callable(task):
-            raise TypeError(f"task must be callable, not {type(task).__name__}")
+        check_callable(task)
 
     def _open(self) -> Any:
         """Start and return the pool (None for variants without one)."""
@@ -279,42 +239,36 @@ class Variant(ABC):
     def _close(self, pool: Any) -> None:
         """Stop the pool `_open` returned and wait for its workers."""
 
+    def _abort(self, pool: Any) -> None:
+        """Stop the pool now, running work and all, without waiting for that work (default: `_close`)."""
+        self._close(pool)
+
     @abstractmethod
-    def _map_chunks(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]]) -> list[ChunkOutcome]:
-        """Run `run_chunk(task, chunk)` for every chunk on `self._pool`; outcomes in chunk order."""
+    def _map_chunks(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]], deadline: float | None,
+                    outcomes: list[ChunkOutcome | None]) -> None:
+        """Run `run_chunk(task, chunk, deadline)` for every chunk on `self._pool`, storing each outcome at
+        its chunk's index as it arrives; raise TimedOut when `deadline` (time.monotonic()) passes first."""
 
 
-class ProcessVariant(Variant):
-    """Base for variants whose workers are processes: a start method and Pool-like chunking."""
+class ExecutorVariant(Variant):
+    """A variant whose pool is a `concurrent.futures.Executor`: it also offers the lesson's `submit`."""
 
-    kind = Kind.PROCESSES
-    uses_processes = True
-    chunks_per_worker = 4
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Schedule ``fn(*args, **kwargs)`` on the pool (started if it is not) and return its Future at once.
+        The pool stays up until `close()`."""
+        self.check_task(fn)
+        self.start()
+        if self._pool is None:  # it broke on an earlier call
+            self._pool = self._open()
+        return self._pool.submit(fn, *args, **kwargs)
 
-    def mp_context(self) -> multiprocessing.context.BaseContext:
-        """The multiprocessing context of `effective_start_method`, leaving the process-wide one unset
-        (``multiprocessing.get_context(None)`` would fix it, and a later ``set_start_method`` raise)."""
-        return multiprocessing.get_context(self.effective_start_method)
 
-    @property
-    def effective_start_method(self) -> str:
-        """`start_method`, or the one a pool made without a context would use."""
-        return self.start_method or default_start_method()
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left before `deadline` (never below 0), or None for no deadline."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
-    def check_task(self, task: object) -> None:
-        super().check_task(task)
-        try:
-            pickle.dumps(task)
-        except Exception as exc:
-            raise TypeError(
-                f"variant {self.name!r} sends the task to other processes, so it must be picklable: "
-                f"use a module-level function (not a lambda, closure or bound method of a local object); "
-                f"pickling {task!r} failed with {type(exc).__name__}: {exc}"
-            ) from exc
-        if self.effective_start_method != "fork" and _defined_in_unimportable_main(task):
-            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
-            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
-            raise TypeError(
-                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
-                f"workers cannot import; move it into a module, or use start_method='fork'"
-            )
+
+__all__ = [
+    "ChunkOutcome", "ExecutorVariant", "RemoteTraceback", "RunRecord", "TaskError", "TimedOut", "Variant",
+    "VariantUnavailable", "check_start_method", "remaining", "run_chunk", "usable_cpus",
+]

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from functools import partial
+import multiprocessing.pool
+import time
 
 from ..traits import Role
-from .base import ProcessVariant, run_chunk
+from .base import TimedOut
+from .chunks import run_chunk
+from .processes import ProcessVariant, worker_started
+
+#: How often map looks at its workers while it waits. Pool replaces a worker that died and never
+#: finishes that worker's task, so waiting without looking would wait forever. A ready result
+#: wakes the wait at once: this adds no latency, only a look at the workers 20 times a second.
+WATCH_SECONDS = 0.05
+
+
+class WatchedPool(multiprocessing.pool.Pool):
+    """`multiprocessing.Pool` that remembers every worker it starts, replacements included: a worker
+    can die and be replaced between two looks at the pool's list of live workers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.started_workers: list[multiprocessing.process.BaseProcess] = []
+        super().__init__(*args, **kwargs)
+
+    def Process(self, ctx, *args, **kwargs):  # noqa: N802 - the name Pool calls to make each worker
+        process = ctx.Process(*args, **kwargs)
+        self.started_workers.append(process)
+        return process
 
 
 class MultiprocessingPool(ProcessVariant):
@@ -16,12 +38,31 @@ class MultiprocessingPool(ProcessVariant):
     role, lesson_pair = Role.BEFORE, "processes"
 
     def _open(self):
-        return self.mp_context().Pool(processes=self.workers)
+        return WatchedPool(processes=self.workers, initializer=worker_started, context=self.mp_context())
 
     def _close(self, pool):
         pool.close()
         pool.join()
 
-    def _map_chunks(self, task, chunks):
-        # Our chunks are already the tasks: chunksize=1 here means one chunk per hand-off.
-        return self._pool.map(partial(run_chunk, task), chunks, chunksize=1)
+    def _abort(self, pool):
+        pool.terminate()  # SIGTERM to every worker, then joined
+        pool.join()
+
+    def _map_chunks(self, task, chunks, deadline, outcomes):
+        # One apply_async per chunk (our chunks are already the tasks), so each chunk's outcome
+        # arrives on its own and what finished before a failure is kept.
+        pending = [self._pool.apply_async(run_chunk, (task, chunk, deadline)) for chunk in chunks]
+        start = 0
+        for index, result in enumerate(pending):
+            while not result.ready():
+                result.wait(WATCH_SECONDS)
+                workers = list(self._pool.started_workers)  # appended to by the pool's own thread
+                if any(p.exitcode is not None for p in workers):  # an open pool's workers never exit
+                    raise self.broken(workers)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimedOut
+            try:
+                outcomes[index] = result.get()
+            except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
+                raise self.not_picklable(exc, chunks[index:index + 1], start) from exc
+            start += len(chunks[index])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..traits import Kind, Role
-from .base import Variant, run_chunk
+from .base import Variant
+from .chunks import run_chunk
 
 
 class Sequential(Variant):
@@ -21,5 +22,7 @@ class Sequential(Variant):
     def chunksize_for(self, n_items: int) -> int:
         return self.chunksize or max(1, n_items)  # one chunk: no hand-off to pay for
 
-    def _map_chunks(self, task, chunks):
-        return [run_chunk(task, chunk) for chunk in chunks]
+    def _map_chunks(self, task, chunks, deadline, outcomes):
+        # In the calling thread: a timeout is noticed between items, after the one running finished.
+        for index, chunk in enumerate(chunks):
+            outcomes[index] = run_chunk(task, chunk, deadline)

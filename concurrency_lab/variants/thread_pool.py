@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from ..cpus import default_thread_workers
 from ..traits import Kind, Role
-from .base import Variant, run_chunk
+from .base import ExecutorVariant, TimedOut, remaining
+from .chunks import run_chunk
 
 
-class ThreadPool(Variant):
+class ThreadPool(ExecutorVariant):
     name = "thread_pool"
     summary = "concurrent.futures.ThreadPoolExecutor.map"
     kind = Kind.THREADS
@@ -19,7 +21,7 @@ class ThreadPool(Variant):
 
     @classmethod
     def default_workers(cls) -> int:
-        return default_thread_workers()
+        return default_thread_workers()  # ThreadPoolExecutor's own default
 
     def _open(self):
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lab-thread-pool")
@@ -27,5 +29,14 @@ class ThreadPool(Variant):
     def _close(self, pool):
         pool.shutdown(wait=True)
 
-    def _map_chunks(self, task, chunks):
-        return list(self._pool.map(run_chunk, [task] * len(chunks), chunks))
+    def _abort(self, pool):
+        # Queued chunks are cancelled; a running one ends at its next item (run_chunk's deadline).
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _map_chunks(self, task, chunks, deadline, outcomes):
+        futures = [self._pool.submit(run_chunk, task, chunk, deadline) for chunk in chunks]
+        for index, future in enumerate(futures):
+            try:
+                outcomes[index] = future.result(timeout=remaining(deadline))
+            except FuturesTimeout:  # not the builtin TimeoutError before 3.11
+                raise TimedOut from None

@@ -7,7 +7,8 @@ import threading
 
 from ..cpus import default_thread_workers
 from ..traits import Kind, Role
-from .base import ChunkOutcome, Variant, run_chunk
+from .base import TimedOut, Variant, remaining
+from .chunks import run_chunk
 
 _STOP = None  # one per worker, after the work: the queue is FIFO, so every chunk is taken first
 
@@ -24,17 +25,17 @@ class ThreadingWorkers(Variant):
     def default_workers(cls) -> int:
         return default_thread_workers()  # as ThreadPoolExecutor: I/O-bound by default
 
-    def _map_chunks(self, task, chunks):
+    def _map_chunks(self, task, chunks, deadline, outcomes):
         todo: queue.Queue[tuple[int, list] | None] = queue.Queue()
-        outcomes: list[ChunkOutcome | BaseException | None] = [None] * len(chunks)
+        raised: list[BaseException] = []
 
         def work() -> None:
             while (job := todo.get()) is not _STOP:
                 index, chunk = job
                 try:
-                    outcomes[index] = run_chunk(task, chunk)
+                    outcomes[index] = run_chunk(task, chunk, deadline)
                 except BaseException as exc:  # kept, and raised by map: never lost in a thread
-                    outcomes[index] = exc
+                    raised.append(exc)
 
         for job in enumerate(chunks):
             todo.put(job)
@@ -43,8 +44,8 @@ class ThreadingWorkers(Variant):
             todo.put(_STOP)
             thread.start()
         for thread in threads:
-            thread.join()
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return outcomes
+            thread.join(remaining(deadline))
+            if thread.is_alive():  # past the deadline: it ends after its item, and takes no other
+                raise TimedOut
+        if raised:
+            raise raised[0]

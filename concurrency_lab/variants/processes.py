@@ -1,0 +1,123 @@
+"""What every process variant shares: start methods, picklable work, worker processes that end
+with their parent, and the errors a dead worker or an unpicklable item gives."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import reprlib
+import signal
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..cpus import default_start_method
+from ..errors import BrokenPool, NotPicklable
+from ..helper_process import exit_with_parent
+from ..traits import Kind
+from .base import Variant
+from .checks import defined_in_unimportable_main
+
+#: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
+STOP_GRACE_SECONDS = 1.0
+#: Plain data a task can take and return through any process variant.
+PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of them"
+
+
+def worker_started() -> None:
+    """Every pool worker's initializer: it ends by itself when the process that started it dies."""
+    exit_with_parent()
+
+
+class ProcessVariant(Variant):
+    """Base for variants whose workers are processes: a start method and Pool-like chunking."""
+
+    kind = Kind.PROCESSES
+    uses_processes = True
+    stops_running_work = True
+    chunks_per_worker = 4
+
+    def mp_context(self) -> multiprocessing.context.BaseContext:
+        """The multiprocessing context of `effective_start_method`, leaving the process-wide one unset
+        (``multiprocessing.get_context(None)`` would fix it, and a later ``set_start_method`` raise)."""
+        return multiprocessing.get_context(self.effective_start_method)
+
+    @property
+    def effective_start_method(self) -> str:
+        """`start_method`, or the one a pool made without a context would use."""
+        return self.start_method or default_start_method()
+
+    def check_task(self, task: object) -> None:
+        super().check_task(task)
+        try:
+            pickle.dumps(task)
+        except Exception as exc:
+            raise NotPicklable(
+                f"variant {self.name!r} sends the task to other processes, so it must be picklable, and "
+                f"{task!r} is not ({type(exc).__name__}: {exc}): make it a module-level function (not a lambda, "
+                "a closure or a bound method of a local object), or use a thread variant, which shares memory"
+            ) from exc
+        if self.effective_start_method != "fork" and defined_in_unimportable_main(task):
+            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
+            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
+            raise NotPicklable(
+                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
+                f"workers cannot import; move it into a module, or use start_method='fork'"
+            )
+
+    def broken(self, processes: Iterable[Any]) -> BrokenPool:
+        """The error for a pool one of whose worker `processes` (multiprocessing.Process) died."""
+        deaths = [describe_exit(p.exitcode) for p in processes if p.exitcode not in (None, -signal.SIGTERM)]
+        how = f" ({', '.join(deaths)})" if deaths else ""
+        return BrokenPool(
+            f"{self.name}: a worker process died while the pool ran tasks{how}, so the pool is broken and the "
+            "results of the chunks it was running are lost; a task may call os._exit or sys.exit, crash, or be "
+            "killed (the OOM killer sends SIGKILL)"
+        )
+
+    def not_picklable(self, error: BaseException, chunks: Sequence[Sequence[Any]], first_index: int = 0) -> BaseException:
+        """What a failure to send `chunks` (starting at input index `first_index`) or their results means:
+        NotPicklable naming the first item that does not pickle, else the results; `error` itself when
+        neither explains it."""
+        index = first_index
+        for chunk in chunks:
+            for item in chunk:
+                try:
+                    pickle.dumps(item)
+                except Exception as exc:  # noqa: BLE001 - any failure to pickle is the answer
+                    return NotPicklable(
+                        f"{self.name} sends each item to a worker process, and item {index} "
+                        f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
+                        f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+                index += 1
+        text = f"{type(error).__name__}: {error}"
+        if "pickl" in text.lower() or "Error sending result" in text:
+            return NotPicklable(
+                f"{self.name}: a result could not be sent back from a worker process ({text}); have the task "
+                f"return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+        return error
+
+
+def describe_exit(exitcode: int) -> str:
+    """ "exit code 1", "killed by SIGKILL" """
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def stop_processes(processes: Iterable[Any], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every live one of `processes` (multiprocessing.Process), then SIGKILL what is left after `grace`."""
+    alive = [p for p in processes if p.exitcode is None]
+    for process in alive:
+        process.terminate()
+    for process in alive:
+        process.join(grace)
+    for process in alive:
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+
+
+__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "stop_processes", "worker_started"]
