@@ -6,6 +6,8 @@ Tests assert outcomes; the times the probes measure go into the table, not into 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import json
 import os
 import subprocess
@@ -61,9 +63,11 @@ def test_every_variant_fails_each_case_the_documented_way(variant_name, case_nam
 def test_the_cases_apply_by_traits_not_by_name():
     class SomeProcesses:
         uses_processes, runs_coroutines, kind = True, False, Kind.CLUSTER
+        traits = classmethod(lambda cls: SimpleNamespace(futures=True))
 
     class SomeThreads:
         uses_processes, runs_coroutines, kind = False, True, Kind.THREADS
+        traits = classmethod(lambda cls: SimpleNamespace(futures=False))
 
     applies = {cls: {case.name for case in CASES if case.applies(cls)} for cls in (SomeProcesses, SomeThreads)}
     assert applies[SomeProcesses] == set(CASES_BY_NAME)

@@ -145,7 +145,7 @@ def toy_registered():
 
 def test_a_registered_variant_gets_its_rows_with_no_edit_of_the_table_code(toy_registered, tmp_path):
     table = measure_failures([toy_registered])
-    assert {o.case for o in table.outcomes} == {"task_raises", "timeout", "unpicklable_task"}  # by its traits
+    assert {o.case for o in table.outcomes} == {"task_raises", "timeout", "unpicklable_task", "future_unasked"}  # by its traits
     assert all(o.returned and o.documented for o in table.outcomes)
     path = _results_file(tmp_path, table.to_dict())
     write_reports(load_results([path]), tmp_path / "out")

@@ -3,6 +3,7 @@ the outcome the lab documents for it. Running them is `runner.py`'s job."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,9 +74,16 @@ class FailureCase:
     applies: Callable[[type], bool] = lambda cls: True  # by the variant's traits (default: every variant)
     timeout_s: float = GUARD_TIMEOUT_S
     unavailable: str | None = None  # why it cannot run on this platform
+    run: Callable[[FailureCase, Any], Any] | None = None  # (case, variant) -> results, instead of map
 
     def task_for(self, cls: type) -> Callable[[Any], Any]:
         return self.async_task if cls.runs_coroutines else self.task
+
+    def call(self, variant: Any) -> Any:
+        """What the probe calls: `map`, unless the case says otherwise (`run`)."""
+        if self.run is not None:
+            return self.run(self, variant)
+        return variant.map(self.task_for(type(variant)), self.items, timeout=self.timeout_s)
 
 
 def _uses_processes(cls: type) -> bool:
@@ -104,6 +112,23 @@ def _refused_or_run(cls: type) -> Expected:
     return Expected(None, results=tuple(tasks.add_one(item) for item in ITEMS))
 
 
+def _offers_futures(cls: type) -> bool:
+    return bool(cls.traits().futures)
+
+
+def _submit_and_never_ask(case: FailureCase, variant: Any) -> tuple[Any, ...]:
+    """The lesson's warning: submit a failing task, wait until it is done, and do not ask. Nothing
+    raises; only afterwards is the future looked at, to show the exception was stored in it."""
+    with variant:
+        future = variant.submit(case.task, tasks.FAILING_ITEM)
+        concurrent.futures.wait([future], timeout=case.timeout_s)
+        return (future.done(), type(future.exception(timeout=0)).__name__)
+
+
+def _stored_silently(cls: type) -> Expected:
+    return Expected(None, results=(True, tasks.ProbeFailure.__name__))
+
+
 _ALL, _PROCESSES = "every variant", "variants whose workers are processes"
 _ON = f"on item {tasks.FAILING_ITEM}"
 
@@ -122,5 +147,8 @@ CASES: tuple[FailureCase, ...] = (
                 timeout_s=TIMEOUT_S),
     FailureCase("unpicklable_task", "unpicklable task", "the task is a function defined inside another one", _ALL,
                 tasks.UNPICKLABLE, tasks.UNPICKLABLE_ASYNC, ITEMS, _refused_or_run),
+    FailureCase("future_unasked", "future nobody asks", f"submit() a task that raises {_ON}, wait, never ask",
+                "variants that offer submit()", tasks.raise_on_item, tasks.raise_on_item_async, (tasks.FAILING_ITEM,),
+                _stored_silently, _offers_futures, run=_submit_and_never_ask),
 )
 CASES_BY_NAME = {case.name: case for case in CASES}

@@ -77,7 +77,7 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
     error, results = None, None
     started = time.perf_counter()
     try:
-        results = variant.map(case.task_for(cls), case.items, timeout=case.timeout_s)
+        results = case.call(variant)
     except Exception as exc:  # noqa: BLE001 - what map raises is the measurement
         error = exc
     seconds = time.perf_counter() - started
