@@ -75,7 +75,7 @@ def test_a_registered_variant_reaches_every_part_of_the_report(toy_registered, t
     threads = [v["text"] for v in verdicts if v["rule"] == "threads_and_the_gil"]
     assert threads and f"`{TOY}`" in threads[0]  # chosen as a thread variant by its kind
     html = (tmp_path / "index.html").read_text()
-    section = html[html.index('id="workload-0"'):]
+    section = html[html.index('id="workload-processor-smoke"'):]
     speedup_svg = section[section.index("<svg"):section.index("</svg>")]
     assert "Speedup over the baseline" in section and TOY in speedup_svg  # a line of its own in the speedup chart
     assert f"<code>{TOY}</code>" in html

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
@@ -77,13 +78,14 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
                 "per_core_svg": None if per_core_svg is None else Markup(per_core_svg),  # matplotlib output only
             })
         sections.append({
-            "anchor": f"workload-{number}",
+            "anchor": section_anchor(key[0], key[1]),
             "workload": key[0],
             "size": ", ".join(s for s in (key[1], None if key[2] is None else f"size {key[2]}") if s),
             "speedup_svg": None if speedup_svg is None else Markup(speedup_svg),  # matplotlib output only
             "runs": runs,
         })
     return {
+        "claims": claim_rows(summary),
         "generated": summary.generated,
         "runs": [{"run": run, "gil": gil_of(run), "rounds": rounds_of(summary, run),
                   "warmups": warmup_rounds_of(summary, run)} for run in summary.runs],
@@ -95,3 +97,18 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
                      for run in summary.runs],
         "not_measured": NOT_MEASURED,
     }
+
+
+def claim_rows(summary: Summary) -> list[dict[str, Any]]:
+    """The claims table: per claim, per run, the verdict, its numbers and links to the rows it read."""
+    rows = []
+    for claim, checks in check_claims(summary):
+        cells = []
+        for check in checks:
+            links = [(f"{workload}{f' {size}' if size else ''}", section_anchor(workload, size))
+                     for workload, size in check.sections]
+            if check.from_failure_table:
+                links.append(("failure modes", "failure-modes"))
+            cells.append({"status": check.status, "numbers": check.numbers, "links": links})
+        rows.append({"text": claim.text, "cells": cells})
+    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
 from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
@@ -52,8 +53,9 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     lines = [
         "# Concurrency lab report", "",
         f"Generated {summary.generated} from {len(summary.runs)} run(s) of the same benchmarks.", "",
-        "## How each figure was obtained", "",
     ]
+    lines += _claim_lines(summary)
+    lines += ["## How each figure was obtained", ""]
     lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
     lines += ["", "## Runs", ""]
     lines += table(
@@ -73,7 +75,8 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
                 lines += _failure_lines(current_run)
             current_run = facts.run
             lines += ["", f"## {cell(facts.run.label)}", "", f"{cell(facts.run.machine)} — `{facts.run.source}`"]
-        lines += ["", heading(facts), ""]
+        lines += ["", f'<a id="{section_anchor(facts.workload, facts.size_label)}-run{facts.run.index}"></a>',
+                  "", heading(facts), ""]
         lines += _group_lines(facts, [v for v in verdicts if (v.run, v.workload, v.size_label, v.size)
                                       == (facts.run.index, facts.workload, facts.size_label, facts.size)])
     if current_run is not None:
@@ -81,9 +84,31 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
+def _claim_lines(summary: Summary) -> list[str]:
+    """The lesson's claims, one row each, a verdict per run with its deciding numbers and where they come from."""
+    lines = ["## The lesson's claims, checked", ""]
+    header = ("claim", *(run.label for run in summary.runs))
+    rows = []
+    for claim, checks in check_claims(summary):
+        cells = []
+        for run, check in zip(summary.runs, checks):
+            targets = [(f"{workload}{f' {size}' if size else ''}", f"{section_anchor(workload, size)}-run{run.index}")
+                       for workload, size in check.sections]
+            if check.from_failure_table:
+                targets.append(("failure modes", f"failure-modes-run{run.index}"))
+            links = ", ".join(f"[{text}](#{anchor})" for text, anchor in targets)
+            cells.append(f"**{check.status}**: {prose(check.numbers)}" + (f" (rows: {links})" if links else ""))
+        rows.append((claim.text, *cells))
+    align = ["---"] * len(header)
+    lines += ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + cell(row[0]) + " | " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row[1:]) + " |"
+              for row in rows]
+    return lines + [""]
+
+
 def _failure_lines(run: Run) -> list[str]:
     """The run's failure-modes table, beside its speed tables, or that it was not measured."""
-    lines = ["", "### Failure modes", ""]
+    lines = ["", f'<a id="failure-modes-run{run.index}"></a>', "", "### Failure modes", ""]
     if run.failures is None:
         return lines + [cell(NOT_MEASURED)]
     view = failure_view(run.failures)

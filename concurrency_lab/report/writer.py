@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .claims import check_claims
 from .facts import Verdict
 from .html import render_html_chunks
 from .markdown import render_markdown
@@ -21,7 +22,9 @@ REPORT_MODE = 0o644  # mkstemp creates 0600; reports are meant to be read (and s
 
 def summary_document(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
     """summary.json: the model (see `model.SCHEMA_VERSION`) and the verdicts drawn from it."""
-    return {**summary.to_dict(), "verdicts": [dataclasses.asdict(v) for v in verdicts]}
+    claims = [{"claim": claim.key, "text": claim.text, "runs": [dataclasses.asdict(c) for c in checks]}
+              for claim, checks in check_claims(summary)]
+    return {**summary.to_dict(), "claims": claims, "verdicts": [dataclasses.asdict(v) for v in verdicts]}
 
 
 def write_reports(model: Summary, out_dir: str | Path, verdicts: list[Verdict] | None = None) -> list[Path]:

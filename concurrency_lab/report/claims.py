@@ -1,0 +1,229 @@
+"""The lesson's claims, checked on each Python that ran: holds, does not hold, or not measured.
+
+Each claim is one small rule over one run, reading rows by their traits (kind, role, bound) and
+the run's GIL state, never by a variant's name; its verdict carries the deciding numbers and
+the sections they come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..traits import Bound, Kind
+from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts
+from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
+from .model import Result, Run, Summary
+from .stats import is_noisy
+
+HOLDS, DOES_NOT_HOLD, NOT_MEASURED = "holds", "does not hold", "not measured"
+#: "Very similar": the executor and the older pool within this share of each other.
+SIMILAR_WITHIN = 0.10
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One claim on one run."""
+
+    run: int
+    status: str  # HOLDS, DOES_NOT_HOLD or NOT_MEASURED
+    numbers: str  # the deciding figures, or why there are none
+    sections: tuple[tuple[str, str | None], ...] = ()  # (workload, size label) of the rows it read
+    from_failure_table: bool = False  # it read the run's failure-modes table
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    text: str  # as the lesson says it
+    check: Callable[[Summary, Run], ClaimCheck]
+
+
+def section_anchor(workload: str, size_label: str | None) -> str:
+    """The id of a workload's section in index.html and summary.md."""
+    return "workload-" + "-".join(part for part in (workload, size_label) if part)
+
+
+def _groups(summary: Summary, run: Run, keep: Callable[[GroupFacts], bool]) -> list[GroupFacts]:
+    return [facts for facts in group_facts(summary) if facts.run.index == run.index and keep(facts)]
+
+
+def _best(rows: list[Result]) -> Result | None:
+    """The warm row with the highest speedup (cold rows add start-up)."""
+    rows = [r for r in rows if r.speedup is not None and r.workers > 1]
+    warm = [r for r in rows if r.mode in ("warm", None)] or rows
+    return max(warm, key=lambda r: r.speedup, default=None)
+
+
+def _check(run: Run, groups: list[GroupFacts], status: str, numbers: list[str], rows: list[Result]) -> ClaimCheck:
+    """The check, with a warning when a row it read was too noisy to trust."""
+    worst = max((r.cv for r in rows if r.cv is not None), default=None)
+    if is_noisy(worst):
+        numbers = [*numbers, f"the machine was too noisy to trust this: CV up to {format_percent(worst)}"]
+    return ClaimCheck(run.index, status, "; ".join(numbers), tuple((g.workload, g.size_label) for g in groups))
+
+
+def _unique(groups: list[GroupFacts]) -> list[GroupFacts]:
+    return [g for number, g in enumerate(groups) if all(g is not other for other in groups[:number])]
+
+
+def _not_measured(run: Run, why: str) -> ClaimCheck:
+    return ClaimCheck(run.index, NOT_MEASURED, why)
+
+
+def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
+    groups = _groups(summary, run, lambda f: f.io_bound)
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.THREADS)))]
+    if not found:
+        return _not_measured(run, "no thread rows on a workload that waits")
+    numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
+               + (f", {r.efficiency_vs_ideal:.2f} of the ideal" if r.efficiency_vs_ideal is not None else "")
+               for g, r in found]
+    holds = all(r.speedup >= MEANINGFUL_SPEEDUP for _, r in found)
+    return _check(run, [g for g, _ in found], HOLDS if holds else DOES_NOT_HOLD, numbers, [r for _, r in found])
+
+
+def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
+    groups = _groups(summary, run, lambda f: f.bound is not None and f.bound.computes)
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.PROCESSES)))]
+    if not found:
+        return _not_measured(run, "no process rows on a CPU-bound workload")
+    numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} on {format_cores(r.cores_used)} cores"
+               for g, r in found]
+    holds = all(r.speedup >= MEANINGFUL_SPEEDUP and (r.cores_used or 0) >= PARALLEL_CORES for _, r in found)
+    return _check(run, [g for g, _ in found], HOLDS if holds else DOES_NOT_HOLD, numbers, [r for _, r in found])
+
+
+def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
+    """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale."""
+    groups = _groups(summary, run, lambda f: f.bound is Bound.CPU_HOLDS_GIL)
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.THREADS)))]
+    if not found:
+        return _not_measured(run, "no thread rows on a workload that holds the GIL")
+    gil = {True: "GIL enabled", False: "free-threaded, GIL disabled"}.get(run.gil_enabled, "GIL state unknown")
+    numbers = [f"{code(g.workload)} ({gil}): {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
+               for g, r in found]
+    no_gain = all(r.speedup < MEANINGFUL_SPEEDUP for _, r in found)
+    if run.gil_enabled is False and not no_gain:
+        numbers.append("threads scale here: no GIL on this build")
+    return _check(run, [g for g, _ in found], HOLDS if no_gain else DOES_NOT_HOLD, numbers, [r for _, r in found])
+
+
+def _start_cost(facts: GroupFacts, kind: Kind) -> tuple[Result, Result] | None:
+    """(cold, warm) of the first variant of `kind` measured both ways at one worker count."""
+    for variant in facts.variants():
+        colds = [r for r in facts.rows(variant) if r.mode == "cold" and r.kind is kind]
+        for cold in colds:
+            warm = next((r for r in facts.rows(variant, cold.workers) if r.mode == "warm"), None)
+            if warm is not None:
+                return cold, warm
+    return None
+
+
+def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
+    """Start-up (cold minus warm median) and memory (peak USS of the tree, not summed RSS) at equal workers."""
+    groups = _groups(summary, run, lambda f: f.io_bound)
+    numbers, verdicts, used, rows = [], [], [], []
+    for g in groups:
+        processes, threads = _start_cost(g, Kind.PROCESSES), _start_cost(g, Kind.THREADS)
+        if processes and threads:
+            rows += [*processes, *threads]
+            p_cost, t_cost = (processes[0].median_s - processes[1].median_s), (threads[0].median_s - threads[1].median_s)
+            numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {format_seconds(p_cost)} vs "
+                           f"{code(threads[0].variant)} {format_seconds(t_cost)} (cold − warm, "
+                           f"{plural(processes[0].workers, 'worker')})")
+            verdicts.append(p_cost > t_cost)
+            used.append(g)
+        memory = _uss_pair(g)
+        if memory:
+            p, t = memory
+            rows += [p, t]
+            numbers.append(f"{code(g.workload)} memory: {code(p.variant)} {format_mib(p.peak_uss_bytes)} MiB vs "
+                           f"{code(t.variant)} {format_mib(t.peak_uss_bytes)} MiB USS at {plural(p.workers, 'worker')}")
+            verdicts.append(p.peak_uss_bytes > t.peak_uss_bytes)
+            used.append(g)
+    if not verdicts:
+        return _not_measured(run, "no process and thread rows, cold and warm or with USS, on a workload that waits")
+    return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD, numbers, rows)
+
+
+def _uss_pair(facts: GroupFacts) -> tuple[Result, Result] | None:
+    """Warm process and thread rows with USS at the most workers both measured."""
+    with_uss = [r for r in facts.trusted if r.peak_uss_bytes and r.mode in ("warm", None)]
+    processes = {r.workers: r for r in with_uss if r.kind is Kind.PROCESSES}
+    threads = {r.workers: r for r in with_uss if r.kind is Kind.THREADS}
+    shared = set(processes) & set(threads)
+    return (processes[max(shared)], threads[max(shared)]) if shared else None
+
+
+def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
+    """The lesson pair of process variants, head to head on CPU-bound work (warm, same workers)."""
+    groups = _groups(summary, run, lambda f: f.bound is not None and f.bound.computes)
+    numbers, verdicts, used, rows = [], [], [], []
+    for g in groups:
+        for after, before in g.lesson_pairs():
+            traits = g.traits_of(after)
+            if traits is None or traits.kind is not Kind.PROCESSES:
+                continue
+            a = g.representative(after)
+            b = next((r for r in g.rows(before, a.workers) if (r.mode, r.start_method) == (a.mode, a.start_method)),
+                     None) if a else None
+            if a is None or b is None:
+                continue
+            ratio = a.median_s / b.median_s
+            numbers.append(f"{code(g.workload)}: {code(after)} {format_seconds(a.median_s)} vs {code(before)} "
+                           f"{format_seconds(b.median_s)} ({format_percent(abs(ratio - 1))} apart, "
+                           f"{plural(a.workers, 'worker')})")
+            verdicts.append(abs(ratio - 1) <= SIMILAR_WITHIN)
+            used.append(g)
+            rows += [a, b]
+    if not verdicts:
+        return _not_measured(run, "no pair of process variants (the lesson's before and after) on CPU-bound work")
+    return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD,
+                  numbers + [f"similar: within {format_percent(SIMILAR_WITHIN)}"], rows)
+
+
+def _failure_check(run: Run, case: str, applies: Callable[[object], bool], describe: Callable[[object], str],
+                   holds: Callable[[object], bool], none_why: str) -> ClaimCheck:
+    if run.failures is None:
+        return _not_measured(run, "the run has no failure-modes table")
+    outcomes = [o for o in run.failures.outcomes if o.case == case and o.traits is not None and applies(o)]
+    if not outcomes:
+        return _not_measured(run, none_why)
+    status = HOLDS if all(holds(o) for o in outcomes) else DOES_NOT_HOLD
+    return ClaimCheck(run.index, status, "; ".join(describe(o) for o in outcomes), from_failure_table=True)
+
+
+def exception_lost_if_unasked(summary: Summary, run: Run) -> ClaimCheck:
+    return _failure_check(
+        run, "future_unasked", lambda o: o.traits.futures,
+        lambda o: f"{code(o.variant)}: " + ("raised nothing; the exception was in the future when asked"
+                                            if o.documented else f"{o.error or 'returned'}"),
+        lambda o: o.documented, "no variant that offers submit() in the failure-modes table")
+
+
+def processes_need_picklable_work(summary: Summary, run: Run) -> ClaimCheck:
+    return _failure_check(
+        run, "unpicklable_task", lambda o: o.traits.kind is Kind.PROCESSES,
+        lambda o: f"{code(o.variant)}: " + (f"refused with {o.error.rsplit('.', 1)[-1]}" if o.error else
+                                            "ran it (its serializer carries local functions)"),
+        lambda o: o.error is not None, "no process variant in the failure-modes table")
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("threads_suit_io", "Threads suit I/O-bound work", threads_suit_io),
+    Claim("processes_suit_cpu", "Processes suit CPU-bound work", processes_suit_cpu),
+    Claim("threads_no_cpu_speedup", "Threads give no speedup on CPU-bound work, because of the GIL",
+          threads_gain_nothing_on_cpu),
+    Claim("processes_cost_more_for_io", "Processes cost more than threads for simple I/O (start-up, memory)",
+          processes_cost_more_for_io),
+    Claim("executor_like_pool", "ProcessPoolExecutor performs very similarly to multiprocessing.Pool", executor_like_pool),
+    Claim("exception_lost_if_unasked", "An exception in a task is stored in its future, and lost if nobody asks",
+          exception_lost_if_unasked),
+    Claim("processes_need_picklable", "Work sent to processes must be picklable", processes_need_picklable_work),
+)
+
+
+def check_claims(summary: Summary) -> list[tuple[Claim, list[ClaimCheck]]]:
+    """Every claim, with one check per run, in the order of `summary.runs`."""
+    return [(claim, [claim.check(summary, run) for run in summary.runs]) for claim in CLAIMS]
