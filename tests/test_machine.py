@@ -29,6 +29,9 @@ EXPECTED_TYPES = {
     "physical_cpus": (int, type(None)),
     "gil_enabled": bool,
     "free_threaded_build": bool,
+    "python_gil_env": (str, type(None)),
+    "abiflags": str,
+    "gil_reenabled": bool,
     "python_version": str,
     "python_implementation": str,
     "python_build": list,
@@ -111,3 +114,22 @@ def test_the_tightest_quota_over_the_cgroup_and_its_parents_wins(tmp_path):
     assert cpu_quota(proc, (str(v2),), (str(v1),)) == 2.5
     assert cpu_quota(proc, (str(tmp_path / "nothing"),), ()) is None
     assert cpu_quota(str(tmp_path / "no-proc-file")) is None
+
+
+@pytest.mark.parametrize(("free_threaded", "enabled", "asked", "reenabled"), [
+    (True, True, None, True),  # an import turned it back on
+    (True, True, "1", False),  # asked for with PYTHON_GIL=1
+    (True, False, None, False),
+    (False, True, None, False),  # a GIL build: nothing was re-enabled
+])
+def test_a_free_threaded_build_whose_gil_came_back_is_recorded(monkeypatch, free_threaded, enabled, asked, reenabled):
+    from concurrency_lab.measure import machine
+
+    monkeypatch.setattr(machine.sysconfig, "get_config_var", lambda name: int(free_threaded) if name == "Py_GIL_DISABLED" else None)
+    monkeypatch.setattr(machine, "gil_enabled", lambda: enabled)
+    if asked is None:
+        monkeypatch.delenv("PYTHON_GIL", raising=False)
+    else:
+        monkeypatch.setenv("PYTHON_GIL", asked)
+    facts = machine.gil_facts()
+    assert facts["gil_reenabled"] is reenabled and facts["python_gil_env"] == asked

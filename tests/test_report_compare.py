@@ -81,3 +81,22 @@ def test_terminal_table(comparisons):
 def test_any_pytest_benchmark_file_compares():
     first = compare_runs(DATA / "run_old_minimal.json", DATA / "run_old_minimal.json")[0]
     assert first.ratio == 1.0 and first.change == "no change" and first.note == NO_ROUND_DATA
+
+
+def test_compare_says_first_when_the_builds_differ_in_their_gil():
+    from concurrency_lab.report import build_note
+
+    note = build_note(DATA / "run_py311.json", DATA / "run_py313.json")
+    assert note.startswith("NOTE: A and B differ in their GIL") and "free-threaded, GIL disabled" in note
+    assert build_note(DATA / "run_py311.json", DATA / "run_py311.json") is None
+    table = format_comparison_table(compare_runs(DATA / "run_py311.json", DATA / "run_py313.json"), note=note)
+    assert table.splitlines()[0] == note
+
+
+def test_the_merged_report_says_its_runs_differ_in_their_gil(tmp_path):
+    from concurrency_lab.report import load_results, write_reports
+
+    write_reports(load_results([DATA / "run_py311.json", DATA / "run_py313.json"]), tmp_path)
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "**Note:** these runs differ in their GIL" in markdown.split("## The lesson's claims")[0]
+    assert "these runs differ in their GIL" in (tmp_path / "index.html").read_text()

@@ -21,6 +21,21 @@ def gil_enabled() -> bool:
     return bool(is_enabled()) if is_enabled is not None else True
 
 
+def gil_facts() -> dict[str, Any]:
+    """The build and its GIL now: `gil_reenabled` is a free-threaded build whose GIL an import turned back on
+    (the RuntimeWarning the suite lets through), as opposed to one asked for it with PYTHON_GIL=1."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    enabled = gil_enabled()
+    asked = os.environ.get("PYTHON_GIL")
+    return {
+        "gil_enabled": enabled,
+        "free_threaded_build": free_threaded,
+        "python_gil_env": asked,
+        "abiflags": getattr(sys, "abiflags", ""),
+        "gil_reenabled": free_threaded and enabled and asked != "1",
+    }
+
+
 def load_average() -> list[float] | None:
     try:
         return list(os.getloadavg())
@@ -39,8 +54,7 @@ def machine_info() -> dict[str, Any]:
         **cpu_limits(),  # usable_cpus, affinity_cpus, cgroup_cpu_quota
         "logical_cpus": logical_cpus(),
         "physical_cpus": psutil.cpu_count(logical=False),
-        "gil_enabled": gil_enabled(),
-        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        **gil_facts(),
         "python_version": platform.python_version(),
         "python_implementation": platform.python_implementation(),
         "python_build": list(platform.python_build()),

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .compare import Comparison, compare_runs, format_comparison_table
+from .compare import Comparison, build_note, compare_runs, format_comparison_table
 from .facts import Verdict
 from .loading import load_results
 from .model import Result, Run, Summary
@@ -20,6 +20,7 @@ __all__ = [
     "Run",
     "Summary",
     "Verdict",
+    "build_note",
     "compare_runs",
     "format_comparison_table",
     "load_results",

@@ -56,6 +56,20 @@ def _timings(path: str | Path) -> dict[str, _Timing]:
     return timings
 
 
+def build_note(a_path: str | Path, b_path: str | Path) -> str | None:
+    """One line when A and B ran on builds whose GIL differs (a free-threaded build against a GIL one):
+    their ratios then compare builds as well as code. None when they agree or do not say."""
+    sides = []
+    for side, path in (("A", a_path), ("B", b_path)):
+        fields = raw.run_fields(raw.read_results_file(Path(path)))
+        gil = {True: "GIL enabled", False: "GIL disabled"}.get(fields["gil_enabled"])
+        build = "free-threaded" if fields["free_threaded_build"] else "GIL build"
+        sides.append((side, fields["gil_enabled"], f"{side} is {fields['python_version'] or 'Python ?'} ({build}, {gil})"))
+    if None in (sides[0][1], sides[1][1]) or sides[0][1] == sides[1][1]:
+        return None
+    return f"NOTE: A and B differ in their GIL: {sides[0][2]}, {sides[1][2]}; the ratios compare builds, not only code"
+
+
 def compare_runs(a_path: str | Path, b_path: str | Path) -> list[Comparison]:
     """Every benchmark of A, then those only in B, each with B's change relative to A."""
     a, b = _timings(a_path), _timings(b_path)
@@ -95,8 +109,9 @@ def geometric_mean_ratio(comparisons: Sequence[Comparison]) -> float | None:
     return math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else None
 
 
-def format_comparison_table(comparisons: Sequence[Comparison], labels: tuple[str, str] = ("A", "B")) -> str:
-    """A plain-text table for a terminal, with the geometric mean as the last line."""
+def format_comparison_table(comparisons: Sequence[Comparison], labels: tuple[str, str] = ("A", "B"),
+                            note: str | None = None) -> str:
+    """A plain-text table for a terminal, with the geometric mean as the last line and `note` as the first."""
     sides = ("A", "B")
     named = tuple(label if label == side else f"{label} ({side})" for label, side in zip(labels, sides))  # notes say A/B
     header = ("benchmark", *named, "change", "p", "note")
@@ -111,7 +126,7 @@ def format_comparison_table(comparisons: Sequence[Comparison], labels: tuple[str
         padded = (cell.rjust(w) if i in right_aligned else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths)))
         return "  ".join(padded).rstrip()
 
-    lines = [line(header), "  ".join("-" * w for w in widths)] + [line(row) for row in rows]
+    lines = ([note] if note else []) + [line(header), "  ".join("-" * w for w in widths)] + [line(row) for row in rows]
     mean = geometric_mean_ratio(comparisons)
     if mean is not None:
         direction = "slower" if mean > 1 else "faster"

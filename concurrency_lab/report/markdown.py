@@ -7,8 +7,8 @@ import re
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
-from .method import gil_of, method_notes, rounds_of, warmup_rounds_of
-from .model import Run, Summary
+from .method import method_notes, rounds_of, warmup_rounds_of
+from .model import GIL_REENABLED, Run, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 
@@ -54,6 +54,8 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
         "# Concurrency lab report", "",
         f"Generated {summary.generated} from {len(summary.runs)} run(s) of the same benchmarks.", "",
     ]
+    if (difference := gil_difference(summary.runs)) is not None:
+        lines += [f"**Note:** {prose(difference)}.", ""]
     lines += _claim_lines(summary)
     lines += ["## How each figure was obtained", ""]
     lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
@@ -75,6 +77,8 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
                 lines += _failure_lines(current_run)
             current_run = facts.run
             lines += ["", f"## {cell(facts.run.label)}", "", f"{cell(facts.run.machine)} — `{facts.run.source}`"]
+            if facts.run.gil_reenabled:
+                lines += ["", f"**GIL re-enabled:** {cell(GIL_REENABLED)}"]
         lines += ["", f'<a id="{section_anchor(facts.workload, facts.size_label)}-run{facts.run.index}"></a>',
                   "", heading(facts), ""]
         lines += _group_lines(facts, [v for v in verdicts if (v.run, v.workload, v.size_label, v.size)

@@ -28,10 +28,6 @@ def _baselines(summary: Summary) -> str:
     return ", ".join(code(v) for v in dict.fromkeys(r.variant for r in summary.results if r.is_baseline)) or "none recorded"
 
 
-def gil_of(run: Run) -> str:
-    return {True: "enabled", False: "disabled"}.get(run.gil_enabled, "unknown")
-
-
 def method_notes(summary: Summary) -> list[tuple[str, str]]:
     """(figure, how it was obtained), in the order the tables show them."""
     rounds = ", ".join(f"{rounds_of(summary, run)} on {run.label}" for run in summary.runs) or "–"

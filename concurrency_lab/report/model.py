@@ -32,6 +32,9 @@ class Run:
     python_implementation: str | None
     gil_enabled: bool | None
     free_threaded_build: bool | None
+    gil_reenabled: bool | None  # a free-threaded build whose GIL an import turned back on
+    python_gil_env: str | None  # PYTHON_GIL as it was set for the run
+    abiflags: str | None  # sys.abiflags: "t" on a free-threaded build
     usable_cpus: int | None
     default_start_method: str | None
     machine: str
@@ -128,6 +131,27 @@ class Summary:
             "results": [_result_dict(r) for r in self.results],
             "warnings": [dataclasses.asdict(w) for w in self.warnings],
         }
+
+
+def gil_of(run: Run) -> str:
+    """ "enabled", "disabled", "re-enabled by an import" or "unknown" """
+    if run.gil_reenabled:
+        return "re-enabled by an import (free-threaded build)"
+    return {True: "enabled", False: "disabled"}.get(run.gil_enabled, "unknown")
+
+
+GIL_REENABLED = ("an import turned the GIL back on in this free-threaded run (an extension module not marked "
+                 "free-threading-safe): its threads share one GIL, as on a GIL build")
+
+
+def gil_difference(runs: Iterable[Run]) -> str | None:
+    """One line saying the runs differ in their GIL, when they do: their ratios compare builds, not code."""
+    runs = list(runs)
+    states = {run.gil_enabled for run in runs if run.gil_enabled is not None}
+    if len(states) < 2:
+        return None
+    sides = "; ".join(f"{run.label}: GIL {gil_of(run)}" for run in runs)
+    return f"these runs differ in their GIL ({sides}): a ratio between them compares builds as well as code"
 
 
 def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | None, int | None]:
