@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .failures import SUMMARY as FAILURES_SUMMARY
-from .options import ArgumentParser, add_run_options
+from .options import ArgumentParser, add_run_options, error_line
 from .variants import VARIANT_NAMES, variant_class
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
@@ -51,14 +51,48 @@ def _results_paths(args: argparse.Namespace) -> list[Path]:
     return paths
 
 
+def _results_problem(paths: Sequence[Path]) -> str | None:
+    """Why `paths` cannot be read as results (the first reason), or None; read before any report is made."""
+    from .report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
+    from .schema import SchemaError, record_version
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing or not paths:
+        return f"no such results: {', '.join(map(repr, missing))}" if missing else "no results given or found"
+    files = expand_paths(paths)
+    if not files:
+        return f"no results (*.json) in {', '.join(repr(str(path)) for path in paths)}"
+    for path in files:
+        try:
+            document = read_results_file(path)
+            if not isinstance(document.get("benchmarks"), list):
+                return (f"{str(path)!r} is not pytest-benchmark results (no \"benchmarks\" list); "
+                        "save them with `concurrency-lab run` or pytest --benchmark-json=FILE")
+            for benchmark in benchmarks_in(document):
+                extra = benchmark.get("extra_info")
+                if isinstance(extra, dict) and extra:
+                    record_version(extra)  # a record of a newer schema: refused, naming its version
+        except (UnreadableResults, SchemaError) as exc:
+            return f"{str(path)!r}: {str(exc).removeprefix(f'{path}: ')}"
+        except RecursionError:
+            return f"{str(path)!r}: not JSON (nested too deeply)"
+        except OSError as exc:
+            return f"{str(path)!r}: cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _refused(command: str, problem: str) -> int:
+    print(error_line(f"concurrency-lab {command}", " ".join(problem.split())), file=sys.stderr)
+    return 2
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .bench.run import write_run_reports
 
     paths = _results_paths(args)
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing or not paths:
-        print(f"error: no such results: {', '.join(missing)}" if missing else "error: no results given or found", file=sys.stderr)
-        return 2
+    problem = _results_problem(paths)
+    if problem:
+        return _refused("report", problem)
     return write_run_reports(paths, args.out)
 
 
@@ -66,9 +100,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .report import compare_runs, format_comparison_table
 
     for path in (args.a, args.b):
-        if not Path(path).is_file():
-            print(f"error: no such results file: {path}", file=sys.stderr)
-            return 2
+        problem = f"no such results file: {str(path)!r}" if not path.is_file() else _results_problem([path])
+        if problem:
+            return _refused("compare", problem)
     print(format_comparison_table(compare_runs(args.a, args.b), labels=(str(args.a), str(args.b))))
     return 0
 
@@ -122,9 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Run each workload with each variant once (cold pools), print the wall time, "
                                              "the speedup over sequential and whether the results equal the reference. "
                                              "Exit status 1 if any result differs.")
-    add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method"))
-    matrix.add_argument("--size", choices=SIZE_LABELS, default="smoke", help="input size (default: smoke)")
-    matrix.add_argument("--seed", type=int, default=0, help="seed for the inputs (default: 0)")
+    add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method", "size", "seed"))
     matrix.set_defaults(handler=_cmd_matrix)
 
     commands.add_parser("list", help="the variants and workloads, and whether each can run here",

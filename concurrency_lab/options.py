@@ -4,6 +4,8 @@ check and one error message per option (pytest-benchmark's ``add_global_options(
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,12 +21,30 @@ from .cpus import (
     usable_cpus,
     worker_count_problem,
 )
+from .download.records import DEFAULT_OPTIONS as FETCH_DEFAULTS
 from .variants import VARIANT_NAMES
-from .workloads import WORKLOAD_NAMES
+from .workloads import SIZE_LABELS, WORKLOAD_NAMES
 
 _SHOWN_CHARS = 40  # a bad value is quoted up to this long: the error stays one readable line
 #: Not int()'s "1_000" or other scripts' digits; 18 digits at most, so int() never refuses one (4300+).
 _WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]{1,18}\s*", re.ASCII)
+#: A decimal number as people write seconds ("2", "0.5", "1e-3"): not float()'s "nan", "inf" or "1_0".
+_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?\s*", re.ASCII)
+
+# The upper bound of each numeric option, checked before anything starts (worker counts: MAX_WORKERS).
+#: Inputs are the same for the same seed; random.Random takes abs(seed), so negative seeds would repeat
+#: positive ones. 32 bits, the range every random-number tool replays.
+MAX_SEED = 2**32 - 1
+MAX_PORT = 65535  # TCP's 16 bits; 0 picks any free port
+#: An hour for one URL (and for a connect or a read): loopback answers in milliseconds, a slow site in
+#: seconds; a typo like 1e9 would otherwise keep a worker waiting for 30 years.
+MAX_DOWNLOAD_SECONDS = 3600.0
+#: urllib3's backoff (0.1 s x 2 ** (n - 1)) already sleeps 51 s before the 10th retry.
+MAX_RETRIES = 10
+MAX_REDIRECTS = 100  # requests stops at 30, aiohttp at 10: a hundred hops is a loop
+#: 1 TiB: a body is hashed and dropped as it arrives, so the cap bounds time, never memory.
+MAX_BODY_BYTES = 2**40
+MAX_TASKS = 10_000  # the processor lesson's ranges: ~10 ms each on one core, so a couple of minutes at most
 
 
 class OptionError(ValueError):
@@ -44,6 +64,28 @@ def parse_workers(text: str) -> int:
     if problem is not None:
         raise OptionError(problem)
     return count
+
+
+def parse_whole_number(text: str, least: int, most: int) -> int:
+    """``"8"`` -> 8: a whole number from `least` to `most`, in ASCII digits."""
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise OptionError(f"expected a whole number from {least} to {most}, got {_shown(text)}")
+    number = int(text)
+    if number < least:
+        raise OptionError(f"must be at least {least}, got {number}")
+    if number > most:
+        raise OptionError(f"must be at most {most}, got {number}")
+    return number
+
+
+def parse_seconds(text: str, most: float) -> float:
+    """``"2.5"`` -> 2.5: a number of seconds above 0 and at most `most` (never NaN or infinite)."""
+    if not _DECIMAL.fullmatch(text):
+        raise OptionError(f"expected a number of seconds above 0 and at most {most:g}, got {_shown(text)}")
+    seconds = float(text)
+    if not (0 < seconds <= most and math.isfinite(seconds)):
+        raise OptionError(f"must be above 0 and at most {most:g} seconds, got {seconds:g}")
+    return seconds
 
 
 def parse_worker_counts(text: str) -> list[int]:
@@ -88,9 +130,29 @@ def parse_start_methods(text: str) -> list[str]:
 
 
 def parse_folder(text: str) -> Path:
+    """A folder that exists or can be made, and can be written in; checked without making anything."""
     if not text.strip():
         raise OptionError("expected a folder, got ''")
+    problem = _folder_problem(Path(text))
+    if problem:
+        raise OptionError(f"cannot write to {_shown(text)}: {problem}")
     return Path(text)
+
+
+def _folder_problem(folder: Path) -> str | None:
+    if "\0" in str(folder):
+        return "a path cannot hold a NUL character"
+    try:
+        if folder.exists() and not folder.is_dir():
+            return "it is a file, not a folder"
+        nearest = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
+        if not nearest.is_dir():
+            return f"{str(nearest)!r} is a file, so no folder can be made below it"
+        if not os.access(nearest, os.W_OK | os.X_OK):
+            return f"no permission to write in {str(nearest)!r}"
+    except (OSError, ValueError) as exc:  # a name too long, a NUL character
+        return getattr(exc, "strerror", None) or str(exc)
+    return None
 
 
 def _profile_worker_counts() -> str:
@@ -110,9 +172,9 @@ class Option:
     default_text: str | None = None  # how the default reads in --help, when str(default) would not do
 
 
-#: Every run option, by key. Two keys may share a flag: ``--workers`` is one count for a single run
-#: (matrix, download, the lesson modules) and a comma list for the benchmark matrix; both check
-#: each count with `parse_workers`.
+#: Every option of the lab's commands, by key. Two keys may share a flag: ``--workers`` is one count
+#: for a single run (matrix, download, the lesson modules) and a comma list for the benchmark matrix;
+#: both check each count with `parse_workers`.
 OPTIONS: dict[str, Option] = {
     "profile": Option("--profile", lambda text: parse_name(text, tuple(PROFILES), "profile"), "NAME",
                       f"sizes, rounds and worker counts: {', '.join(PROFILES)} (default: {{default}})", "standard"),
@@ -139,6 +201,31 @@ OPTIONS: dict[str, Option] = {
                             "comma-separated start methods for process pools (default: all this platform has)",
                             list(available_start_methods())),
     "out": Option("--out", parse_folder, "DIR", "where reports and raw results go (default: {default})", Path("reports")),
+    "size": Option("--size", lambda text: parse_name(text, SIZE_LABELS, "size"), "NAME",
+                   f"input size: {', '.join(SIZE_LABELS)} (default: {{default}})", "smoke"),
+    "seed": Option("--seed", lambda text: parse_whole_number(text, 0, MAX_SEED), "N",
+                   f"seed for the inputs, 0 to {MAX_SEED} (default: {{default}})", 0),
+    "tasks": Option("--tasks", lambda text: parse_whole_number(text, 1, MAX_TASKS), "N",
+                    f"ranges of ~200,000 numbers to sum, 1 to {MAX_TASKS:,} (default: {{default}})"),
+    "port": Option("--port", lambda text: parse_whole_number(text, 0, MAX_PORT), "N",
+                   f"TCP port, 0 to {MAX_PORT}; 0 picks any free port (default: {{default}})"),
+    # How patient a download is (FetchOptions); each bounded so that a typo cannot hang a worker.
+    "connect_timeout": Option("--connect-timeout", lambda text: parse_seconds(text, MAX_DOWNLOAD_SECONDS), "S",
+                              f"seconds to connect, at most {MAX_DOWNLOAD_SECONDS:g} (default: {{default}})",
+                              FETCH_DEFAULTS.connect_timeout),
+    "read_timeout": Option("--read-timeout", lambda text: parse_seconds(text, MAX_DOWNLOAD_SECONDS), "S",
+                           f"seconds any read may wait, at most {MAX_DOWNLOAD_SECONDS:g} (default: {{default}})",
+                           FETCH_DEFAULTS.read_timeout),
+    "deadline": Option("--deadline", lambda text: parse_seconds(text, MAX_DOWNLOAD_SECONDS), "S",
+                       f"seconds for a whole URL, at most {MAX_DOWNLOAD_SECONDS:g} (default: {{default}})",
+                       FETCH_DEFAULTS.deadline),
+    "retries": Option("--retries", lambda text: parse_whole_number(text, 0, MAX_RETRIES), "N",
+                      f"retries after connection errors, 429 and 5xx, 0 (off) to {MAX_RETRIES} (default: {{default}})",
+                      FETCH_DEFAULTS.retries),
+    "max_redirects": Option("--max-redirects", lambda text: parse_whole_number(text, 0, MAX_REDIRECTS), "N",
+                            f"redirects to follow, 0 to {MAX_REDIRECTS} (default: {{default}})", FETCH_DEFAULTS.max_redirects),
+    "max_bytes": Option("--max-bytes", lambda text: parse_whole_number(text, 0, MAX_BODY_BYTES), "N",
+                        f"body size cap in bytes, 0 to {MAX_BODY_BYTES} (default: {{default}})", FETCH_DEFAULTS.max_bytes),
 }
 
 
@@ -182,6 +269,11 @@ def option_message(flag: str, problem: str) -> str:
     return f"{flag}: {problem}"
 
 
+def error_line(prog: str, message: str) -> str:
+    """The one line a command prints on stderr, with exit status 2, for anything wrong with its arguments."""
+    return f"{prog}: error: {message}"
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, with every error as one line on stderr and exit status 2:
     ``prog: error: --workers: must be at least 1, got 0`` (no usage block, no traceback).
@@ -194,4 +286,4 @@ class ArgumentParser(argparse.ArgumentParser):
         if message.startswith("argument ") and ": " in message:
             flag, problem = message.removeprefix("argument ").split(": ", 1)
             message = option_message(flag, problem)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, error_line(self.prog, message) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..options import ArgumentParser, add_run_options
 from .listener import LOOPBACK_HOSTS, LabHTTPServer
 from .routes import ROUTE_HELP
 
@@ -11,7 +12,7 @@ DEFAULT_PORT = 8765  # fixed, so a browser tab or a curl command survives restar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m concurrency_lab.server",
         description="Serve the concurrency lab's test routes on loopback until Ctrl-C.",
         epilog=ROUTE_HELP,
@@ -19,8 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help=f"loopback address to bind, one of {', '.join(LOOPBACK_HOSTS)} (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="TCP port; 0 picks any free port (default: %(default)s)")
+    add_run_options(parser.add_argument, only=("port",), defaults={"port": DEFAULT_PORT})
     return parser
 
 

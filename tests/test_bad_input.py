@@ -1,0 +1,416 @@
+"""Bad input at every boundary, generated: each command's options, result files, `Variant.map` and the
+variants' constructors. Only the documented errors come out (one line on stderr and exit status 2 from a
+command, before any work starts; ValueError or TypeError from the API), never a traceback or a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from lab_params import make_variant, task_for, variant_params
+
+from concurrency_lab import cli
+from concurrency_lab.cpus import MAX_WORKERS, available_start_methods
+from concurrency_lab.options import MAX_DOWNLOAD_SECONDS, MAX_RETRIES, MAX_TASKS, OPTIONS, OptionError
+from concurrency_lab.schema import SCHEMA_VERSION
+from concurrency_lab.variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant, variant_class
+from concurrency_lab.workloads import WORKLOAD_NAMES
+
+DATA = Path(__file__).parent / "data"
+RESULTS = DATA / "run_py311.json"
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+FAST_SECONDS = 1.0  # a refusal comes before any work: parsing takes milliseconds
+
+
+class ReachedWork(Exception):
+    """A command got past its checks to the work it would start (stubbed out here)."""
+
+
+def _reached(*args: Any, **kwargs: Any) -> Any:
+    raise ReachedWork
+
+
+# --- junk -------------------------------------------------------------------------------------------
+
+NAMES = [*VARIANT_NAMES, *WORKLOAD_NAMES, "smoke", "test", "fork", "spawn", "127.0.0.1", "::1", "localhost"]
+NUMBERS = ["0", "-1", "1", "2", "8", "65535", "65536", str(MAX_WORKERS), str(MAX_WORKERS + 1), str(2**32), str(10**30),
+           "1e9", "1e-400", "0.5", "-0.0", "nan", "NaN", "inf", "-inf", "1_000", "٣", "0x10", " 7 ", "", " "]
+JUNK_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(NUMBERS),
+    st.lists(st.sampled_from(NAMES + NUMBERS), max_size=4).map(",".join),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.text(alphabet="/.\\:\x00\n -_a", max_size=12),  # paths and the characters that break them
+)
+
+
+def one_error_line(err: str, *progs: str) -> str:
+    """The one line of `err`, which must start ``prog: error: `` for one of `progs`."""
+    assert err.endswith("\n") and err.count("\n") == 1, f"expected one line on stderr, got {err!r}"
+    assert "Traceback (most recent call last)" not in err
+    assert err.startswith(tuple(f"{prog}: error: " for prog in progs)), err
+    return err.rstrip("\n")
+
+
+def outcome_of(call: Callable[[], Any]) -> dict[str, Any]:
+    """Run a command's `call` with stdout and stderr captured: its status ("reached" when it got to
+    the stubbed work), what it printed, and how long it took."""
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = call()
+        except SystemExit as exc:
+            status = exc.code
+        except ReachedWork:
+            status = "reached"
+    return {"status": status, "out": out.getvalue(), "err": err.getvalue(), "seconds": time.perf_counter() - started}
+
+
+# --- every command's options --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Command:
+    main: Callable[[list[str]], int]
+    prog: str  # what its error lines start with
+    needed: list[str]  # arguments it needs besides the junk
+    flags: dict[str, str]  # flag -> its key in OPTIONS
+    work: list[str]  # "module:attribute" of the work it would start, stubbed to raise ReachedWork
+
+
+def _lesson(name: str) -> Callable[[list[str]], int]:
+    return lambda argv: importlib.import_module(f"concurrency_lab.{name}").main(argv)
+
+
+def _lab(command: str) -> Callable[[list[str]], int]:
+    return lambda argv: cli.main([command, *argv])
+
+
+WORK = {
+    "run": ["concurrency_lab.bench.run:run_benchmarks"],
+    "report": ["concurrency_lab.bench.run:write_run_reports"],
+    "compare": ["concurrency_lab.report:compare_runs"],
+    "matrix": ["concurrency_lab.matrix:run_matrix"],
+    "download": ["concurrency_lab.download.cli:download", "concurrency_lab.download.cli:demo_urls"],
+    "serve": ["concurrency_lab.server.listener:LabHTTPServer.server_bind"],
+    "processor": ["concurrency_lab.processor_cli:make_inputs"],
+}
+RUN_FLAGS = {"--variant": "variant", "--workers": "workers", "--start-method": "start_method"}
+COMMANDS = {
+    "run": Command(_lab("run"), "concurrency-lab run", [],
+                   {"--profile": "profile", "--variants": "variants", "--workloads": "workloads",
+                    "--workers": "worker_counts", "--out": "out"}, WORK["run"]),
+    "report": Command(_lab("report"), "concurrency-lab report", [str(RESULTS)], {"--out": "out"}, WORK["report"]),
+    "matrix": Command(_lab("matrix"), "concurrency-lab matrix", [],
+                      {"--variants": "variants", "--workloads": "workloads", "--workers": "workers",
+                       "--start-method": "start_method", "--size": "size", "--seed": "seed"}, WORK["matrix"]),
+    "download": Command(_lab("download"), "concurrency-lab download", ["http://127.0.0.1:9/"], RUN_FLAGS, WORK["download"]),
+    "serve": Command(_lab("serve"), "python -m concurrency_lab.server", [], {"--port": "port"}, WORK["serve"]),
+    **{name: Command(_lesson(name), f"python -m concurrency_lab.{name}", [], RUN_FLAGS,
+                     WORK["processor" if name.endswith("processor") else "download"])
+       for name in ("parallel_processor", "executor_processor", "threaded_downloader", "executor_downloader")},
+}
+OPTION_CASES = [pytest.param(name, flag, id=f"{name}{flag}") for name, command in COMMANDS.items() for flag in command.flags]
+
+
+def stub_work(monkeypatch: pytest.MonkeyPatch, targets: list[str]) -> None:
+    for target in targets:
+        module, _, attribute = target.partition(":")
+        owner: Any = importlib.import_module(module)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        monkeypatch.setattr(owner, name, _reached)
+
+
+@pytest.mark.parametrize(("command", "flag"), OPTION_CASES)
+def test_junk_for_an_option_is_one_line_and_status_2_before_any_work(command, flag, monkeypatch):
+    command = COMMANDS[command]
+    stub_work(monkeypatch, command.work)
+    parse = OPTIONS[command.flags[flag]].parse
+
+    @given(JUNK_TEXT)
+    def check(value: str) -> None:
+        outcome = outcome_of(lambda: command.main([*command.needed, f"{flag}={value}"]))
+        assert outcome["seconds"] < FAST_SECONDS, outcome
+        if outcome["status"] == "reached":
+            if value != "--":  # argparse before 3.12.7 drops an option's value "--": as if the option were not given
+                parse(value)  # only a value the option's own check accepts gets as far as the work
+            return
+        assert outcome["status"] == 2 and outcome["out"] == "", outcome
+        one_error_line(outcome["err"], command.prog)
+
+    check()
+
+
+@pytest.mark.parametrize("argv", [["--port=-1"], ["--port=65536"], ["--port=99999999999999999999"], ["--port=8080.5"],
+                                  ["--host=0.0.0.0", "--port=0"], ["--host=", "--port=0"]],
+                         ids=["negative", "65536", "huge", "fraction", "not-loopback", "empty-host"])
+def test_serve_refuses_ports_and_hosts_before_listening(argv, monkeypatch, capsys):
+    stub_work(monkeypatch, WORK["serve"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", *argv])
+    assert exit_info.value.code == 2
+    one_error_line(capsys.readouterr().err, "python -m concurrency_lab.server")
+
+
+@pytest.mark.parametrize(("command", "flag", "bad", "problem"), [
+    ("download", "--deadline", "inf", "above 0 and at most"),
+    ("download", "--deadline", "1e9", f"at most {MAX_DOWNLOAD_SECONDS:g} seconds"),
+    ("download", "--connect-timeout", "nan", "expected a number of seconds"),
+    ("download", "--read-timeout", "1e9", f"at most {MAX_DOWNLOAD_SECONDS:g} seconds"),
+    ("download", "--retries", str(MAX_RETRIES + 1), f"must be at most {MAX_RETRIES}"),
+    ("download", "--max-redirects", "1000000", "must be at most"),
+    ("executor_processor", "--tasks", str(MAX_TASKS + 1), f"must be at most {MAX_TASKS}"),
+], ids=lambda value: str(value)[:20])
+def test_every_numeric_option_has_an_upper_bound(command, flag, bad, problem, monkeypatch):
+    command = COMMANDS[command]
+    stub_work(monkeypatch, command.work)
+    key, prog = flag.removeprefix("--").replace("-", "_"), command.prog
+    with pytest.raises(OptionError, match=problem) as refused:
+        OPTIONS[key].parse(bad)
+    outcome = outcome_of(lambda: command.main([*command.needed, f"{flag}={bad}"]))
+    if outcome["status"] == "reached" or f": error: {flag}: " not in outcome["err"]:
+        said = "accepts it" if outcome["status"] == "reached" else f"says {outcome['err'].strip()!r}"
+        pytest.skip(f"{prog} parses {flag} itself, not with options.py's OPTIONS[{key!r}]: for {bad} it {said}")
+    assert outcome["status"] == 2
+    assert one_error_line(outcome["err"], prog) == f"{prog}: error: {flag}: {refused.value}"
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_an_out_folder_that_cannot_be_made_is_refused_before_any_work(command, tmp_path, monkeypatch, capsys):
+    command = COMMANDS[command]
+    stub_work(monkeypatch, command.work)
+    (tmp_path / "somefile").write_text("in the way")
+    # Tests run as root, whom permission bits do not stop: a file in the way stops everyone.
+    for out, problem in [(tmp_path / "somefile" / "sub", "is a file, so no folder can be made below it"),
+                         (tmp_path / "somefile", "it is a file, not a folder")]:
+        with pytest.raises(SystemExit) as exit_info:
+            command.main([*command.needed, "--out", str(out)])
+        assert exit_info.value.code == 2
+        assert one_error_line(capsys.readouterr().err, command.prog).endswith(problem)
+
+
+def test_a_folder_without_write_permission_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a user other than root
+    with pytest.raises(OptionError, match="no permission to write in"):
+        OPTIONS["out"].parse(str(tmp_path / "new"))
+
+
+# --- result files -------------------------------------------------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8)
+BENCHMARK = st.fixed_dictionaries({"name": st.text(max_size=8), "stats": JSON},
+                                  optional={"extra_info": st.dictionaries(st.just("schema"), JSON | st.integers(-2, 9))})
+RESULT_FILES = st.one_of(
+    st.binary(max_size=40),
+    JSON.map(json.dumps),
+    st.fixed_dictionaries({}, optional={"benchmarks": JSON | st.lists(BENCHMARK, max_size=3),
+                                        "machine_info": JSON}).map(json.dumps),
+    st.just("[" * 100_000),  # nested deeper than the JSON parser recurses
+).map(lambda content: content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
+
+
+def readable_results(content: bytes) -> bool:
+    """What the commands must accept: a JSON object with a benchmarks list, no record of a newer schema."""
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
+        return False
+    versions = [b["extra_info"].get("schema", 1) for b in document["benchmarks"]
+                if isinstance(b, dict) and isinstance(b.get("extra_info"), dict) and b["extra_info"]]
+    return all(type(version) is int and 1 <= version <= SCHEMA_VERSION for version in versions)
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_results_file_that_is_not_results_is_one_line_and_status_2(command, monkeypatch):
+    stub_work(monkeypatch, WORK[command])
+    prog = f"concurrency-lab {command}"
+
+    @given(RESULT_FILES)
+    def check(content: bytes) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "results.json"
+            path.write_bytes(content)
+            argv = [command, str(path), "--out", str(Path(folder) / "out")] if command == "report" else \
+                [command, str(RESULTS), str(path)]
+            outcome = outcome_of(lambda: cli.main(argv))
+        assert outcome["seconds"] < FAST_SECONDS, outcome
+        if outcome["status"] == "reached":
+            assert readable_results(content), f"{content[:200]!r} reached the {command}"
+            return
+        assert not readable_results(content), outcome
+        assert outcome["status"] == 2 and outcome["out"] == "", outcome
+        assert str(path) in one_error_line(outcome["err"], prog)
+
+    check()
+
+
+def test_junk_result_paths_are_one_line_and_status_2(tmp_path, monkeypatch):
+    stub_work(monkeypatch, WORK["report"] + WORK["compare"])
+    monkeypatch.chdir(tmp_path)  # an empty folder: no junk name finds real results
+
+    @given(JUNK_TEXT, st.sampled_from(["report", "report --latest-in", "compare"]))
+    def check(path: str, command: str) -> None:
+        argv = {"report": ["report", path], "report --latest-in": ["report", "--latest-in", path],
+                "compare": ["compare", path, str(RESULTS)]}[command]
+        outcome = outcome_of(lambda: cli.main(argv))
+        assert outcome["status"] == 2 and outcome["out"] == "", outcome
+        # A name that starts with "-" is an unknown option to argparse, which the top parser reports.
+        one_error_line(outcome["err"], f"concurrency-lab {argv[0]}", "concurrency-lab")
+
+    check()
+
+
+@given(st.one_of(st.text(max_size=20), st.sampled_from(["http://", "http://[::1", "http://127.0.0.1:99999/", "ftp://x",
+                                                         "http://exa mple/", "://", "http:///path", "127.0.0.1:80"]),
+                 st.none(), st.integers(), st.binary(max_size=8)))
+def test_a_malformed_url_becomes_its_record_and_nothing_is_sent(url):
+    from concurrency_lab.download import ErrorKind
+    from concurrency_lab.download.cli import download
+    from concurrency_lab.download.records import invalid_url_reason
+
+    assume(invalid_url_reason(url) is not None)  # a well-formed URL would be fetched: that is not bad input
+    (record,) = download([url], variant="sequential", workers=1)
+    assert record.error_kind is ErrorKind.INVALID_URL and record.error == invalid_url_reason(url)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"not json at all", "not JSON"),
+    (b"[1, 2]", "expected a pytest-benchmark JSON object, got list"),
+    (b'{"results": []}', 'is not pytest-benchmark results (no "benchmarks" list)'),
+    (json.dumps({"benchmarks": [{"name": "x", "extra_info": {"schema": SCHEMA_VERSION + 1}}]}).encode(),
+     f"benchmark record schema {SCHEMA_VERSION + 1} is newer than this concurrency-lab reads"),
+], ids=["not-json", "not-an-object", "not-pytest-benchmark", "newer-schema"])
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_each_unreadable_results_file_says_why(command, content, problem, tmp_path, monkeypatch, capsys):
+    stub_work(monkeypatch, WORK[command])
+    path = tmp_path / "results.json"
+    path.write_bytes(content)
+    argv = [command, str(path), "--out", str(tmp_path / "out")] if command == "report" else [command, str(path), str(RESULTS)]
+    assert cli.main(argv) == 2
+    line = one_error_line(capsys.readouterr().err, f"concurrency-lab {command}")
+    assert line.startswith(f"concurrency-lab {command}: error: {str(path)!r}") and problem in line, line
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["serve", "--port", "70000"], "python -m concurrency_lab.server: error: --port: must be at most 65535, got 70000"),
+    (["matrix", "--seed", "-1"], "concurrency-lab matrix: error: --seed: must be at least 0, got -1"),
+    (["run", "--out", "pyproject.toml/sub"],
+     "concurrency-lab run: error: --out: cannot write to 'pyproject.toml/sub': 'pyproject.toml' is a file, "
+     "so no folder can be made below it"),
+    (["report", "pyproject.toml"], "concurrency-lab report: error: 'pyproject.toml': not JSON"),
+], ids=["serve", "matrix", "run", "report"])
+def test_a_real_process_refuses_within_a_second(argv, line):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "concurrency_lab", *argv], capture_output=True, text=True, timeout=60,
+                          check=False, env=env, cwd=PACKAGE_PARENT)
+    elapsed = time.perf_counter() - started
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr, line.split(": error: ")[0]).startswith(line)
+    assert elapsed < 1 + 4 * FAST_SECONDS, f"took {elapsed:.2f} s"  # interpreter start and imports: a slow machine's share
+
+
+# --- the API: constructors and Variant.map ------------------------------------------------------------
+
+JUNK_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 2 * MAX_WORKERS), st.integers(), st.floats(),
+                        st.text(max_size=3), st.binary(max_size=3), st.lists(st.integers(), max_size=2),
+                        st.just(object()), st.just(math.inf), st.just(10**100))
+
+
+def kind_of(item: object) -> str:
+    """The task: defined for any item, module-level so that process pools can pickle it."""
+    return type(item).__name__
+
+
+@given(name=st.sampled_from(list(VARIANT_NAMES)), workers=JUNK_VALUES, start_method=JUNK_VALUES | st.sampled_from(
+    ["fork", "spawn", "forkserver"]))
+def test_constructors_take_a_worker_count_or_raise_value_or_type_error(name, workers, start_method):
+    options = {"workers": workers} | ({"start_method": start_method} if start_method is not None else {})
+    valid_workers = workers is None or (type(workers) is int and 1 <= workers <= MAX_WORKERS)
+    valid_start_method = start_method is None or (variant_class(name).uses_processes and start_method in available_start_methods())
+    try:
+        variant = get_variant(name, **options)
+    except (ValueError, TypeError) as exc:
+        assert not (valid_workers and valid_start_method), f"{name}({options}) was refused: {exc}"
+        return
+    except VariantUnavailable:
+        return
+    assert valid_workers and valid_start_method, f"{name} accepted {options}"
+    assert not variant.running  # constructing starts nothing
+
+
+ITEM = st.one_of(st.integers(), st.text(max_size=3), st.none(), st.floats(), st.binary(max_size=2))
+ITEMS = st.one_of(
+    st.lists(ITEM, max_size=6),
+    st.lists(ITEM, max_size=6).map(tuple),
+    st.lists(ITEM, max_size=6).map(iter),  # a one-shot iterator
+    st.frozensets(st.integers(), max_size=4),
+    st.dictionaries(st.integers(), st.integers(), max_size=3),
+    st.none(), st.integers(), st.floats(), st.booleans(), st.text(max_size=4), st.binary(max_size=4), st.just(object()),
+)
+CHUNKSIZES = st.one_of(st.none(), st.integers(-3, 10**20), st.floats(), st.booleans(), st.text(max_size=2))
+#: Seconds that must work (tiny tasks take microseconds), and values that must be refused.
+GOOD_TIMEOUTS = st.none() | st.floats(min_value=5.0, max_value=24 * 3600.0)
+BAD_TIMEOUTS = st.one_of(st.floats(max_value=0.0), st.just(math.nan), st.just(math.inf), st.just(-math.inf),
+                         st.booleans(), st.text(max_size=2), st.just([1.0]), st.just(10.0**300))
+TAKES_TIMEOUT = "timeout" in inspect.signature(Variant.map).parameters
+
+
+def expected_map(items: object) -> list[str] | None:
+    """What map must return for `items`, or None when it must refuse them (TypeError)."""
+    if isinstance(items, (str, bytes)):
+        return None
+    try:
+        return [kind_of(item) for item in list(items)]  # type: ignore[call-overload]
+    except TypeError:
+        return None
+
+
+@pytest.mark.parametrize("variant_name", variant_params())
+def test_map_returns_the_results_or_raises_value_or_type_error(variant_name):
+    with make_variant(variant_name, workers=2) as variant:  # warm: one pool for every generated call
+        task = task_for(variant, kind_of)
+
+        @given(items=ITEMS, chunksize=CHUNKSIZES,
+               timeout=(GOOD_TIMEOUTS | BAD_TIMEOUTS) if TAKES_TIMEOUT else st.none())
+        def check(items: object, chunksize: object, timeout: object) -> None:
+            if isinstance(items, Iterator):  # one pass only: map must take it as it comes
+                drawn = list(items)
+                given_items, expected = iter(drawn), expected_map(drawn)
+            else:
+                given_items, expected = items, expected_map(items)
+            good_chunksize = chunksize is None or (type(chunksize) is int and chunksize >= 1)
+            good_timeout = timeout is None or (type(timeout) is float and 5.0 <= timeout <= 24 * 3600.0)
+            options = {"chunksize": chunksize} | ({"timeout": timeout} if TAKES_TIMEOUT else {})
+            try:
+                results = variant.map(task, given_items, **options)
+            except (ValueError, TypeError) as exc:
+                assert "\n" not in str(exc)
+                assert expected is None or not good_chunksize or not good_timeout, f"refused: {exc}"
+                return
+            assert results == expected and good_chunksize and good_timeout, (items, chunksize, timeout)
+
+        check()
