@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import multiprocessing.pool
 import time
 
@@ -14,6 +15,18 @@ from .processes import ProcessVariant, worker_started
 #: finishes that worker's task, so waiting without looking would wait forever. A ready result
 #: wakes the wait at once: this adds no latency, only a look at the workers 20 times a second.
 WATCH_SECONDS = 0.05
+
+
+def ended(workers: list[multiprocessing.process.BaseProcess]) -> bool:
+    """Whether one of `workers` has ended, without reading its exit code: Pool's own thread reads
+    those, and two readers of a forkserver worker's status pipe can leave one blocked for ever."""
+    sentinels = []
+    for process in workers:
+        try:
+            sentinels.append(process.sentinel)
+        except ValueError:  # made, not started yet: the pool's thread is starting it
+            continue
+    return bool(multiprocessing.connection.wait(sentinels, timeout=0))
 
 
 class WatchedPool(multiprocessing.pool.Pool):
@@ -57,7 +70,8 @@ class MultiprocessingPool(ProcessVariant):
             while not result.ready():
                 result.wait(WATCH_SECONDS)
                 workers = list(self._pool.started_workers)  # appended to by the pool's own thread
-                if any(p.exitcode is not None for p in workers):  # an open pool's workers never exit
+                if ended(workers):  # an open pool's workers never exit
+                    self._pool.terminate()  # its threads stop: from here only this one reads the exit codes
                     raise self.broken(workers)
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimedOut
