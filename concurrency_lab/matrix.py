@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from .errors import BrokenPool, MapTimeout, NotPicklable
+from .traits import Role
 from .variants import VariantUnavailable, get_variant, variant_class
 from .workloads import get_workload
 
@@ -25,9 +27,10 @@ class MatrixRow:
 
 def run_matrix(
     workloads: Iterable[str], variants: Iterable[str], *, workers: int | None, size_label: str, seed: int = 0,
-    start_method: str | None = None,
+    start_method: str | None = None, timeout: float | None = None,
 ) -> Iterator[MatrixRow]:
-    """Run each workload with each variant (cold: pool start-up included), checking the reference."""
+    """Run each workload with each variant (cold: pool start-up included), checking the reference.
+    A call that fails (a timeout, a broken pool) is a row that says so: every pair gets one."""
     variants = list(variants)
     for workload_name in workloads:
         workload = get_workload(workload_name)
@@ -43,7 +46,12 @@ def run_matrix(
                     yield MatrixRow(workload.name, name, workers or 0, len(inputs), None, None, 0, f"skipped: {exc}")
                     continue
                 started = time.perf_counter()
-                results = variant.map(task, inputs)
+                try:
+                    results = variant.map(task, inputs, timeout=timeout)
+                except (MapTimeout, BrokenPool, NotPicklable) as exc:
+                    yield MatrixRow(workload.name, name, variant.workers, len(inputs), None, False, 0,
+                                    f"FAILED: {type(exc).__name__}: {exc}")
+                    continue
                 wall = time.perf_counter() - started
                 yield MatrixRow(
                     workload.name, name, variant.workers, len(inputs), wall, results == expected,
@@ -52,7 +60,7 @@ def run_matrix(
 
 
 def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
-    """Print rows as they come, with the speedup over `sequential`; True when every result was identical."""
+    """Print rows as they come, with the speedup over the baseline; True when every result was identical."""
     header = f"{'workload':<11} {'variant':<13} {'workers':>7} {'items':>7} {'wall s':>8} {'speedup':>8} {'procs':>5}  identical"
     print(header, file=out)
     print("-" * len(header), file=out)
@@ -61,8 +69,9 @@ def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
     for row in rows:
         if row.wall_s is None:
             print(f"{row.workload:<11} {row.variant:<13} {'':>7} {row.size:>7} {row.note}", file=out, flush=True)
+            all_identical &= row.identical is not False  # a failed call counts against the run; a skip does not
             continue
-        if row.variant == "sequential":
+        if variant_class(row.variant).role is Role.BASELINE:
             baseline[row.workload] = row.wall_s
         base = baseline.get(row.workload)
         speedup = f"{base / row.wall_s:7.2f}x" if base and row.wall_s > 0 else f"{'-':>8}"

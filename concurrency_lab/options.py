@@ -23,6 +23,7 @@ from .cpus import (
 )
 from .download.records import DEFAULT_OPTIONS as FETCH_DEFAULTS
 from .variants import VARIANT_NAMES
+from .variants.checks import MAX_TIMEOUT_SECONDS
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES
 
 _SHOWN_CHARS = 40  # a bad value is quoted up to this long: the error stays one readable line
@@ -179,7 +180,12 @@ OPTIONS: dict[str, Option] = {
     "profile": Option("--profile", lambda text: parse_name(text, tuple(PROFILES), "profile"), "NAME",
                       f"sizes, rounds and worker counts: {', '.join(PROFILES)} (default: {{default}})", "standard"),
     "variants": Option("--variants", lambda text: parse_names(text, VARIANT_NAMES, "variant"), "A,B",
-                       f"comma-separated, of {', '.join(VARIANT_NAMES)} (default: all)", list(VARIANT_NAMES)),
+                       f"comma-separated, of {', '.join(VARIANT_NAMES)} (default: all)",
+                       lambda: list(VARIANT_NAMES)),  # at parse time: a variant registered later is in it
+    "timeout": Option("--timeout", lambda text: parse_seconds(text, MAX_TIMEOUT_SECONDS), "S",
+                      f"seconds one map call may take, at most {MAX_TIMEOUT_SECONDS:g}: past it pending work is "
+                      "cancelled and worker processes stopped (a running thread cannot be; it ends after its item) "
+                      "(default: no limit)"),
     "variant": Option("--variant", lambda text: parse_name(text, VARIANT_NAMES, "variant"), "NAME",
                       f"how to run it, one of {', '.join(VARIANT_NAMES)} (default: {{default}})"),
     "workloads": Option("--workloads", lambda text: parse_names(text, WORKLOAD_NAMES, "workload"), "A,B",
@@ -247,6 +253,7 @@ def add_run_options(add: Callable[..., Any], *, only: Iterable[str], prefix: str
         option = OPTIONS[key]
         flag = f"--{prefix}{option.flag.removeprefix('--')}"
         default = defaults.get(key, option.default)
+        default = default() if callable(default) else default
         shown = option.default_text if default is None and option.default_text else str(default)
         add(flag, type=_checked(option.parse, flag, error), default=default, metavar=option.metavar,
             help=option.help.replace("{default}", shown))

@@ -194,3 +194,15 @@ def test_the_failure_cases_cover_every_variant_by_its_traits():
     processes = {p.values[0] for p in variant_start_method_params(processes=True)}
     assert processes == {name for name, _ in (p.values for p in variant_start_method_params())
                          if variant_class(name).uses_processes}
+
+
+def test_the_matrix_gives_a_timed_out_pair_a_row_of_its_own(no_new_children):
+    import io
+
+    from concurrency_lab.matrix import print_matrix, run_matrix
+
+    rows = list(run_matrix(["processor"], ["sequential", "process_pool"], workers=2, size_label="test", timeout=0.001))
+    assert [(r.variant, r.wall_s, r.identical) for r in rows] == [("sequential", None, False), ("process_pool", None, False)]
+    assert all(r.note.startswith("FAILED: MapTimeout: ") for r in rows)
+    out = io.StringIO()
+    assert print_matrix(rows, out) is False and out.getvalue().count("FAILED: MapTimeout") == 2
