@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, interrupt
 from .failures import SUMMARY as FAILURES_SUMMARY
 from .options import ArgumentParser, add_run_options, error_line
 from .variants import VARIANT_NAMES, variant_class
@@ -27,7 +27,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
                       start_method=args.start_method)
     print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
           "(start-up included), one run each; see `concurrency-lab run` for measured benchmarks", flush=True)
-    return 0 if print_matrix(rows, sys.stdout) else 1
+    with interrupt.during("during the matrix; the rows printed are complete"):
+        return 0 if print_matrix(rows, sys.stdout) else 1
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -168,8 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; SIGINT, SIGTERM and SIGHUP stop it with one line and status 128 + the signal."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    prog = f"concurrency-lab {argv[0]}" if argv and not argv[0].startswith("-") else "concurrency-lab"
+    return interrupt.run_command(prog, lambda: _dispatch(parser, argv))
+
+
+def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     if argv and argv[0] in ("download", "serve"):  # these parse their own arguments
         if argv[0] == "download":
             from .download.cli import main as download_main

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +14,8 @@ from typing import IO, Any
 
 #: After SIGTERM, how long a helper may take to exit before SIGKILL: both helpers exit in milliseconds.
 STOP_GRACE_SECONDS = 5.0
+#: Set by `start` in a helper's environment: the pid of the process that started it (see `follow_parent`).
+PARENT_PID_VARIABLE = "CONCURRENCY_LAB_PARENT_PID"
 
 
 def child_env() -> dict[str, str]:
@@ -29,9 +32,11 @@ def start(module: str, *args: str, stderr: IO[bytes], **popen: Any) -> subproces
     """Run ``python -m module *args`` as a helper; `popen` holds the other `subprocess.Popen` arguments.
 
     `stderr` should be a file, not a pipe: nobody reads it until something fails (see `failure`).
-    Every helper starts here and ends in `stop`, so what each must share with its parent lives in these two.
+    Every helper starts here and ends in `stop`, so what each must share with its parent lives in these two;
+    the helper calls `follow_parent` first thing, so that it never outlives this process.
     """
-    return subprocess.Popen([sys.executable, "-m", module, *args], stderr=stderr, env=child_env(), **popen)
+    env = {**child_env(), PARENT_PID_VARIABLE: str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", module, *args], stderr=stderr, env=env, **popen)
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) -> None:
@@ -66,15 +71,16 @@ def failure(role: str, process: subprocess.Popen[bytes], stderr: IO[bytes], prob
 PARENT_POLL_SECONDS = 0.5
 
 
-def exit_with_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> None:
+def exit_with_parent(poll_seconds: float = PARENT_POLL_SECONDS, parent: int | None = None) -> None:
     """In a child: exit when the process that started it dies, however it died (SIGKILL included).
 
     A daemon thread watches the parent pid: when the child is handed to another parent (init, a
     subreaper), its own parent is gone and it ends at once with `os._exit`. Portable to every POSIX
     system, and unlike PR_SET_PDEATHSIG it does not fire when only the thread that started the
-    child ends. Called by pool workers' initializers and by the lab's helper processes.
+    child ends. Called by pool workers' initializers and by the lab's helper processes. `parent`
+    (default: the parent now) is the pid to outlive, for a child whose parent may be gone already.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -82,3 +88,18 @@ def exit_with_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> None:
         os._exit(1)  # no cleanup: whoever would have waited for it is gone
 
     threading.Thread(target=watch, name="lab-exit-with-parent", daemon=True).start()
+
+
+def follow_parent() -> None:
+    """First thing in a helper's main: live and die with the process that started it (`start`).
+
+    Ctrl-C at a terminal signals the whole process group, but the parent stops its helpers itself,
+    in order (a sampler killed first would fail the measurement that is being unwound), so SIGINT is
+    ignored here; and the helper exits within `PARENT_POLL_SECONDS` of its parent's death, however
+    it died. A no-op when the module was not started by `start` (a person running the server).
+    """
+    parent = os.environ.pop(PARENT_PID_VARIABLE, None)
+    if parent is None:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent=int(parent))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from . import interrupt
 from .options import ArgumentParser, add_run_options
 from .variants import VariantUnavailable, get_variant
 from .workloads.processor import make_inputs, reference, sum_of_squares
@@ -13,6 +14,10 @@ DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see proc
 
 
 def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, description: str) -> int:
+    return interrupt.run_command(prog, lambda: _main(argv, prog, default_variant, description))
+
+
+def _main(argv: Sequence[str] | None, prog: str, default_variant: str, description: str) -> int:
     parser = ArgumentParser(prog=prog, description=description)
     parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS, help=f"ranges of ~200,000 numbers to sum (default: {DEFAULT_TASKS})")
     add_run_options(parser.add_argument, only=("variant", "workers", "start_method"), defaults={"variant": default_variant})
@@ -25,7 +30,8 @@ def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, descrip
         parser.error(str(exc))
     ranges = make_inputs(args.tasks)
     started = time.perf_counter()
-    partial_sums = runner.map(sum_of_squares, ranges)
+    with interrupt.during("during the sums; nothing printed"):
+        partial_sums = runner.map(sum_of_squares, ranges)
     wall = time.perf_counter() - started
     total, expected = sum(partial_sums), sum(reference(ranges))
     first, last = ranges[0][0], ranges[-1][1]

@@ -510,7 +510,7 @@ def test_main_refuses_a_public_host(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does")
-def test_main_exits_0_on_ctrl_c() -> None:
+def test_main_exits_130_on_ctrl_c_saying_what_it_stopped() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "concurrency_lab.server", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
@@ -518,10 +518,13 @@ def test_main_exits_0_on_ctrl_c() -> None:
     )
     try:
         assert process.stdout is not None
-        assert process.stdout.readline().startswith(b"serving on http://127.0.0.1:")
+        line = process.stdout.readline().decode()
+        assert line.startswith("serving on http://127.0.0.1:")
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=TIMEOUT)
-        assert (process.returncode, stderr) == (0, b"")
+        url = line.split()[-1]
+        assert process.returncode == 128 + signal.SIGINT
+        assert stderr.decode() == f"python -m concurrency_lab.server: interrupted by SIGINT while serving {url}; stopped\n"
     finally:
         if process.poll() is None:
             process.kill()

@@ -71,6 +71,16 @@ def bench_environments() -> Iterator[dict[str, Any]]:
         yield started
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[None]:
+    """An interrupted session saves nothing, so the stored results and history stay as they were, and it
+    stops at once: saving would first read the machine facts (py-cpuinfo runs a subprocess, up to a second)."""
+    bench_session = getattr(session.config, "_benchmarksession", None)  # pytest-benchmark's, before it saves
+    if exitstatus == pytest.ExitCode.INTERRUPTED and bench_session is not None:
+        bench_session.json = bench_session.save = bench_session.autosave = None
+    yield
+
+
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     facts = lab_machine_info()  # read now, after imports: an extension can re-enable the GIL
     facts.pop("load_average", None)  # changes every run: it would make every compare warn of another machine

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import interrupt
 from . import test_matrix
 
 
@@ -31,13 +32,19 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
         test_matrix.__file__, "-p", "concurrency_lab.bench.plugin", "-p", "no:cacheprovider",
         # The same run wherever the package is installed: no project config or conftest found above it.
         "-c", os.devnull, "--rootdir", str(Path(test_matrix.__file__).parent), "--noconftest",
+        "-p", "no:hypothesispytest",  # installed for the tests; imported at the end of every session (0.3 s)
+        # It would take sys.unraisablehook, through which an interruption swallowed where Python cannot
+        # raise (a fork hook, a finalizer) is raised again (see interrupt.py).
+        "-p", "no:unraisableexception",
         "--benchmark-only", "--benchmark-json", str(partial), "--benchmark-columns", "median,iqr,rounds",
         "--lab-profile", profile, "--lab-variants", ",".join(variants), "--lab-workloads", ",".join(workloads),
         "--lab-progress", "-q", "--no-header", *extra_pytest_args,
     ]
     if workers:
         args += ["--lab-workers", ",".join(map(str, workers))]
-    code = int(pytest.main(args))
+    with interrupt.during("during the benchmarks; no reports or results written, earlier ones left as they were"):
+        code = int(pytest.main(args))
+        interrupt.reraise()  # pytest catches KeyboardInterrupt itself and returns INTERRUPTED
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and partial.exists():
         os.replace(partial, final)  # complete (a failed benchmark is a result too: its output differed)
     return code, final
@@ -55,7 +62,9 @@ def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
         print("no benchmark results to report in: " + ", ".join(map(str, results)), file=sys.stderr)
         return 1
     drawn = verdicts(summary)
-    for path in write_reports(summary, out_dir, drawn):
+    with interrupt.during("while writing the reports; each report is whole, the previous one or the new one"):
+        written = write_reports(summary, out_dir, drawn)
+    for path in written:
         print(f"wrote {path}")
     for verdict in drawn:
         print(f"  - {verdict.text}")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .. import interrupt
 from ..options import ArgumentParser, add_run_options
 from ..variants import Variant, VariantUnavailable, get_variant
 from .records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
@@ -72,6 +73,10 @@ def build_parser(prog: str, default_variant: str, description: str) -> argparse.
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "concurrency-lab download", default_variant: str = "thread_pool",
          description: str = "Fetch URLs concurrently: one line per URL, then a summary.") -> int:
+    return interrupt.run_command(prog, lambda: _main(argv, prog, default_variant, description))
+
+
+def _main(argv: Sequence[str] | None, prog: str, default_variant: str, description: str) -> int:
     parser = build_parser(prog, default_variant, description)
     args = parser.parse_args(argv)
     try:
@@ -83,7 +88,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "concurrency-lab down
         get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
     except (ValueError, TypeError, VariantUnavailable) as exc:
         parser.error(str(exc))
-    with contextlib.ExitStack() as stack:
+    with interrupt.during("during the downloads; no records printed"), contextlib.ExitStack() as stack:
         urls = args.urls or stack.enter_context(demo_urls())
         started = time.perf_counter()
         records = download(urls, variant=args.variant, workers=args.workers, options=options, start_method=args.start_method)

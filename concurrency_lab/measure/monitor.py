@@ -121,9 +121,13 @@ class ResourceMonitor:
         section = self._section = Measurement(self, excluded)
         try:
             yield section
-        finally:
+        except BaseException:
             if self._process is not None and not section.ended:
-                section.final()
+                with contextlib.suppress(Exception):  # the block's exception (an interruption, say) is the news
+                    section.final()
+            raise
+        if self._process is not None and not section.ended:
+            section.final()
 
     def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
         if self._process is None:

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import IO, Any
 
+from ..helper_process import follow_parent
 from .probe import TreeReader, per_core_percent, usable_cpu_ids
 from .reading import PeakTracker, peaks_fields
 
@@ -31,8 +32,6 @@ USS_EVERY_SECONDS = 1.0
 CPU_BUDGET = 0.02
 #: /proc/stat counts in 10 ms ticks, so a shorter last slice of per-core CPU would be mostly rounding.
 MIN_FINAL_CORE_SLICE_SECONDS = 0.05
-#: With no section open, how often to check that the process that started us is still there.
-IDLE_CHECK_SECONDS = 5.0
 
 
 class Section:
@@ -125,18 +124,15 @@ def serve(commands: IO[bytes], replies: IO[str]) -> None:
         inbox.put(None)
 
     threading.Thread(target=read_commands, name="sampler-commands", daemon=True).start()
-    parent = os.getppid()
     section: Section | None = None
     reader = TreeReader()
     _reply(replies, {"ready": True, "pid": os.getpid()})
     while True:
         try:
-            line = inbox.get(timeout=section.seconds_to_next() if section else IDLE_CHECK_SECONDS)
+            line = inbox.get(timeout=section.seconds_to_next() if section else None)
         except queue.Empty:
             if section is not None:
                 section.sample()
-            elif os.getppid() != parent:  # orphaned: whoever started us is gone
-                return
             continue
         if line is None:
             return
@@ -156,4 +152,5 @@ def _reply(replies: IO[str], message: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
+    follow_parent()  # ends with the measured process, however that ends
     serve(sys.stdin.buffer, sys.stdout)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from .. import interrupt
 from ..options import ArgumentParser, add_run_options
 from .listener import LOOPBACK_HOSTS, LabHTTPServer
 from .routes import ROUTE_HELP
 
+PROG = "python -m concurrency_lab.server"
 DEFAULT_PORT = 8765  # fixed, so a browser tab or a curl command survives restarts; 0 picks any free port
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
-        prog="python -m concurrency_lab.server",
+        prog=PROG,
         description="Serve the concurrency lab's test routes on loopback until Ctrl-C.",
         epilog=ROUTE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -34,12 +36,14 @@ def _listen(parser: argparse.ArgumentParser, host: str, port: int) -> LabHTTPSer
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve until a signal stops it (Ctrl-C is how it is meant to stop): exit status 128 + the signal."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        with _listen(parser, args.host, args.port) as httpd:
+
+    def serve() -> int:
+        with _listen(parser, args.host, args.port) as httpd, interrupt.during(f"while serving {httpd.base_url}; stopped"):
             print(f"serving on {httpd.base_url}", flush=True)  # running_server() reads this line
             httpd.serve_forever()
-    except KeyboardInterrupt:  # Ctrl-C is how this server is meant to stop, even right after it starts
-        pass
-    return 0
+        return 0  # not reached: only a signal ends serve_forever
+
+    return interrupt.run_command(PROG, serve)
