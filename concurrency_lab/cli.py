@@ -24,7 +24,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from .matrix import print_matrix, run_matrix
 
     rows = run_matrix(args.workloads, args.variants, workers=args.workers, size_label=args.size, seed=args.seed,
-                      start_method=args.start_method)
+                      start_method=args.start_method, timeout=args.timeout)
     print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
           "(start-up included), one run each; see `concurrency-lab run` for measured benchmarks", flush=True)
     with interrupt.during("during the matrix; the rows printed are complete"):
@@ -35,7 +35,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .bench.run import run_benchmarks, write_run_reports
 
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
-                               workers=args.workers, out_dir=args.out,
+                               workers=args.workers, out_dir=args.out, timeout=args.timeout,
                                extra_pytest_args=() if args.failures else ("--no-lab-failures",))
     if not raw.exists():
         print(f"the benchmarks did not finish (pytest exit status {code}): no reports written; "
@@ -98,13 +98,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .report import compare_runs, format_comparison_table
+    from .report import build_note, compare_runs, format_comparison_table
 
     for path in (args.a, args.b):
         problem = f"no such results file: {str(path)!r}" if not path.is_file() else _results_problem([path])
         if problem:
             return _refused("compare", problem)
-    print(format_comparison_table(compare_runs(args.a, args.b), labels=(str(args.a), str(args.b))))
+    print(format_comparison_table(compare_runs(args.a, args.b), labels=(str(args.a), str(args.b)),
+                                  note=build_note(args.a, args.b)))
     return 0
 
 
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
                                           "use sampled from a separate process), then write summary.json, summary.md and "
                                           "index.html. smoke takes about 2 minutes here, standard about 10.")
-    add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "out"))
+    add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "timeout", "out"))
     run.add_argument("--no-failures", dest="failures", action="store_false",
                      help=f"leave out the failure-modes table ({FAILURES_SUMMARY})")
     run.set_defaults(handler=_cmd_run)
@@ -157,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Run each workload with each variant once (cold pools), print the wall time, "
                                              "the speedup over sequential and whether the results equal the reference. "
                                              "Exit status 1 if any result differs.")
-    add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method", "size", "seed"))
+    add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method", "size", "seed",
+                                               "timeout"))
     matrix.set_defaults(handler=_cmd_matrix)
 
     commands.add_parser("list", help="the variants and workloads, and whether each can run here",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 
 from . import interrupt
+from .errors import BrokenPool, MapTimeout
 from .options import ArgumentParser, add_run_options
 from .variants import VariantUnavailable, get_variant
 from .workloads.processor import make_inputs, reference, sum_of_squares
@@ -19,11 +21,9 @@ def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, descrip
 
 def _main(argv: Sequence[str] | None, prog: str, default_variant: str, description: str) -> int:
     parser = ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS, help=f"ranges of ~200,000 numbers to sum (default: {DEFAULT_TASKS})")
-    add_run_options(parser.add_argument, only=("variant", "workers", "start_method"), defaults={"variant": default_variant})
+    add_run_options(parser.add_argument, only=("tasks", "variant", "workers", "start_method", "timeout"),
+                    defaults={"tasks": DEFAULT_TASKS, "variant": default_variant})
     args = parser.parse_args(argv)
-    if args.tasks < 1:
-        parser.error("--tasks must be at least 1")
     try:
         runner = get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
     except (ValueError, TypeError, VariantUnavailable) as exc:
@@ -31,7 +31,11 @@ def _main(argv: Sequence[str] | None, prog: str, default_variant: str, descripti
     ranges = make_inputs(args.tasks)
     started = time.perf_counter()
     with interrupt.during("during the sums; nothing printed"):
-        partial_sums = runner.map(sum_of_squares, ranges)
+        try:
+            partial_sums = runner.map(sum_of_squares, ranges, timeout=args.timeout)
+        except (MapTimeout, BrokenPool) as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 1
     wall = time.perf_counter() - started
     total, expected = sum(partial_sums), sum(reference(ranges))
     first, last = ranges[0][0], ranges[-1][1]

@@ -120,7 +120,7 @@ def test_the_plugin_says_the_same_as_the_command(key, value, problem, capsys):
 def test_the_plugin_keeps_its_option_names_and_defaults():
     parser = _PytestParser()
     plugin.pytest_addoption(parser)
-    assert list(parser.options) == ["--lab-profile", "--lab-variants", "--lab-workloads", "--lab-workers", "--lab-progress",
+    assert list(parser.options) == ["--lab-profile", "--lab-variants", "--lab-workloads", "--lab-workers", "--lab-timeout", "--lab-progress",
                                     "--lab-failures"]
     assert parser.options["--lab-profile"]["default"] == "smoke"
     assert parser.options["--lab-failures"]["default"] is True  # --no-lab-failures turns the table off

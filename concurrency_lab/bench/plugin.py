@@ -26,7 +26,7 @@ _FAILURES = pytest.StashKey[dict | None]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-lab", "concurrency_lab benchmarks")
     # The options of `concurrency-lab run`, checked alike; a bad value is a UsageError naming the option.
-    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts"),
+    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts", "timeout"),
                     defaults={"profile": "smoke"}, error=pytest.UsageError)
     group.addoption("--lab-progress", action="store_true", help="print one line per finished benchmark")
     group.addoption("--lab-failures", action=argparse.BooleanOptionalAction, default=True,
@@ -50,6 +50,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def bench_case(request: pytest.FixtureRequest):
     """The BenchCase behind this benchmark's id."""
     return request.config.stash[_CASES][request.param]
+
+
+@pytest.fixture(scope="session")
+def bench_timeout(pytestconfig: pytest.Config) -> float | None:
+    """--lab-timeout: the limit of each map call, so that a hung variant fails its benchmark instead of the run."""
+    return pytestconfig.getoption("--lab-timeout")
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def raw_results_path(out_dir: Path) -> Path:
 
 
 def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence[str], workers: Sequence[int] | None,
-                   out_dir: Path, extra_pytest_args: Sequence[str] = ()) -> tuple[int, Path]:
+                   out_dir: Path, timeout: float | None = None, extra_pytest_args: Sequence[str] = ()) -> tuple[int, Path]:
     """Run the benchmark module under pytest (the same engine as `pytest --benchmark-only`) and keep its JSON."""
     import pytest
 
@@ -42,6 +42,8 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     ]
     if workers:
         args += ["--lab-workers", ",".join(map(str, workers))]
+    if timeout is not None:
+        args += ["--lab-timeout", repr(timeout)]
     with interrupt.during("during the benchmarks; no reports or results written, earlier ones left as they were"):
         code = int(pytest.main(args))
         interrupt.reraise()  # pytest catches KeyboardInterrupt itself and returns INTERRUPTED

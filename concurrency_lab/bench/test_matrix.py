@@ -23,7 +23,8 @@ from .cases import BenchCase, Profile
 SEED = 12  # the same inputs in every run, so runs compare
 
 
-def test_benchmark(benchmark, bench_case, bench_profile, bench_environments, resource_monitor, bench_progress):
+def test_benchmark(benchmark, bench_case, bench_profile, bench_environments, resource_monitor, bench_progress,
+                   bench_timeout):
     case = bench_case
     variant = variant_for(case)
     workload = get_workload(case.workload)
@@ -31,7 +32,7 @@ def test_benchmark(benchmark, bench_case, bench_profile, bench_environments, res
     inputs = workload.make_inputs(case.items or workload.size(case.size_label), SEED, env=env)
     benchmark.group = case.group
     measured = time_rounds(benchmark, variant, workload.task_for(variant), inputs, case, bench_profile,
-                           resource_monitor, exclude_pids=[env.pid] if hasattr(env, "pid") else [])
+                           resource_monitor, exclude_pids=[env.pid] if hasattr(env, "pid") else [], timeout=bench_timeout)
     record = bench_record(case, workload, variant, inputs, measured, bench_profile)
     benchmark.extra_info.update(record.to_dict())
     median = benchmark.stats.stats.median if benchmark.stats else float("nan")
@@ -60,7 +61,7 @@ class Measured:
 
 
 def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs: Sequence[Any], case: BenchCase,
-                profile: Profile, monitor, *, exclude_pids: Sequence[int]) -> Measured:
+                profile: Profile, monitor, *, exclude_pids: Sequence[int], timeout: float | None = None) -> Measured:
     """Time the rounds with pytest-benchmark, counting CPU exactly and sampling memory around them.
     A warm case starts the pool before the timing and stops it after the final reading."""
     outputs: list[list[Any]] = []
@@ -68,7 +69,7 @@ def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs:
 
     def one_round() -> None:
         nonlocal worker_cpu
-        outputs.append(variant.map(task, inputs))
+        outputs.append(variant.map(task, inputs, timeout=timeout))
         if variant.uses_processes:  # thread workers' CPU is already this process's
             worker_cpu += variant.last_run.worker_cpu_seconds
 

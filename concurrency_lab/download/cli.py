@@ -61,13 +61,9 @@ def build_parser(prog: str, default_variant: str, description: str) -> argparse.
     add_run_options(parser.add_argument, only=("variant", "workers", "start_method"),
                     defaults={"variant": default_variant, "workers": DEFAULT_WORKERS})
     parser.add_argument("--json", action="store_true", help="print one JSON object per URL instead of text lines")
-    defaults = DEFAULT_OPTIONS
-    parser.add_argument("--connect-timeout", type=float, default=defaults.connect_timeout, metavar="S", help=f"seconds to connect (default: {defaults.connect_timeout:g})")
-    parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout, metavar="S", help=f"seconds any read may wait (default: {defaults.read_timeout:g})")
-    parser.add_argument("--deadline", type=float, default=defaults.deadline, metavar="S", help=f"seconds for a whole URL (default: {defaults.deadline:g})")
-    parser.add_argument("--retries", type=int, default=defaults.retries, metavar="N", help=f"retries after connection errors, 429 and 5xx; 0 = off (default: {defaults.retries})")
-    parser.add_argument("--max-redirects", type=int, default=defaults.max_redirects, metavar="N", help=f"(default: {defaults.max_redirects})")
-    parser.add_argument("--max-bytes", type=int, default=defaults.max_bytes, metavar="N", help=f"body size cap (default: {defaults.max_bytes})")
+    # Each URL's own limits (FetchOptions); --deadline bounds every URL, so the whole call is bounded too.
+    add_run_options(parser.add_argument, only=("connect_timeout", "read_timeout", "deadline", "retries",
+                                               "max_redirects", "max_bytes"))
     return parser
 
 

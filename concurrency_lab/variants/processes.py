@@ -24,7 +24,9 @@ PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of t
 
 
 def worker_started() -> None:
-    """Every pool worker's initializer: it ends by itself when the process that started it dies."""
+    """Every pool worker's initializer: it ends by itself when the process that started it dies, and
+    leaves Ctrl-C to its parent (which stops the pool) instead of dying mid-task with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
 
 
