@@ -206,3 +206,14 @@ def test_the_matrix_gives_a_timed_out_pair_a_row_of_its_own(no_new_children):
     assert all(r.note.startswith("FAILED: MapTimeout: ") for r in rows)
     out = io.StringIO()
     assert print_matrix(rows, out) is False and out.getvalue().count("FAILED: MapTimeout") == 2
+
+
+def test_a_lesson_processor_past_its_timeout_says_so_in_one_line(no_new_children):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "concurrency_lab.executor_processor", "--tasks", "40", "--timeout", "0.001"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert "process_pool: map did not finish within 0.001 s" in line and "stopped" in line
