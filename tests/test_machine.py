@@ -31,6 +31,7 @@ EXPECTED_TYPES = {
     "free_threaded_build": bool,
     "python_gil_env": (str, type(None)),
     "abiflags": str,
+    "config_args": str,
     "gil_reenabled": bool,
     "python_version": str,
     "python_implementation": str,

@@ -32,6 +32,7 @@ def gil_facts() -> dict[str, Any]:
         "free_threaded_build": free_threaded,
         "python_gil_env": asked,
         "abiflags": getattr(sys, "abiflags", ""),
+        "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",  # how it was built: fair pairs share these
         "gil_reenabled": free_threaded and enabled and asked != "1",
     }
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
@@ -86,6 +87,7 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
         })
     return {
         "claims": claim_rows(summary),
+        "across": across_pythons(summary),
         "gil_difference": gil_difference(summary.runs),
         "gil_reenabled": GIL_REENABLED,
         "generated": summary.generated,

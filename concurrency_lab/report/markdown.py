@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
@@ -57,6 +58,7 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     if (difference := gil_difference(summary.runs)) is not None:
         lines += [f"**Note:** {prose(difference)}.", ""]
     lines += _claim_lines(summary)
+    lines += _across_lines(summary)
     lines += ["## How each figure was obtained", ""]
     lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
     lines += ["", "## Runs", ""]
@@ -86,6 +88,20 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     if current_run is not None:
         lines += _failure_lines(current_run)
     return "\n".join(lines) + "\n"
+
+
+def _across_lines(summary: Summary) -> list[str]:
+    """Several Pythons side by side (nothing when one ran)."""
+    tables = across_pythons(summary)
+    if not tables:
+        return []
+    lines = ["## Across Pythons", ""]
+    for t in tables:
+        lines += [f"**{prose(t.title)}**", ""]
+        lines += ["| " + " | ".join(cell(h) for h in t.header) + " |", "| " + " | ".join("---" for _ in t.header) + " |"]
+        lines += ["| " + " | ".join(prose(c).replace("|", "\\|") for c in row) + " |" for row in t.rows]
+        lines += [""] + [f"- {prose(note)}" for note in t.notes] + ([""] if t.notes else [])
+    return lines
 
 
 def _claim_lines(summary: Summary) -> list[str]:

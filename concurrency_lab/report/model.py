@@ -35,6 +35,7 @@ class Run:
     gil_reenabled: bool | None  # a free-threaded build whose GIL an import turned back on
     python_gil_env: str | None  # PYTHON_GIL as it was set for the run
     abiflags: str | None  # sys.abiflags: "t" on a free-threaded build
+    config_args: str | None  # ./configure's arguments: the same on both sides of a fair comparison of builds
     usable_cpus: int | None
     default_start_method: str | None
     machine: str

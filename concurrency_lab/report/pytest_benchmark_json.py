@@ -62,6 +62,7 @@ def run_fields(document: Mapping[str, Any]) -> dict[str, Any]:
         "gil_reenabled": as_bool(info.get("gil_reenabled")),
         "python_gil_env": as_str(info.get("python_gil_env")),
         "abiflags": as_str(info.get("abiflags")),
+        "config_args": as_str(info.get("config_args")),
         "usable_cpus": as_int(info.get("usable_cpus")),
         "default_start_method": as_str(info.get("default_start_method")),
         "machine": machine_description(info),
