@@ -302,3 +302,28 @@ def test_old_file_gets_the_verdicts_its_fields_allow():
     found = verdicts(load_results([DATA / "run_old_minimal.json"]))
     assert [v.rule for v in found] == ["winner"]  # no usable CPUs, cores or modes recorded: the other rules skip
     assert "3.00x sequential" in found[0].text
+
+
+def _without_thread_gains(tmp_path, **machine):
+    """run_py313.json (free-threaded, GIL disabled) with its thread rows on processor made no faster than sequential."""
+    document = json.loads(PY313.read_text())
+    document["machine_info"].update(machine)
+    sequential = next(b for b in document["benchmarks"] if b["extra_info"]["workload"] == "processor"
+                      and b["extra_info"]["variant"] == "sequential")
+    for benchmark in document["benchmarks"]:
+        extra = benchmark["extra_info"]
+        if extra["workload"] == "processor" and extra["variant"] in ("threading", "thread_pool"):
+            benchmark["stats"].update(median=sequential["stats"]["median"], data=sequential["stats"].get("data"))
+    path = tmp_path / "flat.json"
+    path.write_text(json.dumps(document))
+    return [v.text for v in verdicts(load_results([path])) if v.rule == "threads_and_the_gil" and v.workload == "processor"]
+
+
+def test_threads_that_fail_to_scale_without_a_gil_are_flagged(tmp_path):
+    (text,) = _without_thread_gains(tmp_path)
+    assert text.startswith("UNEXPECTED: threads gain nothing on `processor` although this free-threaded build runs without the GIL")
+
+
+def test_a_gil_an_import_turned_back_on_is_the_reason_given(tmp_path):
+    (text,) = _without_thread_gains(tmp_path, gil_enabled=True, gil_reenabled=True)
+    assert "an import re-enabled the GIL on this free-threaded build" in text and not text.startswith("UNEXPECTED")

@@ -54,7 +54,13 @@ def releases_gil_wording(facts: GroupFacts, best: Result) -> str:
 def holds_gil_wording(facts: GroupFacts, best: Result) -> str:
     workload, gil = code(facts.workload), facts.run.gil_enabled
     if best.speedup < MEANINGFUL_SPEEDUP:
-        context = {True: " with the GIL", False: " even without the GIL (free-threaded build)"}.get(gil, "")
+        if facts.run.gil_reenabled:
+            return (f"threads {_no_gain(best.speedup)} on {workload}: an import re-enabled the GIL on this "
+                    f"free-threaded build: best is {_figures(facts, best)}")
+        if gil is False:
+            return (f"UNEXPECTED: threads {_no_gain(best.speedup)} on {workload} although this free-threaded build "
+                    f"runs without the GIL, where they should scale: best is {_figures(facts, best)}")
+        context = " with the GIL" if gil else ""
         return f"threads {_no_gain(best.speedup)} on {workload}{context}: best is {_figures(facts, best)}"
     if gil is False:
         return f"threads scale on {workload}: no GIL on this free-threaded build: {_figures(facts, best)}"
