@@ -17,6 +17,8 @@ from typing import Any
 import psutil
 import pytest
 
+from concurrency_lab.measure.tree import FORKSERVER_MARK, RESOURCE_TRACKER_MARK
+
 #: How long leftovers may take to exit before a test fails: a pool's workers exit a few hundred ms
 #: after shutdown, a forkserver's a little later; a loaded 2-core CI machine can take seconds.
 GRACE_SECONDS = 5.0
@@ -25,7 +27,8 @@ LAST_POLL_SECONDS = 0.2
 #: How multiprocessing starts its own long-lived helpers (``python -c "from multiprocessing.X import main; ..."``).
 #: They serve every later pool of the process and end with it, so they are allowed to outlive a test and
 #: the session; the pool workers a forkserver forks share its command line, and are checked like any child.
-MULTIPROCESSING_HELPERS = ("from multiprocessing.forkserver import main", "from multiprocessing.resource_tracker import main")
+# Anywhere in an argument: 3.13.15 starts the forkserver with "import sys; from multiprocessing.forkserver import main".
+MULTIPROCESSING_HELPERS = (FORKSERVER_MARK, RESOURCE_TRACKER_MARK)
 #: pytest-timeout's thread method times each test with a (non-daemon) timer thread named so.
 TIMEOUT_TIMER_PREFIX = "pytest_timeout "
 _SHOWN_CMDLINE_CHARS = 200
@@ -52,7 +55,7 @@ def is_multiprocessing_helper(process: psutil.Process) -> bool:
     try:
         if process.ppid() != os.getpid():
             return False
-        return any(arg.startswith(MULTIPROCESSING_HELPERS) for arg in process.cmdline())
+        return any(mark in arg for arg in process.cmdline() for mark in MULTIPROCESSING_HELPERS)
     except psutil.Error:
         return False
 
