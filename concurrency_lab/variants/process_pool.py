@@ -46,8 +46,11 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
                 raise TimedOut from None
             except BrokenProcessPool as exc:
                 workers.update(self._pool._processes or {})
-                for process in workers.values():  # the executor stops them all; the dead one may not be reaped yet
-                    process.join(STOP_GRACE_SECONDS)
+                # The executor's own thread stops and reaps every worker: wait for it rather than reap them
+                # too (two readers of a forkserver worker's status pipe leave one with exit code 255).
+                manager = getattr(self._pool, "_executor_manager_thread", None)
+                if manager is not None:
+                    manager.join(STOP_GRACE_SECONDS)
                 raise self.broken(workers.values()) from exc
             except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
                 raise self.not_picklable(exc, chunks[index:index + 1], start) from exc
