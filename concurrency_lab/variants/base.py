@@ -147,7 +147,11 @@ class Variant(ABC):
         if self._running:
             pool, self._pool, self._running = self._pool, None, False
             if pool is not None:
-                self._close(pool)
+                try:
+                    self._close(pool)
+                except BaseException:  # interrupted while waiting for its workers: stop them now
+                    self._abort(pool)
+                    raise
 
     def __enter__(self) -> Variant:
         self.start()
