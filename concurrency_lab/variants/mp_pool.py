@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing.connection
 import multiprocessing.pool
 import time
+import weakref
 
 from ..traits import Role
 from .base import TimedOut
@@ -29,12 +31,27 @@ def ended(workers: list[multiprocessing.process.BaseProcess]) -> bool:
     return bool(multiprocessing.connection.wait(sentinels, timeout=0))
 
 
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register  # after multiprocessing's own exit hook is registered, so it runs before that one
+def _stop_live_pools() -> None:
+    """Stop every pool still open at exit (an interrupted run): otherwise multiprocessing's exit hook
+    kills their workers while Pool's thread still runs, and it tries to fork replacements at shutdown."""
+    for pool in list(_LIVE):
+        try:
+            pool.terminate()
+        except Exception:  # noqa: BLE001 - half-built, or already stopped: nothing more to stop
+            pass
+
+
 class WatchedPool(multiprocessing.pool.Pool):
     """`multiprocessing.Pool` that remembers every worker it starts, replacements included: a worker
     can die and be replaced between two looks at the pool's list of live workers."""
 
     def __init__(self, *args, **kwargs) -> None:
         self.started_workers: list[multiprocessing.process.BaseProcess] = []
+        _LIVE.add(self)  # before its threads start: a pool interrupted while starting is stopped at exit too
         super().__init__(*args, **kwargs)
 
     def Process(self, ctx, *args, **kwargs):  # noqa: N802 - the name Pool calls to make each worker
