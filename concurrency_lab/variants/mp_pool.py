@@ -51,8 +51,17 @@ class WatchedPool(multiprocessing.pool.Pool):
 
     def __init__(self, *args, **kwargs) -> None:
         self.started_workers: list[multiprocessing.process.BaseProcess] = []
-        _LIVE.add(self)  # before its threads start: a pool interrupted while starting is stopped at exit too
-        super().__init__(*args, **kwargs)
+        _LIVE.add(self)
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:  # interrupted half-built: Pool's threads may run, with no terminate() to stop them
+            for name in ("_worker_handler", "_task_handler", "_result_handler"):
+                if (thread := getattr(self, name, None)) is not None:
+                    thread._state = multiprocessing.pool.TERMINATE  # each loop ends on its next look
+            for process in self.started_workers:
+                if process.pid is not None:
+                    process.terminate()
+            raise
 
     def Process(self, ctx, *args, **kwargs):  # noqa: N802 - the name Pool calls to make each worker
         process = ctx.Process(*args, **kwargs)
