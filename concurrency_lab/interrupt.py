@@ -148,6 +148,9 @@ def _forked() -> None:
 
 def _on_signal(signum: int, frame: object) -> None:
     global _received, _redeliver
+    if _owner_pid != os.getpid():  # a forked worker, before `_forked` replaced this handler: not ours
+        _as_before(signum, frame)
+        return
     if _redeliver and _received is not None:
         _redeliver = False
         raise _received.with_traceback(None)
@@ -157,6 +160,20 @@ def _on_signal(signum: int, frame: object) -> None:
         os._exit(_received.exit_status)
     _received = Interrupted(signum, _stages[-1] if _stages else "")
     raise _received
+
+
+def _as_before(signum: int, frame: object) -> None:
+    """What the signal would have done in a forked process without the command's handlers.
+
+    The signal can reach a worker between its fork and the fork hook: Python then runs the command's
+    handler inside the hook, which must neither raise there nor report the parent's interruption.
+    """
+    handler = signal.SIG_IGN if signum == signal.SIGINT else _previous_handlers.get(signum, signal.SIG_DFL)
+    signal.signal(signum, handler)
+    if handler is signal.SIG_DFL or handler is None:
+        os.kill(os.getpid(), signum)  # ends the process, as the signal would have
+    elif callable(handler):
+        handler(signum, frame)
 
 
 def _on_unraisable(unraisable: Any) -> None:

@@ -299,6 +299,32 @@ def test_an_interruption_swallowed_by_a_finalizer_is_raised_again(capsys):
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are put back
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_reaching_a_worker_before_its_fork_hook_ends_it_as_it_would_have(signum, capfd):
+    """A pool worker signalled between its fork and `interrupt._forked` runs the command's handler
+    (seen on 3.12: it raised inside the fork hook, and the worker printed the parent's line). The
+    child here keeps the command's state as the fork left it, which is the state of that moment."""
+    from concurrency_lab import interrupt
+
+    def body() -> int:
+        pid = os.fork()
+        if pid == 0:  # the child, with the command's handler and owner still in place
+            try:
+                interrupt._owner_pid = os.getppid()
+                signal.signal(signum, interrupt._on_signal)
+                os.kill(os.getpid(), signum)
+                time.sleep(EXIT_TIMEOUT)
+            finally:
+                os._exit(3)  # reached only if the signal did not end it
+        _, status = os.waitpid(pid, 0)
+        return status
+
+    status = run_command("prog", body)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signum, status
+    assert capfd.readouterr().err == ""  # the parent's line is the parent's
+
+
 SLOW_TO_STOP = """
 import os, signal, sys, time
 from concurrency_lab.interrupt import Interrupted, during, run_command
