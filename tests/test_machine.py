@@ -42,6 +42,7 @@ EXPECTED_TYPES = {
     "platform": str,
     "total_memory_bytes": int,
     "load_average": (list, type(None)),
+    "engines": dict,
 }
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 
@@ -134,3 +135,33 @@ def test_a_free_threaded_build_whose_gil_came_back_is_recorded(monkeypatch, free
         monkeypatch.setenv("PYTHON_GIL", asked)
     facts = machine.gil_facts()
     assert facts["gil_reenabled"] is reenabled and facts["python_gil_env"] == asked
+
+
+def test_the_optional_engines_versions_are_recorded_as_installed():
+    import importlib.metadata
+
+    from concurrency_lab.variants.engines import ENGINES
+
+    recorded = machine_info()["engines"]
+    assert set(recorded) == {engine.distribution for engine in ENGINES}
+    for distribution, version in recorded.items():
+        try:
+            assert version == importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            assert version is None
+
+
+def test_a_missing_engine_is_named_with_its_install_hint():
+    from concurrency_lab.variants.engines import Engine, JOBLIB
+
+    missing = Engine("concurrency_lab_no_such_engine", "no-such-engine", "nosuch")
+    reason = missing.missing_reason()
+    assert reason is not None and reason.startswith("no-such-engine is not installed: ")
+    assert 'pip install "concurrency-lab[nosuch]"' in reason
+    assert missing.version() is None
+    try:
+        import joblib  # noqa: F401
+    except ImportError:
+        assert JOBLIB.missing_reason() is not None
+    else:
+        assert JOBLIB.missing_reason() is None

@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 
 from ..cpus import cpu_limits, default_start_method, logical_cpus
+from ..variants.engines import engine_versions
 
 
 def gil_enabled() -> bool:
@@ -65,4 +66,5 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "total_memory_bytes": psutil.virtual_memory().total,
         "load_average": load_average(),
+        "engines": engine_versions(),  # the optional engines' versions (None: not installed)
     }
