@@ -73,6 +73,10 @@ class Variant(ABC):
     #: that hurts many small tasks (ProcessPoolExecutor.map: 1). Benchmarks show it as a trap row.
     api_default_chunksize: ClassVar[int | None] = None
     uses_processes: ClassVar[bool] = False  # tasks are pickled to worker processes made with a start method
+    #: How tasks, items and results reach its workers: None (shared memory), "pickle" (the standard
+    #: library's process pools: module-level functions only), "cloudpickle" (loky, joblib, Dask:
+    #: lambdas and closures too).
+    serializer: ClassVar[str | None] = None
     concurrent: ClassVar[bool] = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Whether a timeout stops the work that is running (processes are killed, coroutines cancelled).

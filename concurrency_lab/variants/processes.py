@@ -35,6 +35,7 @@ class ProcessVariant(Variant):
 
     kind = Kind.PROCESSES
     uses_processes = True
+    serializer = "pickle"
     stops_running_work = True
     chunks_per_worker = 4
 
