@@ -48,6 +48,20 @@ def test_header_says_when_no_comparison_can_be_significant(tmp_path):
            "significant" in render_markdown(load_results([path]))
 
 
+def test_the_optional_engines_of_each_run_are_named(tmp_path):
+    from concurrency_lab.report.html import render_html_chunks
+
+    document = json.loads((DATA / "run_py311.json").read_text())
+    document["machine_info"]["engines"] = {"loky": "3.7.0", "joblib": None, "distributed": "2026.8.0"}
+    path = tmp_path / "engines.json"
+    path.write_text(json.dumps(document))
+    summary = load_results([path, DATA / "run_py313.json"])  # the second file records none: nothing said
+    assert [run.engines for run in summary.runs] == ["loky 3.7.0, distributed 2026.8.0", None]
+    assert "Optional engines in run 0: loky 3.7.0, distributed 2026.8.0." in render_markdown(summary)
+    assert "Optional engines in run 1" not in render_markdown(summary)
+    assert "Optional engines in run 0: loky 3.7.0, distributed 2026.8.0." in "".join(render_html_chunks(summary))
+
+
 def test_warnings_are_listed(text):
     assert "## Warnings" in text and "run_empty.json: skipped: no benchmarks" in text
 

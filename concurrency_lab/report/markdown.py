@@ -68,6 +68,7 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
           run.default_start_method or "–", rounds_of(summary, run), warmup_rounds_of(summary, run), run.machine,
           run.source, run.commit or "–") for run in summary.runs],
     )
+    lines += [f"\nOptional engines in run {run.index}: {cell(run.engines)}." for run in summary.runs if run.engines]
     if summary.warnings:
         lines += ["", "## Warnings", ""]
         lines += [f"- {cell(w.source)}" + (f", benchmark {cell(w.benchmark)}" if w.benchmark else "") + f": {cell(w.message)}"

@@ -44,6 +44,7 @@ class Run:
     commit: str | None
     pytest_benchmark_version: str | None
     failures: FailureTable | None = None  # the failure-modes table the file carried (None: not measured)
+    engines: str | None = None  # the optional engines installed, with versions ("loky 3.7.0, ..."); None: not recorded
 
 
 @dataclass(frozen=True, kw_only=True)

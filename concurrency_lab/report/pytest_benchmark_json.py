@@ -65,11 +65,20 @@ def run_fields(document: Mapping[str, Any]) -> dict[str, Any]:
         "config_args": as_str(info.get("config_args")),
         "usable_cpus": as_int(info.get("usable_cpus")),
         "default_start_method": as_str(info.get("default_start_method")),
+        "engines": engines_text(info.get("engines")),
         "machine": machine_description(info),
         "datetime": as_str(document.get("datetime")),
         "commit": commit_id,
         "pytest_benchmark_version": as_str(document.get("version")),
     }
+
+
+def engines_text(engines: Any) -> str | None:
+    """ "loky 3.7.0, joblib 1.6.0" for the installed ones; "none installed"; None when not recorded (older files)."""
+    if not isinstance(engines, Mapping):
+        return None
+    installed = [f"{name} {version}" for name, version in engines.items() if isinstance(version, str)]
+    return ", ".join(installed) or "none installed"
 
 
 def machine_description(info: Mapping[str, Any]) -> str:
