@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                "timeout"))
     matrix.set_defaults(handler=_cmd_matrix)
 
+    from .advise.command import add_arguments as add_advise_arguments
+
+    add_advise_arguments(commands.add_parser(
+        "advise", help="which variant for your own function: proven against sequential and measured within a budget",
+        description="Probe MODULE:FUNCTION over its items, rule out what cannot run it, prove every variant's results "
+                    "equal sequential's, measure speedup, cores used and memory within --budget seconds, and name "
+                    "the variant to use with its worker count, chunk size and a snippet."))
     commands.add_parser("list", help="the variants and workloads, and whether each can run here",
                         description="List variants and workloads.").set_defaults(handler=_cmd_list)
     commands.add_parser("download", help="fetch URLs with a chosen variant (demo pages on 127.0.0.1 when none are given)",

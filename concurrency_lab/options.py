@@ -46,6 +46,7 @@ MAX_REDIRECTS = 100  # requests stops at 30, aiohttp at 10: a hundred hops is a 
 #: 1 TiB: a body is hashed and dropped as it arrives, so the cap bounds time, never memory.
 MAX_BODY_BYTES = 2**40
 MAX_TASKS = 10_000  # the processor lesson's ranges: ~10 ms each on one core, so a couple of minutes at most
+MAX_ADVISE_BUDGET_SECONDS = 24 * 3600.0  # a day: past any sweep worth waiting for
 
 
 class OptionError(ValueError):
@@ -213,6 +214,9 @@ OPTIONS: dict[str, Option] = {
                    f"seed for the inputs, 0 to {MAX_SEED} (default: {{default}})", 0),
     "tasks": Option("--tasks", lambda text: parse_whole_number(text, 1, MAX_TASKS), "N",
                     f"ranges of ~200,000 numbers to sum, 1 to {MAX_TASKS:,} (default: {{default}})"),
+    "budget": Option("--budget", lambda text: parse_seconds(text, MAX_ADVISE_BUDGET_SECONDS), "S",
+                     f"seconds advise may spend in all, probe and measurements, at most {MAX_ADVISE_BUDGET_SECONDS:g} "
+                     "(default: {default})", 30.0),
     "port": Option("--port", lambda text: parse_whole_number(text, 0, MAX_PORT), "N",
                    f"TCP port, 0 to {MAX_PORT}; 0 picks any free port (default: {{default}})"),
     # How patient a download is (FetchOptions); each bounded so that a typo cannot hang a worker.

@@ -1,0 +1,166 @@
+"""The answer from the figures: which configuration (within noise, the simpler one), its expected speedup
+with its spread, and the screen a user reads (`render`); pure functions of the `Advice`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..report.stats import NOISY_CV, coefficient_of_variation
+from ..traits import Kind
+from .model import Advice, Config, Trial
+from .sweep import Candidate
+
+#: Two configurations closer than this (relative to the faster), or than their rounds' combined
+#: coefficients of variation, are within noise of each other.
+MIN_NOISE = 0.05
+
+
+@dataclass(frozen=True)
+class Pick:
+    config: Config | None
+    speedup: float | None
+    low: float | None
+    high: float | None
+    as_fast: tuple[str, ...]  # labels within noise of the pick, faster-measured first
+    fastest: Config | None  # the fastest measured, when that is not the pick
+
+
+def speedups(baseline: Trial, trial: Trial) -> tuple[float, float, float]:
+    """Median speedup over the baseline's median, and the lowest and highest over the trial's rounds."""
+    base = baseline.median_seconds or 0.0
+    return (base / trial.median_seconds, base / max(trial.round_seconds), base / min(trial.round_seconds))
+
+
+def noise(trial: Trial) -> float:
+    """The relative spread of a trial's rounds: their CV, or the lab's noisy mark when there is one round."""
+    cv = coefficient_of_variation(trial.round_seconds)
+    return NOISY_CV if cv is None else cv
+
+
+def within_noise(a: Trial, b: Trial) -> bool:
+    fast, slow = sorted((a.median_seconds, b.median_seconds))
+    return (slow - fast) / slow < max(MIN_NOISE, noise(a) + noise(b))
+
+
+def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Candidate]) -> Pick:
+    """The fastest correct configuration, or the simplest of those within noise of it (the baseline included)."""
+    correct = [t for t in trials if t.ok and t.config.variant in candidates]
+    if not baseline.ok:
+        return Pick(None, None, None, None, (), None)
+    fastest = min(correct, key=lambda t: t.median_seconds)
+    close = [t for t in correct if within_noise(t, fastest)]
+
+    def simplicity(trial: Trial) -> tuple:
+        return (*candidates[trial.config.variant].simplicity(trial.config.workers), trial.config.workers,
+                trial.median_seconds)
+    pick = min(close, key=simplicity)
+    speedup, low, high = speedups(baseline, pick)
+    as_fast = tuple(t.config.label for t in sorted(close, key=lambda t: t.median_seconds) if t is not pick)
+    return Pick(pick.config, speedup, low, high, as_fast, None if fastest is pick else fastest.config)
+
+
+def chunksize_for_all(trial: Trial, items_total: int) -> int | None:
+    """The chunk size for the whole input that keeps the measured chunks per worker."""
+    if trial.chunksize_used is None or trial.items == 0:
+        return None
+    chunks = max(1, math.ceil(trial.items / trial.chunksize_used))
+    return max(1, math.ceil(items_total / chunks))
+
+
+# --- the snippet, in the recommended variant's own API (chosen by its `api` and `api_family` traits) ----
+
+def snippet(candidate: Candidate, workers: int, chunksize: int | None, function: str) -> str:
+    module, _, name = function.partition(":")
+    if "<locals>" in name:  # a closure: the user has it in hand, under its own name
+        func, head = name.rsplit(".", 1)[-1], f"# {name.rsplit('.', 1)[-1]}: your function, made by {name.split('.')[0]}(...)\n"
+    else:
+        func = name or "func"
+        head = f"from {module} import {name.split('.')[0]}\n" if module and module != "__main__" and name else ""
+    chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
+    api, family = candidate.api, candidate.api_family
+    if candidate.kind is Kind.SEQUENTIAL:
+        return f"{head}results = [{func}(item) for item in items]"
+    if api.startswith("ThreadPoolExecutor"):
+        return (f"from concurrent.futures import ThreadPoolExecutor\n{head}"
+                f"with ThreadPoolExecutor(max_workers={workers}) as pool:\n"
+                f"    results = list(pool.map({func}, items{chunk if chunk else ''}))")
+    if api.startswith("ProcessPoolExecutor"):
+        return (f"from concurrent.futures import ProcessPoolExecutor\n{head}"
+                f"if __name__ == \"__main__\":\n"
+                f"    with ProcessPoolExecutor(max_workers={workers}) as pool:\n"
+                f"        results = list(pool.map({func}, items{chunk or ', chunksize=1'}))")
+    if api.startswith("multiprocessing.Pool"):
+        return (f"import multiprocessing\n{head}"
+                f"if __name__ == \"__main__\":\n"
+                f"    with multiprocessing.Pool({workers}) as pool:\n"
+                f"        results = pool.map({func}, items{chunk})")
+    if family == "asyncio":
+        return (f"import asyncio\n{head}\n"
+                f"async def run_all(items):\n"
+                f"    slots = asyncio.Semaphore({workers})\n"
+                f"    async def one(item):\n"
+                f"        async with slots:\n"
+                f"            return await {func}(item)\n"
+                f"    return await asyncio.gather(*(one(item) for item in items))\n\n"
+                f"results = asyncio.run(run_all(items))")
+    if family == "joblib":
+        batch = f", batch_size={chunksize}" if chunksize else ""
+        return (f"from joblib import Parallel, delayed\n{head}"
+                f"results = Parallel(n_jobs={workers}{batch})(delayed({func})(item) for item in items)")
+    if family == "loky":
+        return (f"from loky import get_reusable_executor\n{head}"
+                f"results = list(get_reusable_executor(max_workers={workers}).map({func}, items{chunk}))")
+    return (f"from concurrency_lab.variants import get_variant\n{head}"
+            f"results = get_variant({candidate.name!r}, workers={workers}).map({func}, items{chunk})")
+
+
+# --- the screen -------------------------------------------------------------------------------------
+
+def _bytes(value: int | None) -> str:
+    return "?" if value is None else f"{value / 2**20:.0f} MiB"
+
+
+def render(advice: Advice) -> str:
+    """One screen: the answer, its figures and reasons, what was ruled out, and the code to paste."""
+    build = advice.build
+    gil = "GIL on" if build.get("gil_enabled") else "GIL off (free-threaded)"
+    lines = [f"advise {advice.function}: Python {build.get('python')} ({gil}), {build.get('usable_cpus')} usable CPUs; "
+             f"measured {advice.items_sampled} of {advice.items_total} items, {advice.calls} calls, "
+             f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"]
+    if advice.recommended is None:
+        lines.append(f"NO ADVICE: {advice.problem}")
+    else:
+        config = advice.recommended
+        chunk = f", chunksize={advice.chunksize_for_all}" if advice.chunksize_for_all and advice.chunksize_for_all > 1 \
+            and advice.recommended_kind != Kind.SEQUENTIAL.value else ""
+        workers = "" if advice.recommended_kind == Kind.SEQUENTIAL.value else f" with {config.workers} workers{chunk}"
+        spread = (f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x over "
+                  f"{len(advice.trial(config).round_seconds)} rounds)") if advice.speedup_low is not None else ""
+        lines.append(f"USE {config.variant}{workers}: expected {advice.speedup:.2f}x sequential{spread}")
+        if advice.as_fast:
+            lines.append(f"  within noise: {', '.join(advice.as_fast)} (as fast; this one is simpler)")
+    lines.append("why:")
+    lines += [f"  - {reason}" for reason in advice.reasons]
+    if advice.trials:
+        lines.append("measured (speedup over sequential, cores used, start-up, peak USS):")
+        base_s = advice.trials[0].median_seconds
+        for trial in advice.trials:
+            if trial.ok and base_s:
+                sp = base_s / trial.median_seconds
+                startup = "" if trial.startup_seconds is None else f", start-up {trial.startup_seconds * 1e3:.0f} ms"
+                lines.append(f"  {trial.config.label:<34} {sp:5.2f}x  {trial.median_cores or 0:.2f} cores{startup}, "
+                             f"{_bytes(trial.peak_uss_bytes)}, {len(trial.round_seconds)} rounds")
+            else:
+                lines.append(f"  {trial.config.label:<34} NOT RECOMMENDED: {trial.problem or 'no rounds'}")
+    if advice.ruled_out:
+        lines.append("ruled out:")
+        lines += [f"  {name}: {why}" for name, why in advice.ruled_out.items()]
+    if advice.not_tried:
+        lines.append("not tried:")
+        lines += [f"  {name}: {why}" for name, why in advice.not_tried.items()]
+    if advice.snippet:
+        lines.append("code:")
+        lines += [f"    {line}" if line else "" for line in advice.snippet.splitlines()]
+    return "\n".join(lines)

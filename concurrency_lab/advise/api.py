@@ -1,0 +1,136 @@
+"""`advise(func, items)`: the safety checks, the sweep in a child process, the classification and the answer."""
+
+from __future__ import annotations
+
+import math
+import platform
+import sysconfig
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ..cpus import usable_cpus as lab_usable_cpus
+from ..measure.machine import gil_enabled
+from ..variants import VARIANT_NAMES, variant_class
+from ..variants.checks import as_list, check_callable
+from .answer import chunksize_for_all, recommend, snippet
+from .classify import classify
+from .inputs import describe
+from .model import Advice, Config
+from .safety import is_coroutine_function, serializer_problems
+from .session import Session
+from .sweep import Choice, Sweep, choose
+
+DEFAULT_BUDGET_S = 30.0
+
+
+def build_facts() -> dict[str, Any]:
+    return {"python": platform.python_version(), "gil_enabled": gil_enabled(),
+            "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "usable_cpus": lab_usable_cpus()}
+
+
+def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = DEFAULT_BUDGET_S,
+           variants: Sequence[str] | None = None, include_cluster: bool = False, workers: Sequence[int] | None = None,
+           clock: Callable[[], float] = time.monotonic, progress: Callable[[str], None] | None = None,
+           name: str | None = None, runner: Any = None) -> Advice:
+    """Which variant to run `func` over `items` with, proven (every result compared with sequential's) and
+    measured within `budget` seconds. `variants` limits the candidates (default: every registered one);
+    `workers` replaces the worker counts tried (default: 1, the usable CPUs, more for waiting work).
+    `runner` replaces the child process (tests); `clock` the budget's clock."""
+    check_callable(func)
+    items = as_list(items)
+    if not items:
+        raise ValueError("advise needs at least one item")
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not (budget > 0 and math.isfinite(budget)):
+        raise ValueError(f"budget must be a number of seconds above 0, got {budget!r}")
+    started = clock()
+    is_coroutine = is_coroutine_function(func)
+    names = list(VARIANT_NAMES if variants is None else variants)
+    serializers = sorted({s for s in (variant_class(n).serializer for n in names) if s is not None})
+    problems = serializer_problems(func, items, serializers)
+    choice = choose(is_coroutine=is_coroutine, serializer_problems=problems, include_cluster=include_cluster, names=names)
+    cpus = lab_usable_cpus()
+    own_runner = runner is None
+    runner = Session(func, items, is_coroutine=is_coroutine) if own_runner else runner
+    try:
+        sweep = Sweep(runner, choice, items_total=len(items), budget_s=float(budget), usable_cpus=cpus, clock=clock,
+                      serializers=[s for s in serializers if s not in problems], progress=progress,
+                      worker_counts=workers).run()
+    finally:
+        if own_runner:
+            runner.close()
+    # A result that cannot come back from a worker rules out that serializer's variants after the fact.
+    for serializer, why in sweep.probe.unsendable.items():
+        for candidate in choice.candidates:
+            if candidate.serializer == serializer:
+                choice.ruled_out.setdefault(candidate.name, f"it sends results back with {serializer}, and {why}")
+    return _conclude(func, items, name, budget, clock() - started, cpus, choice, sweep)
+
+
+def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, budget: float, elapsed: float,
+              cpus: int, choice: Choice, sweep: Any) -> Advice:
+    function = name or describe(func)
+    advice = Advice(function=function, items_total=len(items), items_sampled=sweep.n, budget_seconds=float(budget),
+                    elapsed_seconds=elapsed, calls=sweep.calls, build=build_facts(), probe=sweep.probe, bound=None,
+                    reasons=[], trials=sweep.trials, hand_off_seconds=sweep.hand_off_seconds,
+                    ruled_out=dict(choice.ruled_out), not_tried={**choice.not_tried, **sweep.not_tried},
+                    excluded=dict(sweep.excluded))
+    if sweep.problem is not None:
+        advice.problem = sweep.probe.problem or sweep.problem
+        return advice
+    baseline = sweep.trial(Config(choice.baseline.name, 1))
+    found = classify(baseline, sweep.trials, per_item_s=sweep.per_item_seconds or 0.0,
+                     hand_off_s=sweep.hand_off_seconds, usable_cpus=cpus, gil_enabled=advice.build["gil_enabled"])
+    advice.bound = None if found.bound is None else found.bound.value
+    advice.reasons = found.reasons
+    usable = {c.name: c for c in [choice.baseline, *choice.candidates] if c.name not in choice.ruled_out}
+    pick = recommend(baseline, sweep.trials, usable)
+    if pick.config is None:
+        advice.problem = ("no configuration returned sequential's results, sequential itself included: the function's "
+                          "results differ from run to run (compared with ==)" if baseline.ok else
+                          "no configuration ran correctly")
+        return advice
+    advice.recommended, advice.speedup = pick.config, pick.speedup
+    advice.speedup_low, advice.speedup_high, advice.as_fast = pick.low, pick.high, list(pick.as_fast)
+    trial = advice.trial(pick.config)
+    candidate = usable[pick.config.variant]
+    advice.chunksize_for_all = chunksize_for_all(trial, len(items)) if pick.config.chunksize else None
+    speed = f"{pick.speedup:.2f}x on {trial.median_cores:.2f} cores"
+    fastest = advice.trial(pick.fastest) if pick.fastest else None
+    if pick.config == baseline.config:
+        best = min((t for t in sweep.trials if t.ok and t is not baseline), key=lambda t: t.median_seconds,
+                   default=None)
+        advice.reasons.append("nothing measured beat sequential beyond noise" + (
+            f": the fastest, {best.config.label}, reached {baseline.median_seconds / best.median_seconds:.2f}x"
+            if best is not None else ""))
+    elif fastest is not None:
+        advice.reasons.append(f"{pick.config.label} reaches {speed}; {fastest.config.label} measured "
+                              f"{baseline.median_seconds / fastest.median_seconds:.2f}x, within noise: the simpler "
+                              "one is named, the other is as fast")
+    else:
+        advice.reasons.append(f"{pick.config.label} reaches {speed}")
+    wrong = [t for t in sweep.trials if t.mismatch is not None]
+    for t in wrong:
+        advice.reasons.append(f"{t.config.label} returned different results (item {t.mismatch['index']}): "
+                              "never recommended")
+    advice.snippet = snippet(candidate, pick.config.workers, advice.chunksize_for_all, function)
+    return advice
+
+
+def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *, at_least: float = 1.5,
+                            workers: int = 2, budget: float = 20.0, variants: Sequence[str] | None = None) -> Advice:
+    """For a test suite: "this function must keep `at_least`x on `workers` workers". Measures every
+    candidate at `workers` workers (proved against sequential) and fails with the advice's screen when
+    none reaches the speedup. Returns the advice."""
+    from .answer import render, speedups
+
+    advice = advise(func, items, budget=budget, variants=variants, workers=[workers])
+    baseline = advice.trials[0] if advice.trials else None
+    best = 0.0
+    for trial in advice.trials:
+        if baseline is not None and trial.ok and trial.config.workers == workers and baseline.ok \
+                and trial.config.variant in (advice.recommended.variant if advice.recommended else "", *VARIANT_NAMES):
+            best = max(best, speedups(baseline, trial)[0])
+    if best < at_least:
+        raise AssertionError(f"no variant reached {at_least:g}x on {workers} workers (best {best:.2f}x)\n{render(advice)}")
+    return advice

@@ -1,0 +1,74 @@
+"""What bounds the function, from the measurements (never from its name or a guess): waiting or computing
+from sequential's cores used, GIL-holding or not from threads' cores used, and work cheaper than a
+hand-off from the time per item against the measured hand-off cost. It follows the build's GIL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..traits import Bound, Kind
+from .model import Trial
+
+#: Sequential's cores used below this: it waits far more than it computes. Low, because a computing function
+#: on a loaded machine gets less than a core (0.5 was measured with other tests running on both cores), while
+#: sleeps and socket reads measure 0.00-0.05.
+WAITING_CORES = 0.25
+#: Threads at W workers (W >= 2 usable CPUs) using at least 1 + 0.5 x (W - 1) times sequential's cores release
+#: the GIL: 1.5x at 2 workers, halfway between holding it (1.0x) and not (2.0x). A ratio to sequential's own
+#: figure, so that other load on the machine, which lowers both, does not decide it.
+RELEASES_SHARE = 0.5
+
+
+@dataclass
+class Classification:
+    bound: Bound | None
+    reasons: list[str] = field(default_factory=list)
+
+
+def _time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],
+             usable_cpus: int, gil_enabled: bool) -> Classification:
+    """The bound, with the sentences that justify it from the figures."""
+    cores, wall = baseline.median_cores or 0.0, baseline.median_seconds or 0.0
+    reasons = [f"sequential takes {_time(per_item_s)} per item and uses {cores:.2f} cores "
+               f"({_time(wall)} for {baseline.items} items)"]
+    if cores < WAITING_CORES:
+        reasons.append("it waits (I/O, sleep, a lock) far more than it computes: overlapping the waits pays, "
+                       "and more workers than CPUs help")
+        return Classification(Bound.IO_WAIT, reasons)
+    process_s, thread_s = hand_off_s.get(Kind.PROCESSES.value), hand_off_s.get(Kind.THREADS.value)
+    if process_s is not None and per_item_s < process_s:
+        thread_text = f", to a thread {_time(thread_s)}" if thread_s is not None else ""
+        reasons.append(f"an item takes {_time(per_item_s)}, less than handing it to a worker process "
+                       f"({_time(process_s)} measured{thread_text}): the work is cheaper than a hand-off, so only "
+                       "large chunks can pay")
+        return Classification(Bound.DISPATCH, reasons)
+    threads = [t for t in trials if t.ok and t.kind == Kind.THREADS.value and t.config.workers >= 2
+               and t.config.chunksize is None]
+    if usable_cpus < 2 or not threads:
+        reasons.append("it computes; " + ("with one usable CPU nothing can run in parallel" if usable_cpus < 2
+                                         else "no thread variant was measured, so GIL use is not known"))
+        return Classification(None, reasons)
+    top = max(threads, key=lambda t: t.median_cores or 0.0)
+    workers = min(top.config.workers, usable_cpus)
+    threshold = 1 + RELEASES_SHARE * (workers - 1)
+    used = top.median_cores or 0.0
+    build = "this build has a GIL" if gil_enabled else "this free-threaded build runs without a GIL"
+    figures = f"threads use {used:.2f} cores at {top.config.workers} workers, {used / max(cores, 1e-9):.2f}x sequential's"
+    if used >= threshold * cores:
+        what = ("the function releases the GIL (C code such as hashlib or zlib)" if gil_enabled else
+                "threads run its Python in parallel")
+        reasons.append(f"{figures} ({build}): {what}")
+        return Classification(Bound.CPU_RELEASES_GIL, reasons)
+    why = ("this function holds the GIL" if gil_enabled else
+           "something serializes the threads (a lock, or the GIL turned back on by an import)")
+    reasons.append(f"{figures} ({build}): {why}")
+    return Classification(Bound.CPU_HOLDS_GIL, reasons)

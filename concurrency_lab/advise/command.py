@@ -1,0 +1,73 @@
+"""`concurrency-lab advise TARGET (--range N | --inputs FILE | --expr EXPR)`: arguments, bad input, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .. import interrupt
+from ..options import OptionError, add_run_options, error_line, parse_folder, parse_whole_number
+from .inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
+
+PROG = "concurrency-lab advise"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="MODULE:FUNCTION",
+                        help="the function: a module on sys.path and its function, or path/to/file.py:function")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--range", type=_range_count, metavar="N", help=f"the items 0..N-1 (N from 1 to {MAX_ITEMS})")
+    source.add_argument("--inputs", type=Path, metavar="FILE", help="a JSON array, or JSON lines: one item per line")
+    source.add_argument("--expr", metavar="EXPRESSION", help="a Python expression giving the items, e.g. 'range(100)'")
+    add_run_options(parser.add_argument, only=("budget",))
+    parser.add_argument("--out", type=_folder, metavar="DIR",
+                        help="also write advise.html (one self-contained page) and advise.json there")
+    parser.add_argument("--json", action="store_true", help="print the advice as JSON instead of the screen")
+    parser.add_argument("--include-cluster", action="store_true",
+                        help="also try variants that start a cluster (Dask): slower to start")
+    parser.set_defaults(handler=run)
+
+
+def _range_count(text: str) -> int:
+    try:
+        return parse_whole_number(text, 1, MAX_ITEMS)
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _folder(text: str) -> Path:
+    try:
+        return parse_folder(text)
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import advise, render
+    from .page import write_advice
+
+    try:
+        func = load_function(args.target)
+        if args.range is not None:
+            items = items_from_range(args.range)
+        elif args.inputs is not None:
+            items = items_from_file(args.inputs)
+        else:
+            items = items_from_expression(args.expr)
+    except InputError as exc:
+        print(error_line(PROG, str(exc)), file=sys.stderr)
+        return 2
+
+    def progress(line: str) -> None:
+        print(f"advise: {line}", file=sys.stderr, flush=True)
+
+    with interrupt.during("during advise; nothing written"):
+        advice = advise(func, items, budget=args.budget, include_cluster=args.include_cluster, progress=progress,
+                        name=args.target if ":" in args.target else None)
+    print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
+    if args.out is not None:
+        for path in write_advice(advice, args.out):
+            print(f"advise: wrote {path}", file=sys.stderr)
+    return 0 if advice.recommended is not None else 1

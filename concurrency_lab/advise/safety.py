@@ -1,0 +1,81 @@
+"""Before measuring: what can carry the function, its items and its results to a worker, and whether
+it is a coroutine function. Each problem is a reason a variant is ruled out, in words a user can act on."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+import reprlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..variants.checks import defined_in_unimportable_main
+
+#: Items whose picklability is checked before any process variant runs: a few, so that a huge input
+#: costs nothing here; an unpicklable item further on is still reported by the variant (NotPicklable).
+SAMPLE_ITEMS = 5
+
+
+def is_coroutine_function(func: Callable[..., Any]) -> bool:
+    """Whether calling it gives a coroutine (``async def``, also behind functools.partial)."""
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "func", None))
+
+
+def dumper(serializer: str) -> Callable[[Any], bytes] | None:
+    """The ``dumps`` of a serializer ("pickle", "cloudpickle"); None when cloudpickle cannot be imported."""
+    if serializer == "pickle":
+        return pickle.dumps
+    if serializer == "cloudpickle":
+        for module in ("cloudpickle", "joblib.externals.cloudpickle", "loky.backend.reduction"):
+            try:
+                found = __import__(module, fromlist=["dumps"])
+            except ImportError:
+                continue
+            if hasattr(found, "dumps"):
+                return found.dumps
+        return None
+    raise ValueError(f"unknown serializer {serializer!r}")
+
+
+def cannot_send(value: Any, serializer: str) -> str | None:
+    """Why `value` cannot be sent with `serializer` (``"TypeError: cannot pickle '_thread.lock' object"``), or None."""
+    dumps = dumper(serializer)
+    if dumps is None:
+        return None  # nothing to check with; a variant that needs it is unavailable anyway
+    try:
+        dumps(value)
+    except Exception as exc:  # noqa: BLE001 - any failure to serialize is the answer
+        return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:200]
+    return None
+
+
+def serializer_problems(func: Callable[..., Any], items: Sequence[Any], serializers: Sequence[str]) -> dict[str, str]:
+    """serializer -> why the function or one of the first `SAMPLE_ITEMS` items cannot reach a worker with it."""
+    problems = {}
+    for serializer in dict.fromkeys(serializers):
+        problem = cannot_send(func, serializer)
+        if problem is not None:
+            problems[serializer] = f"the function cannot be sent with {serializer} ({problem})"
+            continue
+        if serializer == "pickle" and defined_in_unimportable_main(func):
+            problems[serializer] = ("the function is defined in an interactive __main__, which worker processes "
+                                    "started with spawn or forkserver cannot import; move it into a module")
+            continue
+        for index, item in enumerate(items[:SAMPLE_ITEMS]):
+            problem = cannot_send(item, serializer)
+            if problem is not None:
+                problems[serializer] = (f"item {index} ({type(item).__name__} {reprlib.repr(item)}) cannot be sent "
+                                        f"with {serializer} ({problem})")
+                break
+    return problems
+
+
+def result_problems(result: Any, serializers: Sequence[str]) -> dict[str, str]:
+    """serializer -> why a result cannot come back from a worker with it (run where the result was made)."""
+    problems = {}
+    for serializer in dict.fromkeys(serializers):
+        problem = cannot_send(result, serializer)
+        if problem is not None:
+            problems[serializer] = (f"its result ({type(result).__name__} {reprlib.repr(result)}) cannot be sent back "
+                                    f"with {serializer} ({problem})")
+    return problems

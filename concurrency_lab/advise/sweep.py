@@ -1,0 +1,363 @@
+"""The measurement plan: candidates chosen by traits, the sample size and rounds the budget allows, and a
+sweep that spends no more than the budget (its clock is injectable, so budget stops are tested without timing)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..traits import Kind, Role
+from ..variants import VARIANT_NAMES, variant_class
+from .model import Config, Probe, Trial
+from .classify import WAITING_CORES
+from .session import NoAnswer
+
+# Every tuning value here is written into the advice's figures through what it produced.
+PROBE_SHARE = 0.3  # the first probe may take this share of the budget before the function counts as hung
+#: One sequential round of the sample should take about this share of the budget (clamped below), so that
+#: a dozen configurations with a few rounds each fit in it.
+ROUND_SHARE = 0.015
+ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.1, 1.0
+WAIT_WORKER_FACTOR = 8  # for waiting work, in-process variants also run with this many workers per usable CPU
+MAX_WORKERS_TRIED = 64
+#: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
+ITEMS_PER_WORKER_MIN = 2
+ITEMS_PER_CPU_MIN = 4
+#: After one round each, a configuration slower than this share of the best is not refined further.
+KEEP_SHARE = 0.6
+ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3  # rounds per kept configuration; "long": a round over 1 s
+LONG_ROUND_S = 1.0
+WARMUP_BELOW_S = 0.5  # rounds shorter than this get one untimed warm-up round first
+PER_ITEM_LIMIT_FLOOR_S = 1.0  # an item may take 20x its probe time, and never less than this, before it counts as hung
+PER_ITEM_LIMIT_FACTOR = 20
+STARTUP_GUESS_S = {Kind.PROCESSES: 0.3, Kind.CLUSTER: 3.0}  # before one is measured
+STARTUP_ALLOWANCE_S = 2.0  # added to every round's time limit: a loaded machine starts processes slowly
+WATCHDOG_SLACK_S = 10.0  # a child answering this long after its own limits is killed
+#: The standard library's packages: "standard library first" among equally fast candidates.
+STDLIB_FAMILIES = frozenset({"builtins", "concurrent.futures", "multiprocessing", "threading", "asyncio"})
+_KIND_SIMPLICITY = {Kind.SEQUENTIAL: 0, Kind.THREADS: 1, Kind.EVENT_LOOP: 1, Kind.PROCESSES: 2, Kind.CLUSTER: 3}
+
+
+class Runner(Protocol):
+    """What the sweep needs from the child process (`session.Session`), or a test's fake."""
+
+    def probe(self, bound_s: float, **arguments: Any) -> Probe: ...
+    def hand_off(self, bound_s: float, variant: str, workers: int) -> float | None: ...
+    def trial(self, bound_s: float, config: Config, *, n: int, rounds: int, warmup: int, timeout: float,
+              baseline: Config, check: bool = True) -> Trial: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A variant as the sweep sees it: only its traits."""
+
+    name: str
+    kind: Kind
+    api_family: str
+    api: str
+    role: Role | None
+    serializer: str | None
+    has_pool: bool
+    futures: bool
+
+    @classmethod
+    def of(cls, name: str) -> Candidate:
+        variant = variant_class(name)
+        return cls(name, variant.kind, variant.api_family, variant.api, variant.role, variant.serializer,
+                   variant.has_pool(), hasattr(variant, "submit"))
+
+    @property
+    def stdlib(self) -> bool:
+        return self.api_family in STDLIB_FAMILIES
+
+    def simplicity(self, workers: int) -> tuple[int, int, int, int]:
+        """Smaller is simpler: fewer processes, then fewer workers, the standard library, the lesson's "after"."""
+        spawns = workers if self.kind in (Kind.PROCESSES, Kind.CLUSTER) else 0
+        return (_KIND_SIMPLICITY[self.kind], spawns, 0 if self.stdlib else 1, 0 if self.role is not Role.BEFORE else 1)
+
+
+@dataclass
+class Choice:
+    """Which variants the sweep runs, and why the others are not run."""
+
+    baseline: Candidate | None
+    candidates: list[Candidate]  # concurrent ones, representatives of each kind first
+    ruled_out: dict[str, str] = field(default_factory=dict)  # cannot run this function correctly
+    not_tried: dict[str, str] = field(default_factory=dict)  # could, but not here / not now
+
+
+def choose(*, is_coroutine: bool, serializer_problems: dict[str, str], include_cluster: bool = False,
+           names: Sequence[str] | None = None) -> Choice:
+    """Candidates by traits: event-loop variants for a coroutine function, the others for a plain one;
+    a variant whose serializer cannot carry the function, items or result is ruled out with that reason."""
+    choice = Choice(None, [])
+    for name in VARIANT_NAMES if names is None else names:
+        cls = variant_class(name)
+        reason = cls.unavailable_reason()
+        if reason is not None:
+            choice.not_tried[name] = f"unavailable here: {reason}"
+            continue
+        if cls.runs_coroutines != is_coroutine:
+            choice.ruled_out[name] = ("it runs coroutine functions (async def), and this is a plain function"
+                                      if cls.runs_coroutines else
+                                      "it calls plain functions, and this is a coroutine function (async def)")
+            continue
+        if cls.serializer is not None and cls.serializer in serializer_problems:
+            choice.ruled_out[name] = f"it sends work to other processes with {cls.serializer}, and " \
+                                     f"{serializer_problems[cls.serializer]}"
+            continue
+        if cls.kind is Kind.CLUSTER and not include_cluster:
+            choice.not_tried[name] = "it starts a cluster; pass --include-cluster (include_cluster=True) to try it"
+            continue
+        candidate = Candidate.of(name)
+        if choice.baseline is None and (cls.kind is Kind.SEQUENTIAL or (is_coroutine and cls.kind is Kind.EVENT_LOOP)):
+            choice.baseline = candidate  # the event loop at 1 worker is the coroutine's one-at-a-time loop
+            if cls.kind is Kind.SEQUENTIAL:
+                continue
+        if cls.kind is not Kind.SEQUENTIAL:
+            choice.candidates.append(candidate)
+    representatives: dict[Kind, Candidate] = {}
+    for candidate in sorted(choice.candidates, key=_preference):
+        representatives.setdefault(candidate.kind, candidate)
+    first = sorted(representatives.values(), key=lambda c: _KIND_SIMPLICITY[c.kind])
+    choice.candidates = first + [c for c in sorted(choice.candidates, key=_preference) if c not in first]
+    return choice
+
+
+def _preference(candidate: Candidate) -> tuple[int, int, int, int]:
+    """Within a kind: the lesson's "after", an API with futures, the standard library."""
+    return (_KIND_SIMPLICITY[candidate.kind], 0 if candidate.role is Role.AFTER else 1,
+            0 if candidate.futures else 1, 0 if candidate.stdlib else 1)
+
+
+@dataclass
+class SweepResult:
+    probe: Probe
+    n: int = 0
+    trials: list[Trial] = field(default_factory=list)
+    hand_off_seconds: dict[str, float] = field(default_factory=dict)
+    not_tried: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)  # label -> why it got no more rounds
+    problem: str | None = None  # why the sweep stopped without a reference
+    waiting: bool | None = None
+    per_item_seconds: float | None = None
+    dispatch_bound: bool | None = None
+    elapsed_seconds: float = 0.0
+
+    @property
+    def calls(self) -> int:
+        return len(self.probe.item_seconds) + sum(t.calls for t in self.trials)
+
+    def trial(self, config: Config) -> Trial | None:
+        return next((t for t in self.trials if t.config == config), None)
+
+
+def sample_size(per_item_s: float, *, items_total: int, budget_s: float, largest_workers: int,
+                usable_cpus: int = 1) -> int:
+    """Items per round: one sequential round takes about ROUND_SHARE of the budget, with at least
+    ITEMS_PER_WORKER_MIN items per worker, rounded up to a whole number of items per worker."""
+    target = min(max(budget_s * ROUND_SHARE, ROUND_SECONDS_MIN), ROUND_SECONDS_MAX)
+    n = max(math.ceil(target / max(per_item_s, 1e-9)), ITEMS_PER_WORKER_MIN * largest_workers,
+            ITEMS_PER_CPU_MIN * usable_cpus)
+    n = math.ceil(n / largest_workers) * largest_workers
+    return max(1, min(n, items_total))
+
+
+class Sweep:
+    """Probe, reference, hand-off costs, one round of each configuration, then more rounds for those
+    the first round did not exclude, then the winner at 1 worker: each step only if its estimate fits."""
+
+    def __init__(self, runner: Runner, choice: Choice, *, items_total: int, budget_s: float, usable_cpus: int,
+                 clock: Callable[[], float] = time.monotonic, serializers: Sequence[str] = (),
+                 progress: Callable[[str], None] | None = None, worker_counts: Sequence[int] | None = None) -> None:
+        self.runner, self.choice, self.items_total = runner, choice, items_total
+        self.budget_s, self.usable_cpus, self.clock = budget_s, usable_cpus, clock
+        self.serializers, self.progress = tuple(serializers), progress or (lambda line: None)
+        self.worker_counts = tuple(worker_counts) if worker_counts else None
+        self.deadline = 0.0
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def run(self) -> SweepResult:
+        started = self.clock()
+        self.deadline = started + self.budget_s
+        try:
+            probe = self.runner.probe(self.budget_s * PROBE_SHARE, serializers=self.serializers)
+        except NoAnswer as exc:
+            bound = self.budget_s * PROBE_SHARE
+            if exc.exit_code is not None:
+                why = (f"the first sequential calls (the probe) ended the process running them (exit code "
+                       f"{exc.exit_code}): the function exits or crashes its process, so no variant can run it safely")
+            else:
+                why = (f"the first sequential calls (the probe) gave no result within {bound:.3g} s ({PROBE_SHARE:.0%} "
+                       "of the budget): an item hangs, or takes longer than the budget allows (raise --budget)")
+            return SweepResult(Probe(problem=why), problem="probe", elapsed_seconds=self.clock() - started)
+        result = SweepResult(probe)
+        if probe.problem or not probe.item_seconds or self.choice.baseline is None:
+            result.problem = probe.problem or "no baseline variant can run this function"
+            result.elapsed_seconds = self.clock() - started
+            return result
+        try:
+            self._measure(result)
+        finally:
+            result.elapsed_seconds = self.clock() - started
+        return result
+
+    # --- the steps ---------------------------------------------------------------------------------
+
+    def _measure(self, result: SweepResult) -> None:
+        probe = result.probe
+        per_item = result.per_item_seconds = probe.seconds_per_item or 0.0
+        result.waiting = probe.cpu_seconds < WAITING_CORES * sum(probe.item_seconds)
+        counts = self._worker_counts(result.waiting)
+        result.n = n = sample_size(per_item, items_total=self.items_total, budget_s=self.budget_s,
+                                   largest_workers=max(counts), usable_cpus=self.usable_cpus)
+        self.limit_s = max(PER_ITEM_LIMIT_FLOOR_S, PER_ITEM_LIMIT_FACTOR * max(probe.item_seconds))
+        self.round_s = per_item * n
+        self.n = n
+        baseline = Config(self.choice.baseline.name, 1)
+        self.baseline = baseline
+        self.progress(f"probe: {len(probe.item_seconds)} calls, {_time(per_item)} per item; measuring {n} items "
+                      f"per round ({_time(self.round_s)} sequential), budget {self.budget_s:g} s")
+        reference = self._trial(result, baseline, rounds=1, check=False, kind=self.choice.baseline.kind)
+        if reference is None or not reference.ok:
+            result.problem = f"the reference run ({baseline.label}) " + (
+                reference.problem if reference is not None and reference.problem else "was not measured")
+            return
+        self.round_s = reference.median_seconds or self.round_s
+        result.waiting = (reference.median_cores or 0.0) < WAITING_CORES
+        counts = self._worker_counts(result.waiting)
+        self._hand_offs(result)
+        process_hand_off = result.hand_off_seconds.get(Kind.PROCESSES.value)
+        result.dispatch_bound = process_hand_off is not None and per_item < process_hand_off
+        # One round of every configuration: representatives of each kind first.
+        configs = self._configs(counts, result.dispatch_bound or False)
+        for candidate, config in configs:
+            self._trial(result, config, rounds=1, kind=candidate.kind)
+        # More rounds for the baseline and every configuration the first round did not exclude.
+        best = self._best(result)
+        wanted = ROUNDS_WANTED_LONG if self.round_s > LONG_ROUND_S else ROUNDS_WANTED
+        kept = []
+        for trial in sorted((t for t in result.trials if t.ok and t.config != baseline), key=self._speedup_of(result),
+                            reverse=True):
+            speedup = self._speedup_of(result)(trial)
+            if speedup >= KEEP_SHARE * best:
+                kept.append(trial.config)
+            else:
+                result.excluded[trial.config.label] = (f"{speedup:.2f}x after one round, against {best:.2f}x for the "
+                                                       f"best: not measured further")
+        kept[1:1] = [baseline]  # the best first, then the baseline: every speedup divides by its noise
+        for config in kept:
+            trial = result.trial(config)
+            if trial is not None and trial.ok and len(trial.round_seconds) < wanted:
+                self._trial(result, config, rounds=wanted - len(trial.round_seconds), kind=Kind(trial.kind))
+        # How the best scales: the same variant at 1 worker.
+        ranked = sorted((t for t in result.trials if t.ok and t.config != baseline), key=self._speedup_of(result),
+                        reverse=True)
+        if ranked and ranked[0].config.workers > 1:
+            top = ranked[0].config
+            self._trial(result, Config(top.variant, 1, top.chunksize), rounds=1, kind=Kind(ranked[0].kind))
+
+    def _worker_counts(self, waiting: bool) -> list[int]:
+        if self.worker_counts:
+            return list(self.worker_counts)
+        counts = [self.usable_cpus]
+        if waiting:
+            counts.append(min(MAX_WORKERS_TRIED, WAIT_WORKER_FACTOR * self.usable_cpus))
+        return counts
+
+    def _configs(self, counts: list[int], dispatch_bound: bool) -> list[tuple[Candidate, Config]]:
+        configs = []
+        for candidate in self.choice.candidates:
+            # More workers than CPUs pay only for waiting work, and only in-process workers are cheap enough.
+            tried = counts if candidate.kind.in_process or self.worker_counts else counts[:1]
+            for workers in tried:
+                workers = min(workers, self.n) if workers > self.usable_cpus else workers
+                configs.append((candidate, Config(candidate.name, workers)))
+                if dispatch_bound:
+                    configs.append((candidate, Config(candidate.name, workers, max(1, math.ceil(self.n / workers)))))
+        return list(dict.fromkeys(configs))
+
+    def _hand_offs(self, result: SweepResult) -> None:
+        for kind in (Kind.THREADS, Kind.PROCESSES):
+            candidate = next((c for c in self.choice.candidates if c.kind is kind and c.has_pool), None)
+            if candidate is None:
+                continue
+            estimate = STARTUP_GUESS_S.get(kind, 0.05) + 0.2
+            if self.remaining() < estimate:
+                result.not_tried[f"hand-off cost ({kind.value})"] = "the budget was spent"
+                continue
+            try:
+                seconds = self.runner.hand_off(min(self.remaining(), 30.0), candidate.name, self.usable_cpus)
+            except NoAnswer:
+                seconds = None
+            if seconds is not None:
+                result.hand_off_seconds[kind.value] = seconds
+
+    def _trial(self, result: SweepResult, config: Config, *, rounds: int, kind: Kind, check: bool = True) -> Trial | None:
+        existing = result.trial(config)
+        # Measured before: its own round time; else as slow as sequential, the worst case.
+        round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
+        warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
+        startup = self._startup_estimate(result, kind)
+        estimate = startup + (warmup + rounds) * round_s
+        if check and self.remaining() < estimate:
+            result.not_tried.setdefault(config.label, f"the budget was spent (needed about {estimate:.2g} s, "
+                                                      f"{max(0.0, self.remaining()):.2g} s left)")
+            return None
+        # Per round: the per-item limit on top of a generous multiple of the sequential round, plus the pool's
+        # start-up (some engines start their workers inside the first map).
+        round_timeout = PER_ITEM_LIMIT_FACTOR * self.round_s + self.limit_s + 3 * startup + STARTUP_ALLOWANCE_S
+        own_bound = startup * 3 + (warmup + rounds) * round_timeout + WATCHDOG_SLACK_S
+        budget_left = max(0.0, self.remaining())
+        try:
+            trial = self.runner.trial(min(own_bound, budget_left), config, n=self.n, rounds=rounds, warmup=warmup,
+                                      timeout=round_timeout, baseline=self.baseline, check=check)
+        except NoAnswer as exc:
+            if budget_left < own_bound and exc.exit_code is None and check:  # not the reference: it must say
+                result.not_tried[config.label] = "stopped unfinished when the budget ran out"
+                self.progress(f"{config.label}: stopped, the budget ran out")
+                return None
+            why = (f"ended the process running it (exit code {exc.exit_code})" if exc.exit_code is not None else
+                   f"gave no answer within {min(own_bound, budget_left):.3g} s (the per-item limit from the probe, "
+                   "or what was left of the budget): it hangs, or is slower than the budget allows; stopped by advise")
+            trial = Trial(config=config, kind=kind.value, items=self.n, problem=why)
+        if existing is not None:
+            existing.merge(trial)
+            trial = existing
+        else:
+            result.trials.append(trial)
+        shown = trial.problem or (f"{_time(trial.median_seconds)} per round, {trial.median_cores:.2f} cores"
+                                  if trial.ok else "no rounds")
+        self.progress(f"{config.label}: {shown}")
+        return trial
+
+    def _startup_estimate(self, result: SweepResult, kind: Kind) -> float:
+        measured = [t.startup_seconds for t in result.trials if t.kind == kind.value and t.startup_seconds is not None]
+        return max(measured) if measured else STARTUP_GUESS_S.get(kind, 0.05)
+
+    def _speedup_of(self, result: SweepResult) -> Callable[[Trial], float]:
+        base = result.trial(self.baseline)
+        base_s = base.median_seconds if base is not None else None
+
+        def speedup(trial: Trial) -> float:
+            return (base_s / trial.median_seconds) if base_s and trial.median_seconds else 0.0
+        return speedup
+
+    def _best(self, result: SweepResult) -> float:
+        speedup = self._speedup_of(result)
+        return max([1.0, *(speedup(t) for t in result.trials if t.ok)])
+
+
+def _time(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.1f} µs"

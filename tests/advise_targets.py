@@ -1,0 +1,153 @@
+"""Functions `advise` is tested on, one group per class of work; module level, so process variants can
+import them. Each class has more than one function, so the classification is not tuned to one."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+# --- pure-Python CPU, ~20 ms per item on one core here ---------------------------------------------
+
+def sum_of_squares(seed: int) -> int:
+    return sum(i * i for i in range(seed % 7, 250_000))
+
+
+def collatz_steps(seed: int) -> int:
+    steps = 0
+    for start in range(1 + seed * 1000, 1 + seed * 1000 + 1500):
+        n = start
+        while n != 1:
+            n = n // 2 if n % 2 == 0 else 3 * n + 1
+            steps += 1
+    return steps
+
+
+# --- waiting -----------------------------------------------------------------------------------------
+
+def sleep_20ms(item: int) -> int:
+    time.sleep(0.02)
+    return item * 2
+
+
+def wait_on_event(item: int) -> int:
+    threading.Event().wait(0.03)
+    return -item
+
+
+#: (host, port) of the test's loopback server; set by the test before advise forks its child.
+SERVER_ADDRESS: tuple[str, int] | None = None
+
+
+def read_from_server(item: int) -> bytes:
+    """Ask the test's 127.0.0.1 server for a line; it answers 25 ms later."""
+    with socket.create_connection(SERVER_ADDRESS, timeout=10) as connection:
+        connection.sendall(f"{item}\n".encode())
+        return connection.makefile("rb").readline()
+
+
+async def async_sleep_20ms(item: int) -> int:
+    await asyncio.sleep(0.02)
+    return item * 2
+
+
+async def async_read_from_server(item: int) -> bytes:
+    reader, writer = await asyncio.open_connection(*SERVER_ADDRESS)
+    writer.write(f"{item}\n".encode())
+    line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return line
+
+
+# --- C code that releases the GIL: multi-megabyte buffers ------------------------------------------
+
+def sha256_of_buffer(seed: int) -> str:
+    data = bytes([seed % 256]) * (16 * 2**20)
+    return hashlib.sha256(data).hexdigest()
+
+
+def zlib_crc_of_buffer(seed: int) -> int:
+    data = bytes([seed % 256, 7]) * (24 * 2**20)
+    return zlib.crc32(data) ^ zlib.adler32(data)
+
+
+# --- far cheaper than a hand-off -------------------------------------------------------------------
+
+def add_one(item: int) -> int:
+    return item + 1
+
+
+def tiny_tuple(item: int) -> tuple[int, int]:
+    return (item, item * 3 % 7)
+
+
+# --- closures that do I/O: no pickle (a lock inside), not even cloudpickle --------------------------
+
+def make_locked_sleeper(delay: float = 0.02):
+    lock = threading.Lock()
+
+    def sleeper(item: int) -> int:
+        with lock:
+            pass
+        time.sleep(delay)
+        return item + 100
+    return sleeper
+
+
+# --- safety cases --------------------------------------------------------------------------------
+
+class Refused(Exception):
+    pass
+
+
+def raises_on_three(item: int) -> int:
+    if item == 3:
+        raise Refused(f"item {item} refused")
+    return item
+
+
+def hangs_on_two(item: int) -> int:
+    time.sleep(3600 if item == 2 else 0.001)
+    return item
+
+
+def hangs_always(item: int) -> int:
+    time.sleep(3600)
+    return item
+
+
+def exits_on_one(item: int) -> int:
+    if item == 1:
+        os._exit(3)
+    time.sleep(0.001)
+    return item
+
+
+def leaks_a_process(item: int) -> int:
+    if item == 0:
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    time.sleep(0.001)
+    return item
+
+
+def differs_in_threads(item: int) -> tuple[int, bool]:
+    """Returns whether it ran in a main thread: threads disagree with sequential (and processes do not)."""
+    time.sleep(0.005)
+    return item, threading.current_thread() is threading.main_thread()
+
+
+def returns_a_lock(item: int) -> object:
+    time.sleep(0.005)
+    return threading.Lock()
+
+
+def half_second(item: int) -> int:
+    time.sleep(0.25)
+    return sum(i for i in range(1_500_000)) + item  # about 0.25 s more on one core

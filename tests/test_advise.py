@@ -1,0 +1,363 @@
+"""`advise`'s parts that need no quiet machine: inputs, safety checks, the sweep's budget (a fake clock and a
+fake child process), classification and recommendation from given figures, the answer, and the safety cases
+run for real (a function that raises, hangs, exits, leaks or differs gives a line, never a hang)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import advise_targets as targets
+import pytest
+
+import concurrency_lab.advise as advise_package
+from concurrency_lab.advise import Advice, InputError, advise, render
+from concurrency_lab.advise.answer import recommend, snippet, within_noise
+from concurrency_lab.advise.classify import classify
+from concurrency_lab.advise.inputs import items_from_expression, items_from_file, items_from_range, load_function
+from concurrency_lab.advise.model import Config, Probe, Trial
+from concurrency_lab.advise.safety import is_coroutine_function, serializer_problems
+from concurrency_lab.advise.session import NoAnswer
+from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size
+from concurrency_lab.traits import Bound, Kind
+
+TARGETS = str(Path(__file__).with_name("advise_targets.py"))
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+
+def test_a_function_by_module_and_by_file_path():
+    assert load_function("advise_targets:sleep_20ms") is targets.sleep_20ms
+    assert load_function(f"{TARGETS}:add_one")(1) == 2
+    assert load_function("os.path:join") is __import__("os").path.join
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("no_such_module_here:f", "no module named 'no_such_module_here'"),
+    ("advise_targets:no_such_function", "has no attribute 'no_such_function'"),
+    ("advise_targets:SERVER_ADDRESS", "not a function"),
+    ("advise_targets", "expected MODULE:FUNCTION"),
+    ("/no/such/file.py:f", "no such file"),
+])
+def test_a_bad_function_is_one_line(spec, says):
+    with pytest.raises(InputError, match=says) as caught:
+        load_function(spec)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_module_that_fails_to_import_is_named(tmp_path):
+    broken = tmp_path / "broken_for_advise.py"
+    broken.write_text("raise RuntimeError('on purpose')\n")
+    with pytest.raises(InputError, match="importing 'broken_for_advise' failed: RuntimeError: on purpose"):
+        load_function(f"{broken}:f")
+
+
+def test_items_from_range_file_and_expression(tmp_path):
+    assert items_from_range(3) == [0, 1, 2]
+    array, lines = tmp_path / "a.json", tmp_path / "b.jsonl"
+    array.write_text("[1, [2], {\"x\": 3}]")
+    lines.write_text('1\n\n"two"\n[3]\n')
+    assert items_from_file(array) == [1, [2], {"x": 3}]
+    assert items_from_file(lines) == [1, "two", [3]]
+    assert items_from_expression("(i * 2 for i in range(3))") == [0, 2, 4]
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda p: p.write_text("not json at all"), "neither a JSON array nor JSON lines"),
+    (lambda p: p.write_text("[]"), "gave no items"),
+    (lambda p: p.write_text('{"a": 1}'), "holds one JSON dict"),
+    (lambda p: p.write_bytes(b"\xff\xfe"), "cannot read"),
+])
+def test_bad_input_files(tmp_path, make, says):
+    path = tmp_path / "items.json"
+    make(path)
+    with pytest.raises(InputError, match=says):
+        items_from_file(path)
+
+
+@pytest.mark.parametrize("expression, says", [
+    ("1/0", "--expr raised ZeroDivisionError"), ("42", "not iterable"), ("'abc'", "gave a str"),
+    ("[]", "gave no items"), ("range(", "not a Python expression"), ("(1/(2-i) for i in range(5))", "while its items"),
+])
+def test_bad_expressions(expression, says):
+    with pytest.raises(InputError, match=says):
+        items_from_expression(expression)
+
+
+# --- safety --------------------------------------------------------------------------------------------
+
+def test_what_each_serializer_can_carry():
+    closure = targets.make_locked_sleeper()
+    assert serializer_problems(targets.add_one, [1, 2], ["pickle", "cloudpickle"]) == {}
+    problems = serializer_problems(closure, [1], ["pickle", "cloudpickle"])
+    assert "Can't pickle local object" in problems["pickle"] and "_thread.lock" in problems["cloudpickle"]
+    by_item = serializer_problems(targets.add_one, [1, threading.Lock()], ["pickle"])
+    assert by_item["pickle"].startswith("item 1 (lock")
+    assert serializer_problems(lambda x: x, [1], ["cloudpickle"]) == {}
+
+
+def test_coroutine_functions_are_told_apart():
+    assert is_coroutine_function(targets.async_sleep_20ms)
+    assert not is_coroutine_function(targets.sleep_20ms)
+
+
+def test_candidates_by_traits():
+    plain = choose(is_coroutine=False, serializer_problems={"pickle": "the function cannot be sent with pickle (x)"})
+    assert plain.baseline.kind is Kind.SEQUENTIAL
+    kinds = [c.kind for c in plain.candidates]
+    assert Kind.EVENT_LOOP not in kinds and Kind.SEQUENTIAL not in kinds
+    assert all(c.serializer != "pickle" for c in plain.candidates)
+    assert any("pickle" in why for why in plain.ruled_out.values())
+    assert all("coroutine" in plain.ruled_out[c] for c in ("asyncio",))
+    # Representatives of each kind come first, the simplest kind first.
+    firsts = []
+    for candidate in plain.candidates:
+        if candidate.kind not in firsts:
+            firsts.append(candidate.kind)
+    assert [c.kind for c in plain.candidates[:len(firsts)]] == firsts
+    coroutine = choose(is_coroutine=True, serializer_problems={})
+    assert coroutine.baseline.kind is Kind.EVENT_LOOP
+    assert {c.kind for c in coroutine.candidates} == {Kind.EVENT_LOOP}
+
+
+def test_unavailable_and_cluster_variants_are_listed_not_tried(monkeypatch):
+    from concurrency_lab.variants import Variant, register, unregister
+    from concurrency_lab.variants.chunks import run_chunk
+
+    class FarAway(Variant):
+        name, summary, kind, api_family, api = "far_cluster", "a toy cluster", Kind.CLUSTER, "toy", "toy.map"
+
+        def _map_chunks(self, task, chunks, deadline, outcomes):
+            for index, chunk in enumerate(chunks):
+                outcomes[index] = run_chunk(task, chunk, deadline)
+
+    class Missing(FarAway):
+        name, kind = "missing_engine", Kind.PROCESSES
+
+        @classmethod
+        def unavailable_reason(cls):
+            return "toy is not installed"
+
+    register(FarAway)
+    register(Missing)
+    try:
+        choice = choose(is_coroutine=False, serializer_problems={})
+        assert "--include-cluster" in choice.not_tried["far_cluster"]
+        assert choice.not_tried["missing_engine"] == "unavailable here: toy is not installed"
+        assert "far_cluster" in [c.name for c in choose(is_coroutine=False, serializer_problems={},
+                                                        include_cluster=True).candidates]
+    finally:
+        unregister("far_cluster")
+        unregister("missing_engine")
+
+
+# --- the sweep, with a fake child process and a fake clock -----------------------------------------
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeRunner:
+    """Simulates a pure-Python CPU function of 10 ms per item on 2 CPUs with a GIL: threads stay at 1 core,
+    processes halve the time. Every call advances the fake clock by what it would have taken."""
+
+    def __init__(self, clock: FakeClock, per_item: float = 0.01, hang: str | None = None) -> None:
+        self.clock, self.per_item, self.hang, self.calls = clock, per_item, hang, []
+
+    def probe(self, bound_s, **arguments):
+        self.clock.now += 0.2
+        return Probe(item_seconds=(self.per_item,) * 20, cpu_seconds=0.2)
+
+    def hand_off(self, bound_s, variant, workers):
+        self.clock.now += 0.1
+        return 1e-5 if variant.startswith("thread") else 1e-4
+
+    def trial(self, bound_s, config, *, n, rounds, warmup, timeout, baseline, check=True):
+        self.calls.append(config)
+        kind = Candidate.of(config.variant).kind
+        if config.variant == self.hang:
+            self.clock.now += bound_s
+            raise NoAnswer(f"no answer within {bound_s:.3g} s")
+        parallel = min(config.workers, 2) if kind is Kind.PROCESSES else 1
+        round_s = n * self.per_item / parallel
+        startup = 0.2 if kind is Kind.PROCESSES else 0.0
+        self.clock.now += startup + (warmup + rounds) * round_s
+        cores = float(parallel)
+        return Trial(config=config, kind=kind.value, round_seconds=[round_s * (1 + 0.01 * i) for i in range(rounds)],
+                     cores_used=[cores] * rounds, startup_seconds=startup or None, items=n, calls=n * (warmup + rounds),
+                     chunksize_used=config.chunksize or 1)
+
+
+def _sweep(budget: float, runner_factory=FakeRunner, names=("sequential", "thread_pool", "process_pool", "mp_pool")):
+    clock = FakeClock()
+    runner = runner_factory(clock)
+    choice = choose(is_coroutine=False, serializer_problems={}, names=list(names))
+    sweep = Sweep(runner, choice, items_total=10_000, budget_s=budget, usable_cpus=2, clock=clock)
+    started = clock.now
+    return sweep.run(), clock.now - started, runner, choice
+
+
+def test_the_sweep_stops_when_the_budget_is_spent():
+    result, spent, runner, _ = _sweep(budget=2.0)
+    assert spent <= 2.0
+    assert result.trial(Config("sequential", 1)) is not None
+    assert any("budget" in why for why in result.not_tried.values()), result.not_tried
+    full, full_spent, full_runner, _ = _sweep(budget=120.0)
+    assert not any("budget" in why for why in full.not_tried.values()), full.not_tried
+    assert len(full_runner.calls) > len(runner.calls)
+    assert full_spent <= 120.0
+
+
+def test_the_sweep_sizes_its_sample_from_the_probe_and_budget():
+    assert sample_size(0.01, items_total=10_000, budget_s=30, largest_workers=2) == 46
+    assert sample_size(0.5, items_total=10_000, budget_s=30, largest_workers=2, usable_cpus=2) == 8
+    assert sample_size(1e-6, items_total=500, budget_s=30, largest_workers=2) == 500
+    assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=16, usable_cpus=2) == 32
+
+
+def test_a_configuration_that_hangs_is_a_report_line_and_the_sweep_goes_on():
+    result, spent, runner, _ = _sweep(budget=60.0, runner_factory=lambda clock: FakeRunner(clock, hang="mp_pool"))
+    hung = result.trial(Config("mp_pool", 2))
+    assert hung is not None and not hung.ok and "it hangs" in hung.problem
+    assert result.trial(Config("process_pool", 2)).ok
+    assert spent <= 60.0
+
+
+def test_a_slow_run_cut_by_the_budget_is_listed_as_not_tried():
+    class SlowProcesses(FakeRunner):
+        def trial(self, bound_s, config, **kwargs):
+            if config.variant == "mp_pool":
+                self.clock.now += bound_s
+                raise NoAnswer("no answer")
+            return super().trial(bound_s, config, **kwargs)
+    result, spent, _, _ = _sweep(budget=3.0, runner_factory=SlowProcesses)
+    assert spent <= 3.0 + 1e-9
+    assert result.not_tried.get("mp_pool x2", "").startswith(("stopped unfinished", "the budget was spent"))
+
+
+def test_the_fake_sweep_recommends_processes_from_its_figures():
+    result, _, _, choice = _sweep(budget=60.0)
+    baseline = result.trial(Config("sequential", 1))
+    candidates = {c.name: c for c in [choice.baseline, *choice.candidates]}
+    pick = recommend(baseline, result.trials, candidates)
+    assert Candidate.of(pick.config.variant).kind is Kind.PROCESSES
+    assert pick.config.workers == 2 and 1.9 < pick.speedup < 2.1
+    found = classify(baseline, result.trials, per_item_s=0.01, hand_off_s=result.hand_off_seconds, usable_cpus=2,
+                     gil_enabled=True)
+    assert found.bound is Bound.CPU_HOLDS_GIL and "holds the GIL" in found.reasons[-1]
+
+
+# --- classification and recommendation from given figures ------------------------------------------
+
+def _trial(variant: str, workers: int, seconds: list[float], cores: float, chunksize=None, kind=None) -> Trial:
+    return Trial(config=Config(variant, workers, chunksize), kind=kind or Candidate.of(variant).kind.value,
+                 round_seconds=seconds, cores_used=[cores] * len(seconds), items=100, chunksize_used=chunksize or 1)
+
+
+def test_classification_follows_the_figures_and_the_build():
+    base = _trial("sequential", 1, [1.0, 1.0, 1.0], 0.98)
+    waits = _trial("sequential", 1, [1.0], 0.02)
+    threads_one_core = _trial("thread_pool", 2, [1.0], 0.99)
+    threads_two_cores = _trial("thread_pool", 2, [0.52], 1.9)
+    assert classify(waits, [], per_item_s=0.01, hand_off_s={}, usable_cpus=2, gil_enabled=True).bound is Bound.IO_WAIT
+    assert classify(base, [threads_one_core], per_item_s=0.01, hand_off_s={"processes": 1e-4}, usable_cpus=2,
+                    gil_enabled=True).bound is Bound.CPU_HOLDS_GIL
+    free = classify(base, [threads_two_cores], per_item_s=0.01, hand_off_s={}, usable_cpus=2, gil_enabled=False)
+    assert free.bound is Bound.CPU_RELEASES_GIL and "without a GIL" in free.reasons[-1]
+    tiny = classify(base, [threads_one_core], per_item_s=1e-6, hand_off_s={"processes": 1e-4, "threads": 2e-5},
+                    usable_cpus=2, gil_enabled=True)
+    assert tiny.bound is Bound.DISPATCH and "cheaper than a hand-off" in tiny.reasons[-1]
+    # On a loaded machine sequential gets half a core: threads at 1.5x that still release the GIL.
+    loaded = _trial("sequential", 1, [1.0], 0.5)
+    assert classify(loaded, [_trial("thread_pool", 2, [0.6], 0.85)], per_item_s=0.01, hand_off_s={}, usable_cpus=2,
+                    gil_enabled=True).bound is Bound.CPU_RELEASES_GIL
+
+
+def test_within_noise_the_simpler_one_is_named():
+    candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool", "process_pool", "mp_pool")}
+    base = _trial("sequential", 1, [1.0, 1.01, 0.99], 1.0)
+    threads = _trial("thread_pool", 2, [0.52, 0.53, 0.51], 1.9)
+    processes = _trial("process_pool", 2, [0.51, 0.52, 0.50], 1.95)
+    pick = recommend(base, [base, threads, processes], candidates)
+    assert pick.config == threads.config and pick.as_fast == ("process_pool x2",)
+    assert pick.fastest == processes.config
+    clearly = _trial("process_pool", 2, [0.30, 0.31, 0.30], 1.95)
+    assert recommend(base, [base, threads, clearly], candidates).config == clearly.config
+    # Nothing beats sequential beyond noise: sequential, the simplest.
+    same = _trial("mp_pool", 2, [0.98, 1.0, 0.99], 1.0)
+    assert recommend(base, [base, same], candidates).config == base.config
+    assert within_noise(base, same) and not within_noise(base, clearly)
+
+
+def test_a_variant_that_differed_is_never_recommended():
+    candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool")}
+    base = _trial("sequential", 1, [1.0], 1.0)
+    wrong = _trial("thread_pool", 2, [0.1], 1.0)
+    wrong.problem, wrong.mismatch = "returned a different result", {"index": 4, "expected": "1", "got": "2"}
+    assert recommend(base, [base, wrong], candidates).config == base.config
+
+
+def test_snippets_speak_each_api():
+    for name, text in [("process_pool", "ProcessPoolExecutor(max_workers=2)"), ("thread_pool", "ThreadPoolExecutor(max_workers=2)"),
+                       ("mp_pool", "multiprocessing.Pool(2)"), ("sequential", "[add_one(item) for item in items]"),
+                       ("asyncio", "asyncio.Semaphore(2)")]:
+        code = snippet(Candidate.of(name), 2, 50, "advise_targets:add_one")
+        assert text in code and "from advise_targets import add_one" in code
+        compile(code, name, "exec")
+    assert "chunksize=50" in snippet(Candidate.of("process_pool"), 2, 50, "m:f")
+
+
+# --- for real: safety cases give a line, never a hang ----------------------------------------------
+
+SMALL = dict(budget=4.0, variants=["sequential", "thread_pool", "process_pool"])
+
+
+@pytest.mark.parametrize("func, says", [
+    (targets.raises_on_three, "raised Refused on item 3: item 3 refused"),
+    (targets.hangs_always, "gave no result within 1.2 s"),
+    (targets.hangs_on_two, "an item hangs"),
+    (targets.exits_on_one, "ended the process running them (exit code 3)"),
+    (targets.leaks_a_process, "processes running after map returned"),
+], ids=lambda value: getattr(value, "__name__", "says"))
+def test_a_function_that_misbehaves_gets_a_line_not_a_hang(func, says):
+    advice = advise(func, range(20), **SMALL)
+    assert advice.recommended is None and says in advice.problem
+    assert advice.elapsed_seconds < SMALL["budget"] + 5
+    assert says in render(advice)
+
+
+def test_a_variant_whose_results_differ_is_reported_with_the_first_item():
+    advice = advise(targets.differs_in_threads, range(12), **SMALL)
+    threads = [t for t in advice.trials if t.kind == "threads"]
+    assert threads and all(t.mismatch == {"index": 0, "expected": "(0, True)", "got": "(0, False)"} for t in threads)
+    assert advice.recommended is None or advice.recommended_kind != "threads"
+    assert "returned different results (item 0)" in render(advice)
+
+
+def test_a_result_that_cannot_come_back_rules_out_process_variants():
+    advice = advise(targets.returns_a_lock, range(8), **SMALL)
+    assert "result" in advice.ruled_out["process_pool"] and "pickle" in advice.ruled_out["process_pool"]
+
+
+def test_the_advice_round_trips_through_json():
+    advice = advise(targets.sleep_20ms, range(8), budget=3.0, variants=["sequential", "thread_pool"])
+    again = Advice.from_dict(json.loads(json.dumps(advice.to_dict())))
+    assert again.to_dict() == advice.to_dict()
+    assert render(again) == render(advice)
+    with pytest.raises(ValueError, match="schema 99"):
+        Advice.from_dict({**advice.to_dict(), "schema_version": 99})
+
+
+def test_the_api_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="at least one item"):
+        advise(targets.add_one, [])
+    with pytest.raises(ValueError, match="budget"):
+        advise(targets.add_one, [1], budget=0)
+    with pytest.raises(TypeError, match="callable"):
+        advise(42, [1])
+    assert advise_package.advise is advise and callable(advise_package)
