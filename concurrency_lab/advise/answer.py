@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..report.stats import NOISY_CV, coefficient_of_variation
 from ..traits import Kind
@@ -77,6 +78,8 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
         func, head = name.rsplit(".", 1)[-1], f"# {name.rsplit('.', 1)[-1]}: your function, made by {name.split('.')[0]}(...)\n"
     else:
         func = name or "func"
+        if module.endswith(".py"):  # a file path: advise imported it by its file name, from its folder
+            module = Path(module).stem
         head = f"from {module} import {name.split('.')[0]}\n" if module and module != "__main__" and name else ""
     chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
     api, family = candidate.api, candidate.api_family

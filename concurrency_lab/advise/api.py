@@ -56,9 +56,12 @@ def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = 
         sweep = Sweep(runner, choice, items_total=len(items), budget_s=float(budget), usable_cpus=cpus, clock=clock,
                       serializers=[s for s in serializers if s not in problems], progress=progress,
                       worker_counts=workers).run()
-    finally:
+    except BaseException:  # interrupted: the child and its workers are stopped at once, not asked
         if own_runner:
-            runner.close()
+            runner.close(kill_now=True)
+        raise
+    if own_runner:
+        runner.close()
     # A result that cannot come back from a worker rules out that serializer's variants after the fact.
     for serializer, why in sweep.probe.unsendable.items():
         for candidate in choice.candidates:

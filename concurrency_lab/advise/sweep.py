@@ -28,7 +28,8 @@ ITEMS_PER_WORKER_MIN = 2
 ITEMS_PER_CPU_MIN = 4
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
-ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3  # rounds per kept configuration; "long": a round over 1 s
+ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3
+BASELINE_ROUNDS = 3  # the baseline's rounds right after one round of each kind's first variant  # rounds per kept configuration; "long": a round over 1 s
 LONG_ROUND_S = 1.0
 WARMUP_BELOW_S = 0.5  # rounds shorter than this get one untimed warm-up round first
 PER_ITEM_LIMIT_FLOOR_S = 1.0  # an item may take 20x its probe time, and never less than this, before it counts as hung
@@ -236,8 +237,16 @@ class Sweep:
         result.dispatch_bound = process_hand_off is not None and per_item < process_hand_off
         # One round of every configuration: representatives of each kind first.
         configs = self._configs(counts, result.dispatch_bound or False)
+        firsts = {kind: next(c for c in self.choice.candidates if c.kind is kind) for kind in
+                  dict.fromkeys(c.kind for c in self.choice.candidates)}
         for candidate, config in configs:
-            self._trial(result, config, rounds=1, kind=candidate.kind)
+            if candidate in firsts.values():
+                self._trial(result, config, rounds=1, kind=candidate.kind)
+        # The baseline's own noise, before the other candidates: every speedup divides by it.
+        self._trial(result, baseline, rounds=BASELINE_ROUNDS - 1, kind=self.choice.baseline.kind)
+        for candidate, config in configs:
+            if candidate not in firsts.values():
+                self._trial(result, config, rounds=1, kind=candidate.kind)
         # More rounds for the baseline and every configuration the first round did not exclude.
         best = self._best(result)
         wanted = ROUNDS_WANTED_LONG if self.round_s > LONG_ROUND_S else ROUNDS_WANTED
