@@ -11,6 +11,7 @@ from . import __version__, interrupt
 from .failures import SUMMARY as FAILURES_SUMMARY
 from .options import ArgumentParser, add_run_options, error_line
 from .variants import VARIANT_NAMES, variant_class
+from .variants.dask_cluster import use_scheduler_address
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
 # The commands are listed once, by argparse, from each sub-parser's help.
@@ -23,6 +24,7 @@ exactly the workload's reference results, and show what each one buys.
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .matrix import print_matrix, run_matrix
 
+    use_scheduler_address(args.dask_address)
     rows = run_matrix(args.workloads, args.variants, workers=args.workers, size_label=args.size, seed=args.seed,
                       start_method=args.start_method, timeout=args.timeout)
     print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
@@ -34,6 +36,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .bench.run import run_benchmarks, write_run_reports
 
+    use_scheduler_address(args.dask_address)
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
                                workers=args.workers, out_dir=args.out, timeout=args.timeout,
                                extra_pytest_args=() if args.failures else ("--no-lab-failures",))
@@ -134,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
                                           "use sampled from a separate process), then write summary.json, summary.md and "
                                           "index.html. smoke takes about 2 minutes here, standard about 10.")
-    add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "timeout", "out"))
+    add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "timeout", "dask_address",
+                                           "out"))
     run.add_argument("--no-failures", dest="failures", action="store_false",
                      help=f"leave out the failure-modes table ({FAILURES_SUMMARY})")
     run.set_defaults(handler=_cmd_run)
@@ -159,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "the speedup over sequential and whether the results equal the reference. "
                                              "Exit status 1 if any result differs.")
     add_run_options(matrix.add_argument, only=("variants", "workloads", "workers", "start_method", "size", "seed",
-                                               "timeout"))
+                                               "timeout", "dask_address"))
     matrix.set_defaults(handler=_cmd_matrix)
 
     from .advise.command import add_arguments as add_advise_arguments

@@ -23,7 +23,7 @@ from .cpus import (
 )
 from .download.records import DEFAULT_OPTIONS as FETCH_DEFAULTS
 from .variants import VARIANT_NAMES
-from .variants.checks import MAX_TIMEOUT_SECONDS
+from .variants.checks import MAX_TIMEOUT_SECONDS, check_scheduler_address
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES
 
 _SHOWN_CHARS = 40  # a bad value is quoted up to this long: the error stays one readable line
@@ -118,6 +118,14 @@ def parse_names(text: str, choices: Sequence[str], kind: str = "name") -> list[s
     return names
 
 
+def parse_scheduler_address(text: str) -> str:
+    """``"tcp://127.0.0.1:8786"``: a Dask scheduler's address, checked as the dask variant checks it."""
+    try:
+        return check_scheduler_address(text)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+
+
 def parse_start_method(text: str) -> str:
     """One of the lab's start methods that this platform has."""
     method = parse_name(text, START_METHODS, "start method")
@@ -207,6 +215,11 @@ OPTIONS: dict[str, Option] = {
     "start_methods": Option("--start-methods", parse_start_methods, "A,B",
                             "comma-separated start methods for process pools (default: all this platform has)",
                             list(available_start_methods())),
+    "dask_address": Option("--dask-address", parse_scheduler_address, "tcp://HOST:PORT",
+                           "the Dask scheduler the dask variant sends its tasks to, as DASK_SCHEDULER_ADDRESS does; the "
+                           "lab must be importable on its workers (default: {default})",
+                           default_text="DASK_SCHEDULER_ADDRESS if set, else a LocalCluster of single-threaded worker "
+                                        "processes on 127.0.0.1, started and stopped by the lab"),
     "out": Option("--out", parse_folder, "DIR", "where reports and raw results go (default: {default})", Path("reports")),
     "size": Option("--size", lambda text: parse_name(text, SIZE_LABELS, "size"), "NAME",
                    f"input size: {', '.join(SIZE_LABELS)} (default: {{default}})", "smoke"),

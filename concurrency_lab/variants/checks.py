@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import Any
 
@@ -71,3 +72,18 @@ def defined_in_unimportable_main(task: object) -> bool:
     func = getattr(task, "func", task)  # functools.partial
     main = sys.modules.get("__main__")
     return getattr(func, "__module__", None) == "__main__" and not getattr(main, "__file__", None)
+
+
+#: A scheduler address as Dask writes one: tcp://HOST:PORT, HOST an IP (IPv6 in brackets) or a DNS name.
+_SCHEDULER_ADDRESS = re.compile(r"tcp://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?):([0-9]{1,5})")
+
+
+def check_scheduler_address(address: object) -> str:
+    """`address` when it is a Dask scheduler's ``tcp://HOST:PORT`` with a port from 1 to 65535; else ValueError."""
+    if not isinstance(address, str):
+        raise TypeError(f"a scheduler address must be a str like tcp://127.0.0.1:8786, not {type(address).__name__}")
+    found = _SCHEDULER_ADDRESS.fullmatch(address.strip())
+    if not found or not 1 <= int(found.group(3)) <= 65535:
+        shown = repr(address) if len(address) <= 60 else f"{address[:60]!r}... ({len(address)} characters)"
+        raise ValueError(f"expected a scheduler address like tcp://127.0.0.1:8786 (port 1 to 65535), got {shown}")
+    return address.strip()
