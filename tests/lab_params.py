@@ -26,12 +26,19 @@ def _skip_unless_start_method(method: str | None) -> list[pytest.MarkDecorator]:
     return [pytest.mark.skip(reason=f"start method {method!r} is not available on this platform")]
 
 
+def _selected(name: str, processes: bool | None) -> bool:
+    """processes=True: variants whose workers are processes of a start method; False: those whose work runs
+    in the caller's interpreter (a cluster's workers are neither: it has tests of its own); None: all."""
+    cls = variant_class(name)
+    return processes is None or (cls.uses_processes if processes else cls.kind.in_process)
+
+
 def variant_params(*, processes: bool | None = None) -> list[Any]:
     """One param per registered variant (optionally only process or only in-process ones), id = its name."""
     return [
         pytest.param(name, id=name, marks=_skip_unless_available(name))
         for name in VARIANT_NAMES
-        if processes is None or variant_class(name).uses_processes == processes
+        if _selected(name, processes)
     ]
 
 
@@ -40,7 +47,7 @@ def variant_start_method_params(*, processes: bool | None = None) -> list[Any]:
     start method: ids like `mp_pool[spawn]`."""
     params = []
     for name in VARIANT_NAMES:
-        if processes is not None and variant_class(name).uses_processes != processes:
+        if not _selected(name, processes):
             continue
         methods = START_METHODS if variant_class(name).uses_processes else (None,)
         for method in methods:

@@ -40,8 +40,8 @@ def expected_default(name: str, usable: int) -> int:
     cls = variant_class(name)
     if not cls.concurrent:
         return 1  # the baseline
-    if cls.uses_processes:
-        return usable
+    if not cls.kind.in_process:
+        return usable  # one worker process per usable CPU, a pool's or a cluster's
     return min(32, usable + 4)  # threads and coroutines: ThreadPoolExecutor's formula
 
 

@@ -62,11 +62,11 @@ def test_every_variant_fails_each_case_the_documented_way(variant_name, case_nam
 
 def test_the_cases_apply_by_traits_not_by_name():
     class SomeProcesses:
-        uses_processes, runs_coroutines, kind = True, False, Kind.CLUSTER
+        uses_processes, runs_coroutines, kind, serializer = True, False, Kind.CLUSTER, "pickle"
         traits = classmethod(lambda cls: SimpleNamespace(futures=True))
 
     class SomeThreads:
-        uses_processes, runs_coroutines, kind = False, True, Kind.THREADS
+        uses_processes, runs_coroutines, kind, serializer = False, True, Kind.THREADS, None
         traits = classmethod(lambda cls: SimpleNamespace(futures=False))
 
     applies = {cls: {case.name for case in CASES if case.applies(cls)} for cls in (SomeProcesses, SomeThreads)}

@@ -25,7 +25,7 @@ def test_matches_reference(variant_name, start_method, workload_name, environmen
         pytest.skip(str(exc))
     inputs = workload.make_inputs(workload.size("test"), SEED, env=environments[workload_name])
     # The requests-mock double reaches requests Sessions in this process only.
-    in_process_requests = not variant.uses_processes and not variant.runs_coroutines
+    in_process_requests = variant.kind.in_process and not variant.runs_coroutines
     double = IN_PROCESS_DOUBLES.get(workload_name) if in_process_requests else None
 
     if double is None:
@@ -37,7 +37,7 @@ def test_matches_reference(variant_name, start_method, workload_name, environmen
 
     assert results == workload.reference(inputs)
     pids = variant.last_run.worker_pids
-    if variant.uses_processes:
+    if not variant.kind.in_process:
         assert os.getpid() not in pids  # computed in other processes
     else:
         assert pids == {os.getpid()}

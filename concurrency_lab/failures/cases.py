@@ -86,8 +86,9 @@ class FailureCase:
         return variant.map(self.task_for(type(variant)), self.items, timeout=self.timeout_s)
 
 
-def _uses_processes(cls: type) -> bool:
-    return bool(cls.uses_processes)
+def _workers_are_processes(cls: type) -> bool:
+    """A pool's or a cluster's worker processes: what a task can kill, and where its traceback comes from."""
+    return bool(cls.uses_processes) or not cls.kind.in_process
 
 
 def _broken_pool(cls: type) -> Expected:
@@ -96,7 +97,7 @@ def _broken_pool(cls: type) -> Expected:
 
 def _task_error(cls: type) -> Expected:
     return Expected(tasks.ProbeFailure, message=tasks.refusal(tasks.FAILING_ITEM),
-                    cause=RemoteTraceback if cls.uses_processes else None)
+                    cause=RemoteTraceback if _workers_are_processes(cls) else None)
 
 
 def _map_timeout(cls: type) -> Expected:
@@ -106,8 +107,9 @@ def _map_timeout(cls: type) -> Expected:
 
 
 def _refused_or_run(cls: type) -> Expected:
-    """Process variants refuse what they cannot send, at the call; in-process ones just run it."""
-    if cls.uses_processes:
+    """Variants that pickle tasks refuse a local function at the call; cloudpickle carries it, and
+    in-process variants need not send it at all."""
+    if cls.serializer == "pickle":
         return Expected(NotPicklable)
     return Expected(None, results=tuple(tasks.add_one(item) for item in ITEMS))
 
@@ -136,12 +138,12 @@ CASES: tuple[FailureCase, ...] = (
     FailureCase("task_raises", "task raises", f"the task raises ProbeFailure {_ON}", _ALL,
                 tasks.raise_on_item, tasks.raise_on_item_async, ITEMS, _task_error),
     FailureCase("worker_exits", "worker exits", f"the task calls os._exit(1) {_ON}", _PROCESSES,
-                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool, _uses_processes),
+                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool, _workers_are_processes),
     FailureCase("worker_killed", "worker killed", f"the task sends SIGKILL to its own worker {_ON}", _PROCESSES,
-                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool, _uses_processes,
+                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool, _workers_are_processes,
                 unavailable=None if hasattr(signal, "SIGKILL") else "this platform has no SIGKILL"),
     FailureCase("worker_crashes", "worker crashes", f"the task reads address 0 through ctypes (a segfault) {_ON}",
-                _PROCESSES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool, _uses_processes),
+                _PROCESSES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool, _workers_are_processes),
     FailureCase("timeout", "timeout", f"{PROBE_WORKERS} tasks each sleep {SLEEP_S:g} s; map(timeout={TIMEOUT_S:g})",
                 _ALL, tasks.sleep_for, tasks.sleep_for_async, (SLEEP_S,) * PROBE_WORKERS, _map_timeout,
                 timeout_s=TIMEOUT_S),

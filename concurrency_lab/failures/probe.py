@@ -83,7 +83,9 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
     seconds = time.perf_counter() - started
     time.sleep(LINGER_S)
     processes = worker_processes(me)
-    threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    # A daemon thread cannot keep the caller alive: it is a library's idle process-wide helper (Dask's offload
+    # thread), as multiprocessing's forkserver is among processes. Non-daemon threads are what a timeout leaves.
+    threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive() and not t.daemon]
     left_running_s = _wait_until_gone(processes, threads, started + seconds) if processes or threads else None
     kill(p for p in processes if _alive(p))
     stopped = getattr(error, "stopped", None)
