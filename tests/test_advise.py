@@ -214,10 +214,10 @@ def test_the_sweep_stops_when_the_budget_is_spent():
 
 
 def test_the_sweep_sizes_its_sample_from_the_probe_and_budget():
-    assert sample_size(0.01, items_total=10_000, budget_s=30, largest_workers=2) == 46
-    assert sample_size(0.5, items_total=10_000, budget_s=30, largest_workers=2, usable_cpus=2) == 8
-    assert sample_size(1e-6, items_total=500, budget_s=30, largest_workers=2) == 500
-    assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=16, usable_cpus=2) == 32
+    assert sample_size(0.01, items_total=10_000, budget_s=30, largest_workers=2) == 60  # 0.6 s a round
+    assert sample_size(0.5, items_total=10_000, budget_s=30, largest_workers=2, usable_cpus=2) == 8  # 4 per CPU
+    assert sample_size(1e-6, items_total=500, budget_s=30, largest_workers=2) == 500  # all there is
+    assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=16, usable_cpus=2) == 32  # 2 per worker
 
 
 def test_a_configuration_that_hangs_is_a_report_line_and_the_sweep_goes_on():
@@ -288,6 +288,9 @@ def test_within_noise_the_simpler_one_is_named():
     assert pick.fastest == processes.config
     clearly = _trial("process_pool", 2, [0.30, 0.31, 0.30], 1.95)
     assert recommend(base, [base, threads, clearly], candidates).config == clearly.config
+    # A concurrent variant at 1 worker is shown for scaling, never named.
+    lucky = _trial("process_pool", 1, [0.5], 1.0)
+    assert recommend(base, [base, threads, lucky], candidates).config == threads.config
     # Nothing beats sequential beyond noise: sequential, the simplest.
     same = _trial("mp_pool", 2, [0.98, 1.0, 0.99], 1.0)
     assert recommend(base, [base, same], candidates).config == base.config

@@ -47,7 +47,9 @@ def within_noise(a: Trial, b: Trial) -> bool:
 
 def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Candidate]) -> Pick:
     """The fastest correct configuration, or the simplest of those within noise of it (the baseline included)."""
-    correct = [t for t in trials if t.ok and t.config.variant in candidates]
+    # A concurrent variant at 1 worker shows how the winner scales; it cannot beat the baseline but by noise.
+    correct = [t for t in trials if t.ok and t.config.variant in candidates
+               and (t.config == baseline.config or t.config.workers > 1)]
     if not baseline.ok:
         return Pick(None, None, None, None, (), None)
     fastest = min(correct, key=lambda t: t.median_seconds)

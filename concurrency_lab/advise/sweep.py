@@ -19,8 +19,8 @@ from .session import NoAnswer
 PROBE_SHARE = 0.3  # the first probe may take this share of the budget before the function counts as hung
 #: One sequential round of the sample should take about this share of the budget (clamped below), so that
 #: a dozen configurations with a few rounds each fit in it.
-ROUND_SHARE = 0.015
-ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.1, 1.0
+ROUND_SHARE = 0.02
+ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.2, 1.0
 WAIT_WORKER_FACTOR = 8  # for waiting work, in-process variants also run with this many workers per usable CPU
 MAX_WORKERS_TRIED = 64
 #: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
