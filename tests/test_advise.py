@@ -364,3 +364,14 @@ def test_the_api_refuses_bad_arguments():
     with pytest.raises(TypeError, match="callable"):
         advise(42, [1])
     assert advise_package.advise is advise and callable(advise_package)
+
+
+def test_a_test_suite_can_require_a_speedup(parallel_speedup):
+    from concurrency_lab.advise import assert_parallel_speedup
+
+    assert parallel_speedup is assert_parallel_speedup  # the lab's pytest plugin offers it as a fixture
+    waits = dict(workers=2, budget=4.0, variants=["sequential", "thread_pool"])
+    advice = assert_parallel_speedup(targets.sleep_20ms, range(16), at_least=1.5, **waits)
+    assert {t.config.workers for t in advice.trials} <= {1, 2}
+    with pytest.raises(AssertionError, match=r"no variant reached 3x on 2 workers \(the best: [12]\.\d\dx\)\nadvise "):
+        assert_parallel_speedup(targets.sleep_20ms, range(16), at_least=3, **waits)

@@ -63,6 +63,15 @@ def bench_profile(pytestconfig: pytest.Config):
     return PROFILES[pytestconfig.getoption("--lab-profile")]
 
 
+@pytest.fixture
+def parallel_speedup():
+    """``parallel_speedup(func, items, at_least=1.5, workers=2)``: fails the test, with advise's screen, when no
+    variant keeps that speedup over sequential with correct results (`concurrency_lab.advise.assert_parallel_speedup`)."""
+    from ..advise import assert_parallel_speedup
+
+    return assert_parallel_speedup
+
+
 @pytest.fixture(scope="session")
 def resource_monitor() -> Iterator[ResourceMonitor]:
     """One sampler process for the whole session, sampling only inside each benchmark."""
