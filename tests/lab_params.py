@@ -43,17 +43,23 @@ def variant_params(*, processes: bool | None = None) -> list[Any]:
 
 
 def variant_start_method_params(*, processes: bool | None = None) -> list[Any]:
-    """Every variant (optionally only process or only in-process ones), and each process variant once per
-    start method: ids like `mp_pool[spawn]`."""
+    """Every variant (optionally only process or only in-process ones), and each one that takes start methods
+    once per start method it takes: ids like `mp_pool[spawn]`."""
     params = []
     for name in VARIANT_NAMES:
         if not _selected(name, processes):
             continue
-        methods = START_METHODS if variant_class(name).uses_processes else (None,)
+        methods = variant_class(name).start_methods or (None,)  # the lab's that it takes, else its own way
         for method in methods:
             params.append(pytest.param(name, method, id=name if method is None else f"{name}[{method}]",
                                        marks=_skip_unless_available(name) + _skip_unless_start_method(method)))
     return params
+
+
+def selected(params: list[Any], **traits: Any) -> list[Any]:
+    """The `params` (from the functions above) whose variant class declares each of `traits`:
+    ``selected(variant_params(processes=True), serializer="cloudpickle")``."""
+    return [p for p in params if all(getattr(variant_class(p.values[0]), k) == v for k, v in traits.items())]
 
 
 def make_variant(name: str, start_method: str | None = None, **options: Any) -> Variant:
@@ -71,4 +77,4 @@ def task_for(variant: Variant, function: Callable[[Any], Any]) -> Callable[[Any]
     return functools.partial(_call, function) if variant.runs_coroutines else function
 
 
-__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "task_for", "variant_params", "variant_start_method_params"]
+__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "selected", "task_for", "variant_params", "variant_start_method_params"]

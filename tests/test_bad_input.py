@@ -350,7 +350,8 @@ def kind_of(item: object) -> str:
 def test_constructors_take_a_worker_count_or_raise_value_or_type_error(name, workers, start_method):
     options = {"workers": workers} | ({"start_method": start_method} if start_method is not None else {})
     valid_workers = workers is None or (type(workers) is int and 1 <= workers <= MAX_WORKERS)
-    valid_start_method = start_method is None or (variant_class(name).uses_processes and start_method in available_start_methods())
+    valid_start_method = start_method is None or (start_method in variant_class(name).start_methods
+                                                   and start_method in available_start_methods())
     try:
         variant = get_variant(name, **options)
     except (ValueError, TypeError) as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lab_params import make_variant, task_for, variant_params
+from lab_params import make_variant, selected, task_for, variant_params
 from lab_tasks import TaskFailed, fail_on_four_last, fail_on_three, fail_unpicklably
 
 from concurrency_lab import variants
@@ -54,7 +54,7 @@ def test_task_not_callable(variant_name):
         make_variant(variant_name, workers=2).map(42, [1])
 
 
-@pytest.mark.parametrize("variant_name", variant_params(processes=True))
+@pytest.mark.parametrize("variant_name", selected(variant_params(processes=True), serializer="pickle"))
 def test_unpicklable_task_is_refused_before_any_process_starts(variant_name, monkeypatch):
     variant = make_variant(variant_name, workers=2)
     monkeypatch.setattr(type(variant), "_open", lambda self: pytest.fail("a pool was started"))
@@ -62,14 +62,14 @@ def test_unpicklable_task_is_refused_before_any_process_starts(variant_name, mon
         variant.map(lambda x: x, [1, 2])
 
 
-@pytest.mark.parametrize("variant_name", variant_params(processes=True))
+@pytest.mark.parametrize("variant_name", [p for p in variant_params() if variant_class(p.values[0]).start_methods])
 def test_start_method_is_checked(variant_name):
     with pytest.raises(ValueError, match="start method 'bogus' is not available here; choose one of"):
         make_variant(variant_name, start_method="bogus")
 
 
-@pytest.mark.parametrize("variant_name", variant_params(processes=False))
-def test_in_process_variants_take_no_start_method(variant_name):
+@pytest.mark.parametrize("variant_name", [p for p in variant_params() if not variant_class(p.values[0]).start_methods])
+def test_variants_without_start_methods_take_none(variant_name):
     with pytest.raises(ValueError, match="takes no start method"):
         make_variant(variant_name, start_method="spawn")
 

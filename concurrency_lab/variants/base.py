@@ -72,7 +72,10 @@ class Variant(ABC):
     #: The chunk size the library's own map uses when none is given, where that is a fixed number
     #: that hurts many small tasks (ProcessPoolExecutor.map: 1). Benchmarks show it as a trap row.
     api_default_chunksize: ClassVar[int | None] = None
-    uses_processes: ClassVar[bool] = False  # tasks are pickled to worker processes made with a start method
+    uses_processes: ClassVar[bool] = False  # its workers are other processes: tasks, items and results are serialized
+    #: The lab's start methods (cpus.START_METHODS) it can be given; () when it takes none: in-process
+    #: variants, and engines that start their worker processes their own way (loky: fork+exec).
+    start_methods: ClassVar[tuple[str, ...]] = ()
     #: How tasks, items and results reach its workers: None (shared memory), "pickle" (the standard
     #: library's process pools: module-level functions only), "cloudpickle" (loky, joblib, Dask:
     #: lambdas and closures too).
@@ -90,9 +93,11 @@ class Variant(ABC):
     def __init__(self, workers: int | None = None, *, chunksize: int | None = None, start_method: str | None = None):
         self.workers = self.default_workers() if workers is None else check_workers(workers)
         self.chunksize = check_chunksize(chunksize)
-        if start_method is not None and not self.uses_processes:
-            raise ValueError(f"variant {self.name!r} starts no processes, so it takes no start method")
-        self.start_method = check_start_method(start_method)
+        if start_method is not None and not self.start_methods:
+            how = (f"starts its worker processes its own way ({getattr(self, 'effective_start_method', '?')})"
+                   if self.uses_processes else "starts no processes")
+            raise ValueError(f"variant {self.name!r} {how}, so it takes no start method")
+        self.start_method = check_start_method(start_method, self.start_methods)
         self.last_run: RunRecord | None = None
         self._pool: Any = None
         self._running = False

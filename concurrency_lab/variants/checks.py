@@ -44,10 +44,11 @@ def check_timeout(timeout: object) -> float | None:
     return float(timeout)
 
 
-def check_start_method(start_method: object) -> str | None:
+def check_start_method(start_method: object, known: tuple[str, ...] | None = None) -> str | None:
+    """None, or one of the `known` start methods (default: all the lab's) that this platform has."""
     if start_method is None:
         return None
-    methods = available_start_methods()
+    methods = tuple(m for m in available_start_methods() if known is None or m in known)
     if start_method not in methods:
         raise ValueError(f"start method {start_method!r} is not available here; choose one of {', '.join(methods)}")
     return str(start_method)
