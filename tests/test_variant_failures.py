@@ -11,7 +11,7 @@ import time
 
 import psutil
 import pytest
-from lab_params import make_variant, variant_params, variant_start_method_params
+from lab_params import make_variant, selected, variant_params, variant_start_method_params
 from lab_tasks import (
     exit_on_five,
     refuse_seven,
@@ -161,7 +161,7 @@ def _local_function(x):
 
 
 @pytest.mark.parametrize("task", [lambda x: x, (lambda: (lambda x: x))()], ids=["lambda", "closure"])
-@pytest.mark.parametrize(("name", "start_method"), variant_start_method_params(processes=True))
+@pytest.mark.parametrize(("name", "start_method"), selected(variant_start_method_params(processes=True), serializer="pickle"))
 def test_an_unpicklable_task_is_refused_at_the_call_with_the_fix(name, start_method, task):
     variant = make_variant(name, start_method, workers=2)
     with pytest.raises(NotPicklable, match="module-level function.*thread variant"):

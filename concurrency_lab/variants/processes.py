@@ -7,10 +7,10 @@ import multiprocessing
 import pickle
 import reprlib
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..cpus import default_start_method
+from ..cpus import START_METHODS, default_start_method
 from ..errors import BrokenPool, NotPicklable
 from ..helper_process import exit_with_parent
 from ..traits import Kind
@@ -23,11 +23,24 @@ STOP_GRACE_SECONDS = 1.0
 PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of them"
 
 
-def worker_started() -> None:
+def serializer_dumps(serializer: str | None) -> Callable[[Any], bytes]:
+    """The function that turns an object into bytes the way a variant declaring `serializer` sends it."""
+    if serializer == "cloudpickle":
+        try:
+            import cloudpickle  # loky's dependency; imported here, as only cloudpickle variants need it
+        except ImportError:  # joblib alone: its own copy
+            from joblib.externals import cloudpickle
+        return cloudpickle.dumps
+    return pickle.dumps
+
+
+def worker_started(parent: int | None = None) -> None:
     """Every pool worker's initializer: it ends by itself when the process that started it dies, and
-    leaves Ctrl-C to its parent (which stops the pool) instead of dying mid-task with a traceback."""
+    leaves Ctrl-C to its parent (which stops the pool) instead of dying mid-task with a traceback.
+    `parent` (default: the parent now) is that process's pid: pass it where a worker takes long to
+    start (a fresh interpreter), so that one whose parent died before it got here ends too."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    exit_with_parent()
+    exit_with_parent(parent=parent)
 
 
 class ProcessVariant(Variant):
@@ -35,6 +48,7 @@ class ProcessVariant(Variant):
 
     kind = Kind.PROCESSES
     uses_processes = True
+    start_methods = START_METHODS
     serializer = "pickle"
     stops_running_work = True
     chunks_per_worker = 4
@@ -52,24 +66,33 @@ class ProcessVariant(Variant):
     def check_task(self, task: object) -> None:
         super().check_task(task)
         try:
-            pickle.dumps(task)
+            serializer_dumps(self.serializer)(task)
         except Exception as exc:
-            raise NotPicklable(
-                f"variant {self.name!r} sends the task to other processes, so it must be picklable, and "
-                f"{task!r} is not ({type(exc).__name__}: {exc}): make it a module-level function (not a lambda, "
-                "a closure or a bound method of a local object), or use a thread variant, which shares memory"
-            ) from exc
-        if self.effective_start_method != "fork" and defined_in_unimportable_main(task):
+            raise NotPicklable(self._unsendable_task(task, exc)) from exc
+        if self.serializer == "pickle" and self.effective_start_method != "fork" and defined_in_unimportable_main(task):
             # Pickling passed (by reference), but a spawn or forkserver worker cannot import
             # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
+            # (cloudpickle sends functions of __main__ by value: nothing to import.)
             raise NotPicklable(
                 f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
                 f"workers cannot import; move it into a module, or use start_method='fork'"
             )
 
-    def broken(self, processes: Iterable[Any]) -> BrokenPool:
-        """The error for a pool one of whose worker `processes` (multiprocessing.Process) died."""
-        deaths = [describe_exit(p.exitcode) for p in processes if p.exitcode not in (None, -signal.SIGTERM)]
+    def _unsendable_task(self, task: object, exc: BaseException) -> str:
+        problem = f"{task!r} is not ({type(exc).__name__}: {exc})"
+        if self.serializer == "cloudpickle":
+            return (f"variant {self.name!r} sends the task to other processes with cloudpickle, which carries lambdas "
+                    f"and closures but not what cannot leave a process, and {problem}: let the task hold no lock, "
+                    "generator or other live object (make it inside the task), or use a thread variant, which shares memory")
+        return (f"variant {self.name!r} sends the task to other processes, so it must be picklable, and {problem}: "
+                "make it a module-level function (not a lambda, a closure or a bound method of a local object), or "
+                "use a thread variant, which shares memory")
+
+    def broken(self, processes: Iterable[Any] = (), *, exitcodes: Iterable[int | None] = ()) -> BrokenPool:
+        """The error for a pool one of whose worker `processes` (multiprocessing.Process) died, or whose
+        dead workers' `exitcodes` the pool reported."""
+        codes = [*(p.exitcode for p in processes), *exitcodes]
+        deaths = [describe_exit(code) for code in codes if code not in (None, -signal.SIGTERM)]
         how = f" ({', '.join(deaths)})" if deaths else ""
         return BrokenPool(
             f"{self.name}: a worker process died while the pool ran tasks{how}, so the pool is broken and the "
@@ -81,11 +104,11 @@ class ProcessVariant(Variant):
         """What a failure to send `chunks` (starting at input index `first_index`) or their results means:
         NotPicklable naming the first item that does not pickle, else the results; `error` itself when
         neither explains it."""
-        index = first_index
+        index, dumps = first_index, serializer_dumps(self.serializer)
         for chunk in chunks:
             for item in chunk:
                 try:
-                    pickle.dumps(item)
+                    dumps(item)
                 except Exception as exc:  # noqa: BLE001 - any failure to pickle is the answer
                     return NotPicklable(
                         f"{self.name} sends each item to a worker process, and item {index} "
@@ -123,4 +146,4 @@ def stop_processes(processes: Iterable[Any], grace: float = STOP_GRACE_SECONDS) 
             process.join()
 
 
-__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "stop_processes", "worker_started"]
+__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "stop_processes", "worker_started"]
