@@ -17,18 +17,18 @@ from typing import Any
 import psutil
 import pytest
 
-from concurrency_lab.measure.tree import FORKSERVER_MARK, RESOURCE_TRACKER_MARK
+from concurrency_lab.measure.tree import FORKSERVER_MARK, RESOURCE_TRACKER_MARKS
 
 #: How long leftovers may take to exit before a test fails: a pool's workers exit a few hundred ms
 #: after shutdown, a forkserver's a little later; a loaded 2-core CI machine can take seconds.
 GRACE_SECONDS = 5.0
 FIRST_POLL_SECONDS = 0.01  # most leftovers are gone at once; the interval then doubles, up to:
 LAST_POLL_SECONDS = 0.2
-#: How multiprocessing starts its own long-lived helpers (``python -c "from multiprocessing.X import main; ..."``).
+#: How multiprocessing (and loky, for its resource tracker) starts its own long-lived helpers (``python -c "from multiprocessing.X import main; ..."``).
 #: They serve every later pool of the process and end with it, so they are allowed to outlive a test and
 #: the session; the pool workers a forkserver forks share its command line, and are checked like any child.
 # Anywhere in an argument: 3.13.15 starts the forkserver with "import sys; from multiprocessing.forkserver import main".
-MULTIPROCESSING_HELPERS = (FORKSERVER_MARK, RESOURCE_TRACKER_MARK)
+MULTIPROCESSING_HELPERS = (FORKSERVER_MARK, *RESOURCE_TRACKER_MARKS)
 #: pytest-timeout's thread method times each test with a (non-daemon) timer thread named so.
 TIMEOUT_TIMER_PREFIX = "pytest_timeout "
 _SHOWN_CMDLINE_CHARS = 200

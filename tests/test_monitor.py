@@ -24,6 +24,8 @@ TIMEOUT = 30.0  # only proves nothing hung; every wait below is normally millise
 INTERVAL = 0.05  # short, so that even brief tests get periodic samples as well as the final one
 FORKSERVER_CMD = ["python", "-c", "from multiprocessing.forkserver import main; main(3, 4, ['__main__'])"]
 TRACKER_CMD = ["python", "-c", "from multiprocessing.resource_tracker import main;main(5)"]
+LOKY_TRACKERS = [["python", "-B", "-c", f"from {package}.backend.resource_tracker import main; main(3, False)"]
+                 for package in ("loky", "joblib.externals.loky")]
 
 
 # --- the tree walk (pure) ---------------------------------------------------------------------
@@ -31,6 +33,7 @@ TRACKER_CMD = ["python", "-c", "from multiprocessing.resource_tracker import mai
 def test_roles_come_from_multiprocessing_command_lines():
     assert role_of(FORKSERVER_CMD) == FORKSERVER
     assert role_of(TRACKER_CMD) == RESOURCE_TRACKER
+    assert all(role_of(command) == RESOURCE_TRACKER for command in LOKY_TRACKERS)
     assert role_of(["python", "-m", "pytest"]) == WORK
     assert role_of([]) == WORK
 

@@ -25,9 +25,9 @@ from .record import FailureOutcome
 LINGER_S = 0.1  # the moment after the call before counting what it left running
 LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before processes are killed
 _POLL_S = 0.01
-#: The processes multiprocessing keeps for itself, started once and not workers: when they are this
-#: process's children, their own children (forkserver workers) still count.
-_SERVICE_MODULES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+#: The processes multiprocessing (and loky, for its resource tracker) keeps for itself, started once and
+#: not workers: when they are this process's children, their own children (forkserver workers) still count.
+_SERVICE_MODULES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky.backend.resource_tracker")
 
 
 def worker_processes(root: psutil.Process) -> list[psutil.Process]:
