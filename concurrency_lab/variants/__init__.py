@@ -19,6 +19,8 @@ _MODULES: dict[str, str | type[Variant]] = {
     "mp_pool": "mp_pool",
     "process_pool": "process_pool",
     "asyncio": "asyncio_loop",
+    "loky": "loky_executor",
+    "joblib": "joblib_parallel",
     "dask": "dask_cluster",
 }
 

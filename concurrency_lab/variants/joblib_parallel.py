@@ -1,0 +1,80 @@
+"""`joblib`: ``joblib.Parallel(n_jobs=n)(delayed(f)(x) for x in items)``, its default loky backend batching automatically."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+
+from .base import TimedOut, remaining
+from .chunks import run_chunk
+from .engines import JOBLIB
+from .loky_executor import LokyWorkers
+from .processes import worker_started
+
+
+class JoblibParallel(LokyWorkers):
+    """Each item is one ``delayed(run_chunk)`` call and joblib batches them as it does for its users
+    (``batch_size="auto"``), while `run_chunk` still measures each item's CPU. A chunk size of k makes
+    k-item chunks, each one call, with ``batch_size=1``: k items per dispatched task, as
+    ``batch_size=k`` would send. Warm: the executor joblib keeps between calls (as it does for every
+    caller in the thread); cold and `close()`: that executor is shut down, so no worker outlives the
+    variant. At ``workers=1`` joblib runs the items in the calling thread, with no worker process."""
+
+    name = "joblib"
+    summary = "joblib.Parallel(n_jobs=n)(delayed(task)(item) for item in items): the loky backend, batch_size='auto'"
+    api_family = "joblib"
+    api = "joblib.Parallel"
+    chunks_per_worker = None  # one item per call: joblib's automatic batching groups them
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.workers == 1:  # joblib's n_jobs=1 is its SequentialBackend: a loop in the calling thread
+            self.uses_processes = self.concurrent = self.stops_running_work = False
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return JOBLIB.missing_reason()
+
+    def _open(self):
+        from joblib import Parallel
+
+        # initializer= (passed on to loky) is the lab's one addition: workers end with their parent.
+        return functools.partial(Parallel, n_jobs=self.workers, return_as="generator", initializer=worker_started,
+                                 initargs=(os.getpid(),))
+
+    def _close(self, pool):
+        self._shut_down(kill_workers=False)
+
+    def _abort(self, pool):
+        self._shut_down(kill_workers=True)
+
+    @staticmethod
+    def _shut_down(kill_workers: bool) -> None:
+        """Shut down the executor joblib keeps for this thread: reuse=False replaces it (waiting for its
+        workers, or killing them) by a new one that has started none, which is shut down in turn."""
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor(max_workers=1, reuse=False, kill_workers=kill_workers).shutdown(wait=True)
+
+    def _map_chunks(self, task, chunks, deadline, outcomes):
+        from joblib import delayed
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+        batch_size = "auto" if self.chunksize is None and max(map(len, chunks)) == 1 else 1
+        # joblib's timeout bounds each task's wait, from when the call starts waiting for it: a task
+        # that started before the deadline may run past it by up to the rest of that bound.
+        timeout = remaining(deadline) if self.uses_processes else None  # its sequential backend takes none
+        parallel = self._pool(batch_size=batch_size, timeout=timeout)
+        done = start = 0  # chunks back, and the input index of the first item of the next one
+        try:
+            for outcome in parallel(delayed(run_chunk)(task, chunk, deadline) for chunk in chunks):
+                outcomes[done] = outcome
+                start += len(chunks[done])
+                done += 1
+        except (TimeoutError, multiprocessing.TimeoutError):  # joblib raises multiprocessing's
+            raise TimedOut from None
+        except TerminatedWorkerError as exc:
+            raise self.terminated(exc) from exc
+        except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
+            raise self.unsent(exc, chunks[done:], start) from exc

@@ -1,0 +1,98 @@
+"""`loky`: loky's reusable executor, list slices submitted as tasks, sent with cloudpickle."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import BrokenPool
+from .base import ExecutorVariant, TimedOut, remaining
+from .chunks import run_chunk
+from .engines import LOKY
+from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
+
+#: loky's own start method: fork+exec on POSIX, so each worker is a fresh interpreter (spawn-like), and
+#: the only one its reusable executor takes besides spawn and forkserver (it refuses fork).
+LOKY_START_METHOD = "loky"
+#: How loky's TerminatedWorkerError lists the dead workers: "... exit codes of the workers are {SIGKILL(-9)}".
+_EXIT_CODES = re.compile(r"exit codes of the workers are \{([^}]*)\}")
+
+
+class LokyWorkers(ProcessVariant):
+    """Base for variants whose workers loky starts (loky itself, joblib's default backend): fork+exec
+    workers, cloudpickle for tasks, items and results, and TerminatedWorkerError when one dies."""
+
+    serializer = "cloudpickle"
+    #: None of the lab's: the variant runs as its users call it, with loky's own start method (and
+    #: loky's reusable executor refuses fork, the lab's default on Linux before 3.14).
+    start_methods = ()
+
+    @property
+    def effective_start_method(self) -> str:
+        return LOKY_START_METHOD
+
+    def terminated(self, error: BaseException) -> BrokenPool:
+        """BrokenPool for loky's TerminatedWorkerError, with the exit codes loky read before it stopped the
+        other workers (their SIGKILL is loky's clean-up, not news)."""
+        found = _EXIT_CODES.search(str(error))
+        codes = [int(code) for code in re.findall(r"\((-?\d+)\)", found.group(1))] if found else []
+        return self.broken(exitcodes=codes)
+
+    def unsent(self, error: Exception, chunks, first_index: int = 0) -> Exception:
+        """`not_picklable`, or BrokenPool for any other way loky's pool broke."""
+        found = self.not_picklable(error, chunks, first_index)
+        return self.broken() if found is error and isinstance(error, BrokenProcessPool) else found
+
+
+class LokyExecutor(LokyWorkers, ExecutorVariant):
+    """Warm: the reusable executor kept between calls, as loky's users keep it; cold: started for the
+    call and shut down after it, so every worker is a new interpreter. `close()` shuts the executor down:
+    loky's executor is one per thread, so a variant's close also ends whatever else used it there."""
+
+    name = "loky"
+    summary = "loky.get_reusable_executor(max_workers=n), list slices submitted as tasks; fork+exec workers, cloudpickle"
+    api_family = "loky"
+    api = "loky.get_reusable_executor"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return LOKY.missing_reason()
+
+    def _open(self):
+        from loky import get_reusable_executor
+
+        # loky's default idle timeout (10 s) is kept: a warm executor left idle longer respawns its workers.
+        return get_reusable_executor(max_workers=self.workers, initializer=worker_started, initargs=(os.getpid(),))
+
+    def _close(self, pool):
+        pool.shutdown(wait=True)
+
+    def _abort(self, pool):
+        pool.shutdown(wait=True, kill_workers=True)  # SIGKILL to every worker (and what it started)
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.start()
+        self._pool = self._open()  # the same executor, unless another user of loky's singleton replaced it
+        return super().submit(fn, *args, **kwargs)
+
+    def _map_chunks(self, task, chunks, deadline, outcomes):
+        from loky.process_executor import TerminatedWorkerError
+
+        self._pool = self._open()  # as in submit: get_reusable_executor returns the live one, or a new one
+        futures = [self._pool.submit(run_chunk, task, chunk, deadline) for chunk in chunks]
+        start = 0
+        for index, future in enumerate(futures):
+            try:
+                outcomes[index] = future.result(timeout=remaining(deadline))
+            except FuturesTimeout:
+                raise TimedOut from None
+            except TerminatedWorkerError as exc:
+                manager = getattr(self._pool, "_executor_manager_thread", None)
+                if manager is not None:  # it stops and reaps the other workers: let it finish
+                    manager.join(STOP_GRACE_SECONDS)
+                raise self.terminated(exc) from exc
+            except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
+                raise self.unsent(exc, chunks[index:index + 1], start) from exc
+            start += len(chunks[index])
