@@ -27,7 +27,15 @@ TARGETS = str(Path(__file__).with_name("advise_targets.py"))
 
 # --- inputs ------------------------------------------------------------------------------------------
 
-def test_a_function_by_module_and_by_file_path():
+@pytest.fixture
+def own_sys_path(monkeypatch):
+    """load_function puts a file's folder on sys.path: each test gets it back as it was."""
+    import sys
+
+    monkeypatch.setattr(sys, "path", [*sys.path])
+
+
+def test_a_function_by_module_and_by_file_path(own_sys_path):
     assert load_function("advise_targets:sleep_20ms") is targets.sleep_20ms
     assert load_function(f"{TARGETS}:add_one")(1) == 2
     assert load_function("os.path:join") is __import__("os").path.join
@@ -46,7 +54,7 @@ def test_a_bad_function_is_one_line(spec, says):
     assert "\n" not in str(caught.value)
 
 
-def test_a_module_that_fails_to_import_is_named(tmp_path):
+def test_a_module_that_fails_to_import_is_named(tmp_path, own_sys_path):
     broken = tmp_path / "broken_for_advise.py"
     broken.write_text("raise RuntimeError('on purpose')\n")
     with pytest.raises(InputError, match="importing 'broken_for_advise' failed: RuntimeError: on purpose"):
@@ -375,3 +383,16 @@ def test_a_test_suite_can_require_a_speedup(parallel_speedup):
     assert {t.config.workers for t in advice.trials} <= {1, 2}
     with pytest.raises(AssertionError, match=r"no variant reached 3x on 2 workers \(the best: [12]\.\d\dx\)\nadvise "):
         assert_parallel_speedup(targets.sleep_20ms, range(16), at_least=3, **waits)
+
+
+def test_a_function_from_a_file_is_checked_in_a_fresh_worker(tmp_path, monkeypatch, own_sys_path):
+    from concurrency_lab.advise.safety import spawn_import_problem
+
+    assert spawn_import_problem(targets.add_one, "process_pool") is None
+    source = tmp_path / "gone_after_import.py"
+    source.write_text("def double(x):\n    return 2 * x\n")
+    func = load_function(f"{source}:double")
+    source.unlink()  # a fresh interpreter can no longer import it; this one already did
+    problem = spawn_import_problem(func, "process_pool")
+    assert problem.startswith("a fresh worker process (spawn) cannot import it")
+    monkeypatch.delitem(__import__("sys").modules, "gone_after_import")

@@ -17,7 +17,7 @@ from .answer import chunksize_for_all, recommend, snippet
 from .classify import classify
 from .inputs import describe
 from .model import Advice, Config
-from .safety import is_coroutine_function, serializer_problems
+from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
 from .session import Session
 from .sweep import Choice, Sweep, choose
 
@@ -32,11 +32,13 @@ def build_facts() -> dict[str, Any]:
 def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = DEFAULT_BUDGET_S,
            variants: Sequence[str] | None = None, include_cluster: bool = False, workers: Sequence[int] | None = None,
            clock: Callable[[], float] = time.monotonic, progress: Callable[[str], None] | None = None,
-           name: str | None = None, runner: Any = None) -> Advice:
+           name: str | None = None, runner: Any = None, check_spawn: bool = False) -> Advice:
     """Which variant to run `func` over `items` with, proven (every result compared with sequential's) and
     measured within `budget` seconds. `variants` limits the candidates (default: every registered one);
     `workers` replaces the worker counts tried (default: 1, the usable CPUs, more for waiting work).
-    `runner` replaces the child process (tests); `clock` the budget's clock."""
+    `check_spawn` first imports the function in a fresh spawn worker (for a function loaded from a file path),
+    ruling out the pickle-based process variants when that fails. `runner` replaces the child process (tests);
+    `clock` the budget's clock."""
     check_callable(func)
     items = as_list(items)
     if not items:
@@ -48,6 +50,12 @@ def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = 
     names = list(VARIANT_NAMES if variants is None else variants)
     serializers = sorted({s for s in (variant_class(n).serializer for n in names) if s is not None})
     problems = serializer_problems(func, items, serializers)
+    if check_spawn and "pickle" in serializers and "pickle" not in problems:
+        spawner = next((n for n in names if variant_class(n).uses_processes and variant_class(n).serializer == "pickle"
+                        and variant_class(n).unavailable_reason() is None), None)
+        problem = spawn_import_problem(func, spawner, min(SPAWN_CHECK_SECONDS, budget / 3)) if spawner else None
+        if problem is not None:
+            problems["pickle"] = problem
     choice = choose(is_coroutine=is_coroutine, serializer_problems=problems, include_cluster=include_cluster, names=names)
     cpus = lab_usable_cpus()
     own_runner = runner is None

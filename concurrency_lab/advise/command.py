@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     with interrupt.during("during advise; nothing written"):
         advice = advise(func, items, budget=args.budget, include_cluster=args.include_cluster, progress=progress,
-                        name=args.target if ":" in args.target else None)
+                        name=args.target, check_spawn=args.target.rpartition(":")[0].endswith(".py"))
     print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
     if args.out is not None:
         for path in write_advice(advice, args.out):

@@ -79,3 +79,25 @@ def result_problems(result: Any, serializers: Sequence[str]) -> dict[str, str]:
             problems[serializer] = (f"its result ({type(result).__name__} {reprlib.repr(result)}) cannot be sent back "
                                     f"with {serializer} ({problem})")
     return problems
+
+
+#: How long a fresh worker may take to start and import the function's module.
+SPAWN_CHECK_SECONDS = 20.0
+
+
+def _loads(blob: bytes) -> bool:
+    pickle.loads(blob)
+    return True
+
+
+def spawn_import_problem(func: Callable[..., Any], variant_name: str, timeout: float = SPAWN_CHECK_SECONDS) -> str | None:
+    """Why a worker started with spawn (a fresh interpreter: forkserver and spawn platforms) cannot import
+    `func`, or None. Run through `variant_name`'s own failure handling, so that a hang is a MapTimeout."""
+    from ..variants import get_variant
+
+    try:
+        blob = pickle.dumps(func)
+        get_variant(variant_name, workers=1, start_method="spawn").map(_loads, [blob], timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - whatever stops it is the reason
+        return f"a fresh worker process (spawn) cannot import it ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+    return None
