@@ -38,7 +38,7 @@ def run_matrix(
             inputs = workload.make_inputs(workload.size(size_label), seed, env=env)
             expected = workload.reference(inputs)
             for name in variants:
-                options = {"start_method": start_method} if start_method and variant_class(name).uses_processes else {}
+                options = {"start_method": start_method} if start_method in variant_class(name).start_methods else {}
                 try:
                     variant = get_variant(name, workers=workers, **options)
                     task = workload.task_for(variant)
