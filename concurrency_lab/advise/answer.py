@@ -159,6 +159,9 @@ def render(advice: Advice) -> str:
                              f"{_bytes(trial.peak_uss_bytes)}, {len(trial.round_seconds)} rounds")
             else:
                 lines.append(f"  {trial.config.label:<34} NOT RECOMMENDED: {trial.problem or 'no rounds'}")
+    skipped = [label for label, why in advice.excluded.items() if why.startswith("not run")]
+    if skipped:
+        lines.append(f"excluded by the measured hand-off cost, not run: {', '.join(skipped)}")
     if advice.ruled_out:
         lines.append("ruled out:")
         lines += [f"  {name}: {why}" for name, why in advice.ruled_out.items()]

@@ -21,6 +21,9 @@ PROBE_SHARE = 0.3  # the first probe may take this share of the budget before th
 #: a dozen configurations with a few rounds each fit in it.
 ROUND_SHARE = 0.02
 ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.2, 1.0
+#: Items cheaper than this are dispatch-bound wherever they go: 0.1 s rounds show the hand-off costs as well,
+#: and keep the many chunk-size configurations they need within seconds.
+TINY_ITEM_S, TINY_ROUND_S = 1e-5, 0.1
 WAIT_WORKER_FACTOR = 8  # for waiting work, in-process variants also run with this many workers per usable CPU
 MAX_WORKERS_TRIED = 64
 #: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
@@ -28,6 +31,9 @@ ITEMS_PER_WORKER_MIN = 2
 ITEMS_PER_CPU_MIN = 4
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
+#: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
+#: sequential rounds is excluded without running: it cannot win.
+HAND_OFF_EXCLUDES = 4.0
 ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3
 BASELINE_ROUNDS = 3  # the baseline's rounds right after one round of each kind's first variant  # rounds per kept configuration; "long": a round over 1 s
 LONG_ROUND_S = 1.0
@@ -161,6 +167,8 @@ def sample_size(per_item_s: float, *, items_total: int, budget_s: float, largest
     """Items per round: one sequential round takes about ROUND_SHARE of the budget, with at least
     ITEMS_PER_WORKER_MIN items per worker, rounded up to a whole number of items per worker."""
     target = min(max(budget_s * ROUND_SHARE, ROUND_SECONDS_MIN), ROUND_SECONDS_MAX)
+    if per_item_s < TINY_ITEM_S:
+        target = min(target, TINY_ROUND_S)
     n = max(math.ceil(target / max(per_item_s, 1e-9)), ITEMS_PER_WORKER_MIN * largest_workers,
             ITEMS_PER_CPU_MIN * usable_cpus)
     n = math.ceil(n / largest_workers) * largest_workers
@@ -313,6 +321,15 @@ class Sweep:
         round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
         warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
         startup = self._startup_estimate(result, kind)
+        if existing is None or not existing.ok:  # and each hand-off costs what was measured for its kind
+            chunks = math.ceil(self.n / variant_class(config.variant)(workers=config.workers,
+                                                                      chunksize=config.chunksize).chunksize_for(self.n))
+            hand_offs_s = chunks * result.hand_off_seconds.get(kind.value, 0.0)
+            if check and hand_offs_s > HAND_OFF_EXCLUDES * self.round_s:
+                result.excluded[config.label] = (f"not run: its {chunks} hand-offs would take about {hand_offs_s:.2g} s, "
+                                                 f"against {self.round_s:.2g} s for all of sequential")
+                return None
+            round_s += hand_offs_s
         estimate = startup + (warmup + rounds) * round_s
         if check and self.remaining() < estimate:
             result.not_tried.setdefault(config.label, f"the budget was spent (needed about {estimate:.2g} s, "
