@@ -84,7 +84,8 @@ def cases(profile: Profile, *, variants: Sequence[str], workloads: Sequence[str]
             if cls.has_pool():
                 # Start-up cost per start method is measured on the CPU workloads; I/O gets one cold
                 # row (the platform's start method).
-                methods = profile.start_methods if cls.uses_processes and not io else (None,)
+                # A variant that starts its workers its own way (loky's) takes none: one cold row.
+                methods = tuple(m for m in profile.start_methods if m in cls.start_methods and not io) or (None,)
                 out += [BenchCase(workload_name, profile.size_label, name, single, "cold", m) for m in methods]
             if cls.api_default_chunksize is not None and workload.bound is Bound.DISPATCH:
                 size = cls.api_default_chunksize  # the library's own default, where many small tasks pay for it
