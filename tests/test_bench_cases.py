@@ -37,6 +37,16 @@ def test_cold_pools_under_every_start_method_warm_under_the_default():
     assert [c.workers for c in matrix if c.variant == "sequential"] == [1]
 
 
+@pytest.mark.parametrize("variant", [n for n in VARIANT_NAMES if variant_class(n).has_pool()])
+def test_cold_rows_use_only_the_start_methods_a_variant_takes(variant):
+    cls = variant_class(variant)
+    matrix = cases(PROFILES["smoke"], variants=[variant], workloads=["processor"], usable_cpus=2)
+    cold = {c.start_method for c in matrix if c.mode == "cold"}
+    assert cold == (set(cls.start_methods) if cls.start_methods else {None})
+    for case in matrix:  # every row's settings are accepted by the variant
+        cls(workers=case.workers, **({"start_method": case.start_method} if case.start_method else {}))
+
+
 def test_the_chunksize_trap_is_its_own_row():
     matrix = cases(PROFILES["smoke"], variants=["process_pool"], workloads=["tiny_tasks"], usable_cpus=2)
     (trap,) = [c for c in matrix if c.trap]
