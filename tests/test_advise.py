@@ -396,3 +396,17 @@ def test_a_function_from_a_file_is_checked_in_a_fresh_worker(tmp_path, monkeypat
     problem = spawn_import_problem(func, "process_pool")
     assert problem.startswith("a fresh worker process (spawn) cannot import it")
     monkeypatch.delitem(__import__("sys").modules, "gone_after_import")
+
+
+def test_a_budget_too_small_for_any_comparison_says_so():
+    class OnlyTheReference(FakeRunner):
+        def probe(self, bound_s, **arguments):
+            self.clock.now += 0.5
+            return Probe(item_seconds=(0.1,) * 5, cpu_seconds=0.5)
+
+    clock = FakeClock()
+    choice = choose(is_coroutine=False, serializer_problems={}, names=["sequential", "process_pool"])
+    advice = advise(targets.add_one, range(100), budget=2.0, variants=["sequential", "process_pool"], clock=clock,
+                    runner=OnlyTheReference(clock, per_item=0.1))
+    assert advice.recommended is None and "raise --budget" in advice.problem, render(advice)
+    assert choice.candidates

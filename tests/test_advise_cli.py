@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from concurrency_lab import cli
 from concurrency_lab.helper_process import child_env

@@ -95,6 +95,13 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     advice.bound = None if found.bound is None else found.bound.value
     advice.reasons = found.reasons
     usable = {c.name: c for c in [choice.baseline, *choice.candidates] if c.name not in choice.ruled_out}
+    others = [t for t in sweep.trials if t.config != baseline.config and t.config.workers > 1 and t.ok]
+    if baseline.ok and not others and any(c.name in usable for c in choice.candidates) \
+            and not any(t.problem for t in sweep.trials):
+        advice.problem = (f"the budget ({budget:g} s) was spent before any concurrent variant was measured "
+                          f"(the sample of {sweep.n} items takes {baseline.median_seconds:.2g} s sequentially): "
+                          "raise --budget")
+        return advice
     pick = recommend(baseline, sweep.trials, usable)
     if pick.config is None:
         advice.problem = ("no configuration returned sequential's results, sequential itself included: the function's "
