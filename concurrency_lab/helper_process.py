@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,14 +29,16 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, inherited]))}
 
 
-def start(module: str, *args: str, stderr: IO[bytes], **popen: Any) -> subprocess.Popen[bytes]:
-    """Run ``python -m module *args`` as a helper; `popen` holds the other `subprocess.Popen` arguments.
+def start(module: str, *args: str, stderr: IO[bytes], extra_env: Mapping[str, str] | None = None,
+          **popen: Any) -> subprocess.Popen[bytes]:
+    """Run ``python -m module *args`` as a helper, with `extra_env` added to `child_env()`; `popen` holds the
+    other `subprocess.Popen` arguments.
 
     `stderr` should be a file, not a pipe: nobody reads it until something fails (see `failure`).
     Every helper starts here and ends in `stop`, so what each must share with its parent lives in these two;
     the helper calls `follow_parent` first thing, so that it never outlives this process.
     """
-    env = {**child_env(), PARENT_PID_VARIABLE: str(os.getpid())}
+    env = {**child_env(), **(extra_env or {}), PARENT_PID_VARIABLE: str(os.getpid())}
     return subprocess.Popen([sys.executable, "-m", module, *args], stderr=stderr, env=env, **popen)
 
 

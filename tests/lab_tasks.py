@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import signal
 import time
 
@@ -107,3 +108,12 @@ def sleep_then_double(x: int) -> int:
 
 def refuse(x: int) -> int:
     raise ValueError(f"refused {x}")
+
+
+def mark_when_done(item: tuple[str, int]) -> int:
+    """(folder, x) -> 10 * x, a little later; then writes `x.done` there holding the worker's pid: a test's hook
+    to act once a given item has finished (the folder is on this machine: the cluster is on 127.0.0.1)."""
+    folder, x = item
+    time.sleep(0.1)
+    (pathlib.Path(folder) / f"{x}.done").write_text(str(os.getpid()))
+    return 10 * x
