@@ -63,7 +63,10 @@ def _results_problem(paths: Sequence[Path]) -> str | None:
     missing = [str(path) for path in paths if not path.exists()]
     if missing or not paths:
         return f"no such results: {', '.join(map(repr, missing))}" if missing else "no results given or found"
-    files = expand_paths(paths)
+    try:
+        files = expand_paths(paths)
+    except UnreadableResults as exc:
+        return str(exc)
     if not files:
         return f"no results (*.json) in {', '.join(repr(str(path)) for path in paths)}"
     for path in files:

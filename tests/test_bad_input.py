@@ -267,6 +267,22 @@ def test_a_results_file_that_is_not_results_is_one_line_and_status_2(command, mo
     check()
 
 
+def test_a_results_folder_that_cannot_be_walked_is_one_line_and_status_2(tmp_path, monkeypatch):
+    """`report /` meets /proc files that vanish while walked (errno 22): one line naming the folder."""
+    import pathlib
+
+    stub_work(monkeypatch, WORK["report"])
+
+    def unwalkable(self, pattern):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(pathlib.Path, "rglob", unwalkable)
+    outcome = outcome_of(lambda: cli.main(["report", str(tmp_path)]))
+    assert outcome["status"] == 2 and outcome["out"] == "", outcome
+    line = one_error_line(outcome["err"], "concurrency-lab report")
+    assert str(tmp_path) in line and "cannot be searched for results (Invalid argument)" in line
+
+
 def test_junk_result_paths_are_one_line_and_status_2(tmp_path, monkeypatch):
     stub_work(monkeypatch, WORK["report"] + WORK["compare"])
     monkeypatch.chdir(tmp_path)  # an empty folder: no junk name finds real results

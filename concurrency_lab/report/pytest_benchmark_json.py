@@ -23,7 +23,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.json")))
+            try:
+                files.extend(sorted(path.rglob("*.json")))
+            except OSError as error:  # a folder that cannot be walked (`/` meets /proc's files that vanish)
+                raise UnreadableResults(f"{path}: cannot be searched for results ({error.strerror or error})") from error
         elif path.exists():
             files.append(path)
         else:
