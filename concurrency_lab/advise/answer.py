@@ -145,7 +145,7 @@ def render(advice: Advice) -> str:
                   f"{len(advice.trial(config).round_seconds)} rounds)") if advice.speedup_low is not None else ""
         lines.append(f"USE {config.variant}{workers}: expected {advice.speedup:.2f}x sequential{spread}")
         if advice.as_fast:
-            lines.append(f"  within noise: {', '.join(advice.as_fast)} (as fast; this one is simpler)")
+            lines.append(f"  within noise: {'; '.join(advice.as_fast)} (as fast; this one is simpler)")
     lines.append("why:")
     lines += [f"  - {reason}" for reason in advice.reasons]
     if advice.trials:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..cpus import usable_cpus as lab_usable_cpus
 from ..measure.machine import gil_enabled
+from ..traits import Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
 from .answer import chunksize_for_all, recommend, snippet
@@ -112,11 +113,12 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     advice.speedup_low, advice.speedup_high, advice.as_fast = pick.low, pick.high, list(pick.as_fast)
     trial = advice.trial(pick.config)
     candidate = usable[pick.config.variant]
-    advice.chunksize_for_all = chunksize_for_all(trial, len(items)) if pick.config.chunksize else None
+    advice.chunksize_for_all = None if candidate.kind is Kind.SEQUENTIAL else chunksize_for_all(trial, len(items))
     speed = f"{pick.speedup:.2f}x on {trial.median_cores:.2f} cores"
     fastest = advice.trial(pick.fastest) if pick.fastest else None
     if pick.config == baseline.config:
-        best = min((t for t in sweep.trials if t.ok and t is not baseline), key=lambda t: t.median_seconds,
+        best = min((t for t in sweep.trials if t.ok and t is not baseline and t.config.workers > 1),
+                   key=lambda t: t.median_seconds,
                    default=None)
         advice.reasons.append("nothing measured beat sequential beyond noise" + (
             f": the fastest, {best.config.label}, reached {baseline.median_seconds / best.median_seconds:.2f}x"

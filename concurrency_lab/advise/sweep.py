@@ -21,9 +21,9 @@ PROBE_SHARE = 0.3  # the first probe may take this share of the budget before th
 #: a dozen configurations with a few rounds each fit in it.
 ROUND_SHARE = 0.02
 ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.2, 1.0
-#: Items cheaper than this are dispatch-bound wherever they go: 0.1 s rounds show the hand-off costs as well,
+#: Items cheaper than this are dispatch-bound wherever they go: 0.05 s rounds show the hand-off costs as well,
 #: and keep the many chunk-size configurations they need within seconds.
-TINY_ITEM_S, TINY_ROUND_S = 1e-5, 0.1
+TINY_ITEM_S, TINY_ROUND_S = 1e-5, 0.05
 WAIT_WORKER_FACTOR = 8  # for waiting work, in-process variants also run with this many workers per usable CPU
 MAX_WORKERS_TRIED = 64
 #: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
@@ -31,6 +31,7 @@ ITEMS_PER_WORKER_MIN = 2
 ITEMS_PER_CPU_MIN = 4
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
+MAX_REFINED = 3  # and at most this many (the fastest) get more rounds, besides the baseline
 #: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
 #: sequential rounds is excluded without running: it cannot win.
 HAND_OFF_EXCLUDES = 4.0
@@ -262,8 +263,11 @@ class Sweep:
         for trial in sorted((t for t in result.trials if t.ok and t.config != baseline), key=self._speedup_of(result),
                             reverse=True):
             speedup = self._speedup_of(result)(trial)
-            if speedup >= KEEP_SHARE * best:
+            if speedup >= KEEP_SHARE * best and len(kept) < MAX_REFINED:
                 kept.append(trial.config)
+            elif speedup >= KEEP_SHARE * best:
+                result.excluded[trial.config.label] = (f"{speedup:.2f}x after one round: not among the {MAX_REFINED} "
+                                                       "fastest, not measured further")
             else:
                 result.excluded[trial.config.label] = (f"{speedup:.2f}x after one round, against {best:.2f}x for the "
                                                        f"best: not measured further")
