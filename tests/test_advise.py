@@ -410,3 +410,13 @@ def test_a_budget_too_small_for_any_comparison_says_so():
                     runner=OnlyTheReference(clock, per_item=0.1))
     assert advice.recommended is None and "raise --budget" in advice.problem, render(advice)
     assert choice.candidates
+
+
+def test_the_chunk_size_for_the_whole_input_follows_the_measured_policy():
+    advice = advise(targets.sleep_20ms, range(200), budget=4.0, variants=["sequential", "thread_pool"])
+    assert advice.recommended_kind == "threads" and advice.chunksize_for_all == 1, render(advice)
+    assert "chunksize" not in advice.snippet
+    from concurrency_lab.advise.answer import chunksize_for_all
+
+    measured = _trial("process_pool", 2, [0.1], 1.9, chunksize=50)  # 100 items in 2 chunks
+    assert chunksize_for_all(measured, 10_000) == 5000

@@ -113,7 +113,12 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     advice.speedup_low, advice.speedup_high, advice.as_fast = pick.low, pick.high, list(pick.as_fast)
     trial = advice.trial(pick.config)
     candidate = usable[pick.config.variant]
-    advice.chunksize_for_all = None if candidate.kind is Kind.SEQUENTIAL else chunksize_for_all(trial, len(items))
+    if candidate.kind is Kind.SEQUENTIAL:
+        advice.chunksize_for_all = None
+    elif pick.config.chunksize is None:  # the variant's own chunking, applied to the whole input
+        advice.chunksize_for_all = variant_class(pick.config.variant)(workers=pick.config.workers).chunksize_for(len(items))
+    else:  # a measured chunk size: as many chunks per worker over the whole input
+        advice.chunksize_for_all = chunksize_for_all(trial, len(items))
     speed = f"{pick.speedup:.2f}x on {trial.median_cores:.2f} cores"
     fastest = advice.trial(pick.fastest) if pick.fastest else None
     if pick.config == baseline.config:
