@@ -19,29 +19,42 @@ workers = st.integers(min_value=1, max_value=8)
 chunksizes = st.none() | st.integers(min_value=1, max_value=7)
 some_items = st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=80)
 
-#: A cluster (a scheduler and its worker processes) takes about a second to start, too long to pay for each of
-#: hypothesis's examples: one warm cluster per variant serves the module, with fewer examples and no deadline.
-CLUSTER_EXAMPLES = 20
-COLD = [p for p in variant_params() if variant_class(p.values[0]).kind is not Kind.CLUSTER]
-WARM = [p for p in variant_params() if variant_class(p.values[0]).kind is Kind.CLUSTER]
-on_a_warm_cluster = settings(max_examples=CLUSTER_EXAMPLES, deadline=None)
+#: Workers that are fresh interpreters (spawn, forkserver, loky's fork+exec) or a cluster take 0.2-1 s to start,
+#: too long to pay for each of hypothesis's examples: one warm pool per variant serves the module, with fewer
+#: examples and no deadline. Forked workers start in milliseconds: those variants get a cold pool per example.
+WARM_EXAMPLES = 20
+
+
+def _slow_to_start(name: str) -> bool:
+    cls = variant_class(name)
+    if cls.kind.in_process:
+        return False
+    return cls.kind is Kind.CLUSTER or getattr(cls(workers=1), "effective_start_method", "fork") != "fork"
+
+
+COLD = [p for p in variant_params() if not _slow_to_start(p.values[0])]
+WARM = [p for p in variant_params() if _slow_to_start(p.values[0])]
+on_a_warm_pool = settings(max_examples=WARM_EXAMPLES, deadline=None)
 
 
 @pytest.fixture(scope="module")
 def warm(allow_long_lived):
-    """name -> that variant, started on first use with 2 workers and kept for the module (its workers allowed to
-    outlive each test, and stopped when the module ends)."""
-    class Started(dict):
-        def __missing__(self, name: str) -> Variant:
+    """name -> that variant with 2 workers, started (and its workers brought up by a first map) before the
+    module's tests, and stopped when the module ends: its worker processes and threads are the fixture's,
+    not a test's leftovers."""
+    with contextlib.ExitStack() as stack:
+        started = {}
+        for param in WARM:
+            name = param.values[0]
+            if variant_class(name).unavailable_reason() is not None:
+                continue  # its tests skip with the reason
             before = {child.pid for child in psutil.Process().children()}
-            self[name] = stack.enter_context(make_variant(name, workers=2))
+            variant = started[name] = stack.enter_context(make_variant(name, workers=2))
+            variant.map(task_for(variant, affine), range(8), chunksize=1)  # pools that start workers lazily (loky)
             for child in psutil.Process().children():
                 if child.pid not in before:
                     allow_long_lived(child.pid)
-            return self[name]
-
-    with contextlib.ExitStack() as stack:
-        yield Started()
+        yield started
 
 
 def check_items(variant: Variant, items: list[int], chunksize: int | None = None) -> None:
@@ -68,9 +81,9 @@ def test_any_items_in_order(variant_name, items, workers, chunksize):
 
 
 @pytest.mark.parametrize("variant_name", WARM)
-@on_a_warm_cluster
+@on_a_warm_pool
 @given(items=some_items, chunksize=chunksizes)
-def test_any_items_in_order_on_a_warm_cluster(variant_name, warm, items, chunksize):
+def test_any_items_in_order_on_a_warm_pool(variant_name, warm, items, chunksize):
     check_items(warm[variant_name], items, chunksize)
 
 
@@ -83,9 +96,9 @@ def test_any_workload_inputs(variant_name, workload_name, environments, data, wo
 
 @pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)
 @pytest.mark.parametrize("variant_name", WARM)
-@on_a_warm_cluster
+@on_a_warm_pool
 @given(data=st.data())
-def test_any_workload_inputs_on_a_warm_cluster(variant_name, workload_name, warm, environments, data):
+def test_any_workload_inputs_on_a_warm_pool(variant_name, workload_name, warm, environments, data):
     check_workload(warm[variant_name], workload_name, environments, data)
 
 
