@@ -75,3 +75,14 @@ def test_a_trap_row_comes_from_a_declared_library_default_on_dispatch_bound_work
         (name, variant_class(name).api_default_chunksize) for name in VARIANT_NAMES
         if variant_class(name).api_default_chunksize is not None}
     assert {get_workload(c.workload).bound.value for c in traps} == {"dispatch"}
+
+
+def test_a_cluster_gets_no_cold_row_on_waiting_work_but_one_on_computing_work():
+    from concurrency_lab.traits import Kind
+
+    clusters = [n for n in VARIANT_NAMES if variant_class(n).kind is Kind.CLUSTER and variant_class(n).has_pool()]
+    if not clusters:
+        pytest.skip("no cluster variant is registered")
+    matrix = cases(PROFILES["smoke"], variants=clusters, workloads=["downloader", "processor"], usable_cpus=2)
+    assert not [c for c in matrix if c.workload == "downloader" and c.mode == "cold"]
+    assert {c.variant for c in matrix if c.workload == "processor" and c.mode == "cold"} == set(clusters)
