@@ -19,7 +19,7 @@ from .traits import Bound, VariantTraits
 SCHEMA_VERSION = 2
 LEGACY_VERSION = 1  # records without a "schema" key
 #: What a version-1 record never carried, so its absence is no news: said once per file, not per field.
-_INTRODUCED_IN_2 = ("traits",)
+_INTRODUCED_IN_2 = ("traits", "cluster")
 
 
 class SchemaError(ValueError):
@@ -100,6 +100,13 @@ def _traits(value: Any) -> VariantTraits | None:
     return VariantTraits.from_dict(value) if isinstance(value, Mapping) else None
 
 
+def _cluster(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {"address": as_str(value.get("address")), "workers": as_int(value.get("workers")),
+            "threads": as_int(value.get("threads")), "embedded": as_bool(value.get("embedded"))}
+
+
 def _params(value: Any) -> dict[str, Any]:
     return dict(as_mapping(value))
 
@@ -143,6 +150,9 @@ class BenchRecord:
     interval_s: float | None = _read(as_float)
     per_core: PerCoreTrace | None = _read(PerCoreTrace.from_dict)
     ideal_s: float | None = _read(as_float)  # the best time waiting allows (workloads that wait)
+    #: Where a cluster variant's warm rows ran: {"address", "workers", "threads", "embedded"}; None elsewhere.
+    #: Added within schema 2 (older readers ignore it, and older records are not reported as lacking it).
+    cluster: dict[str, Any] | None = _read(_cluster)
 
     def __post_init__(self) -> None:
         if self.params is None:

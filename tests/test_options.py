@@ -120,11 +120,12 @@ def test_the_plugin_says_the_same_as_the_command(key, value, problem, capsys):
 def test_the_plugin_keeps_its_option_names_and_defaults():
     parser = _PytestParser()
     plugin.pytest_addoption(parser)
-    assert list(parser.options) == ["--lab-profile", "--lab-variants", "--lab-workloads", "--lab-workers", "--lab-timeout", "--lab-progress",
-                                    "--lab-failures"]
+    assert list(parser.options) == ["--lab-profile", "--lab-variants", "--lab-workloads", "--lab-workers", "--lab-timeout",
+                                    "--lab-dask-address", "--lab-progress", "--lab-failures"]
     assert parser.options["--lab-profile"]["default"] == "smoke"
     assert parser.options["--lab-failures"]["default"] is True  # --no-lab-failures turns the table off
     assert parser.options["--lab-workers"]["type"]("8,1,8") == [1, 8]
+    assert parser.options["--lab-dask-address"]["type"]("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786"
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

@@ -62,6 +62,25 @@ def test_the_optional_engines_of_each_run_are_named(tmp_path):
     assert "Optional engines in run 0: loky 3.7.0, distributed 2026.8.0." in "".join(render_html_chunks(summary))
 
 
+def test_the_cluster_a_cluster_row_ran_on_is_named(tmp_path):
+    from concurrency_lab.report.html import render_html_chunks
+
+    document = json.loads((DATA / "run_py311.json").read_text())
+    cluster = {"address": "tcp://127.0.0.1:40123", "workers": 2, "threads": 2, "embedded": True}
+    document["benchmarks"][0]["extra_info"]["cluster"] = cluster
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps(document))
+    summary = load_results([path])
+    assert [r.cluster for r in summary.results if r.cluster] == [cluster]
+    variant = document["benchmarks"][0]["extra_info"]["variant"]
+    line = f"`{variant}`: an embedded cluster at tcp://127.0.0.1:40123, 2 workers, 2 threads"
+    assert f"Clusters in run 0 (warm rows): {line}." in render_markdown(summary)
+    html = "".join(render_html_chunks(summary))
+    assert "Clusters in run 0 (warm rows)" in html and "tcp://127.0.0.1:40123, 2 workers, 2 threads" in html
+    assert not any("cluster" in w.message for w in summary.warnings)  # an additive field: nobody lacks it
+    assert "Clusters in run" not in render_markdown(load_results([DATA / "run_py311.json"]))
+
+
 def test_warnings_are_listed(text):
     assert "## Warnings" in text and "run_empty.json: skipped: no benchmarks" in text
 

@@ -26,12 +26,20 @@ _FAILURES = pytest.StashKey[dict | None]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-lab", "concurrency_lab benchmarks")
     # The options of `concurrency-lab run`, checked alike; a bad value is a UsageError naming the option.
-    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts", "timeout"),
+    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts", "timeout", "dask_address"),
                     defaults={"profile": "smoke"}, error=pytest.UsageError)
     group.addoption("--lab-progress", action="store_true", help="print one line per finished benchmark")
     group.addoption("--lab-failures", action=argparse.BooleanOptionalAction, default=True,
                     help=f"the failure-modes table ({FAILURES_SUMMARY}), measured once after the benchmarks, in "
                          f"the JSON as {FAILURES_KEY}; --no-lab-failures leaves it out (default: on)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    address = config.getoption("--lab-dask-address", default=None)
+    if address is not None:  # for every dask variant made here, and the failure probes' processes
+        from ..variants.dask_cluster import use_scheduler_address
+
+        use_scheduler_address(address)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

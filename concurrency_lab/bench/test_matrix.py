@@ -58,6 +58,7 @@ class Measured:
     outputs: list[list[Any]]  # every round's results, warm-up rounds included
     cpu: CpuReading
     reading: Reading
+    cluster: dict[str, Any] | None = None  # where a cluster variant ran (read while its warm pool was open)
 
 
 def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs: Sequence[Any], case: BenchCase,
@@ -70,7 +71,7 @@ def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs:
     def one_round() -> None:
         nonlocal worker_cpu
         outputs.append(variant.map(task, inputs, timeout=timeout))
-        if variant.uses_processes:  # thread workers' CPU is already this process's
+        if not variant.kind.in_process:  # thread workers' CPU is already this process's
             worker_cpu += variant.last_run.worker_cpu_seconds
 
     with contextlib.ExitStack() as stack:
@@ -81,7 +82,8 @@ def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs:
             benchmark.pedantic(one_round, rounds=profile.rounds, warmup_rounds=profile.warmup_rounds, iterations=1)
             cpu = clock.stop(worker_cpu)
             reading = section.final()  # while a warm pool's workers are still alive
-    return Measured(outputs, cpu, reading)
+        cluster = variant.cluster_info() if hasattr(variant, "cluster_info") else None
+    return Measured(outputs, cpu, reading, cluster)
 
 
 def bench_record(case: BenchCase, workload: Workload, variant: Variant, inputs: Sequence[Any], measured: Measured,
@@ -106,4 +108,5 @@ def bench_record(case: BenchCase, workload: Workload, variant: Variant, inputs: 
         per_core=PerCoreTrace.from_dict({"scope": reading.per_core_scope, "cpus": list(reading.cpu_ids),
                                          "samples": [[t, list(p)] for t, p in reading.per_core]}),
         ideal_s=workload.ideal_seconds(len(inputs), workers) if workload.ideal_seconds else None,
+        cluster=measured.cluster,
     )

@@ -91,9 +91,9 @@ class CpuClock:
         clock = CpuClock().start()
         outputs = variant.map(task, items)
         record = variant.last_run
-        cpu = clock.stop(record.worker_cpu_seconds if variant.uses_processes else 0.0)
+        cpu = clock.stop(0.0 if variant.kind.in_process else record.worker_cpu_seconds)
 
-    Pass nothing for thread variants: their workers' CPU is already in this process's.
+    Pass nothing for in-process variants: their workers' CPU is already in this process's.
     """
 
     def __init__(self) -> None:

@@ -16,7 +16,7 @@ from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
-from .method import method_notes, rounds_of, warmup_rounds_of
+from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
 from .model import GIL_REENABLED, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
@@ -91,7 +91,7 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
         "gil_difference": gil_difference(summary.runs),
         "gil_reenabled": GIL_REENABLED,
         "generated": summary.generated,
-        "runs": [{"run": run, "gil": gil_of(run), "rounds": rounds_of(summary, run),
+        "runs": [{"run": run, "gil": gil_of(run), "rounds": rounds_of(summary, run), "clusters": clusters_of(summary, run),
                   "warmups": warmup_rounds_of(summary, run)} for run in summary.runs],
         "method": method_notes(summary),
         "warnings": summary.warnings,

@@ -8,7 +8,7 @@ from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
-from .method import method_notes, rounds_of, warmup_rounds_of
+from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
 from .model import GIL_REENABLED, Run, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
@@ -69,6 +69,8 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
           run.source, run.commit or "–") for run in summary.runs],
     )
     lines += [f"\nOptional engines in run {run.index}: {cell(run.engines)}." for run in summary.runs if run.engines]
+    lines += [f"\nClusters in run {run.index} (warm rows): {'; '.join(found)}." for run in summary.runs
+              if (found := clusters_of(summary, run))]
     if summary.warnings:
         lines += ["", "## Warnings", ""]
         lines += [f"- {cell(w.source)}" + (f", benchmark {cell(w.benchmark)}" if w.benchmark else "") + f": {cell(w.message)}"

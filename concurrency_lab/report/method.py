@@ -18,6 +18,23 @@ def rounds_of(summary: Summary, run: Run) -> str:
     return _span({r.rounds for r in summary.results_of(run) if r.rounds is not None})
 
 
+def clusters_of(summary: Summary, run: Run) -> list[str]:
+    """ "`dask`: an embedded cluster at tcp://127.0.0.1:40123, 2 workers, 2 threads", once per variant and
+    cluster its rows recorded (the cold rows start one each round, gone before it could be read)."""
+    seen: dict[tuple[str | None, tuple], None] = {}
+    for r in summary.results_of(run):
+        if r.cluster:
+            seen[(r.variant, tuple(sorted(r.cluster.items())))] = None
+    lines = []
+    for variant, items in seen:
+        info = dict(items)
+        where = "an embedded cluster" if info.get("embedded") else "an existing cluster"
+        counts = ", ".join(f"{info[k]} {k}" for k in ("workers", "threads") if info.get(k) is not None)
+        lines.append(f"{code(variant or '?')}: {where} at {info.get('address') or 'an unknown address'}"
+                     + (f", {counts}" if counts else ""))
+    return lines
+
+
 def warmup_rounds_of(summary: Summary, run: Run) -> str:
     recorded = {r.warmup_rounds for r in summary.results_of(run) if r.warmup_rounds is not None}
     return _span(recorded) if recorded else "not recorded"
