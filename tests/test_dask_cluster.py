@@ -171,3 +171,23 @@ def test_an_embedded_clusters_workers_end_when_its_parent_is_killed():
         assert not alive, f"left running after their parent was killed: {alive}"
     finally:
         helper_process.stop(parent, grace=0)
+
+
+def test_a_benchmark_run_through_the_address_records_the_cluster_and_not_its_memory(cluster, tmp_path):
+    """`concurrency-lab run --dask-address` as a user runs it: identical results, the cluster named, and what
+    the lab's sampler cannot see on a cluster it did not start (memory, per-core use) left unmeasured."""
+    import json
+
+    out = tmp_path / "reports"
+    done = subprocess.run([sys.executable, "-m", "concurrency_lab", "run", "--profile", "smoke", "--variants", "dask",
+                           "--workloads", "processor", "--dask-address", cluster.address, "--no-failures",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, ADDRESS_VARIABLE: ""})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    rows = [r for r in json.loads((out / "summary.json").read_text())["results"] if r["variant"] == "dask"]
+    assert {r["mode"] for r in rows} == {"warm", "cold"} and all(r["identical"] for r in rows)
+    (warm,) = [r for r in rows if r["mode"] == "warm"]
+    assert warm["cluster"] == {"address": cluster.address, "workers": 2, "threads": 2, "embedded": False}
+    assert all(r["peak_rss_bytes"] is None and r["peak_processes"] is None for r in rows)
+    assert all(r["cores_used"] and r["cores_used"] > 0 for r in rows)  # each worker reports its CPU
+    assert f"an existing cluster at {cluster.address}, 2 workers, 2 threads" in (out / "summary.md").read_text()

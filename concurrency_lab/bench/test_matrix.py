@@ -92,6 +92,10 @@ def bench_record(case: BenchCase, workload: Workload, variant: Variant, inputs: 
     expected = workload.reference(inputs)
     workers = variant.workers if variant.concurrent else 1
     cpu, reading = measured.cpu, measured.reading
+    # Workers outside this process tree (a cluster the lab connected to): the sampler saw only this client,
+    # so memory, process counts and per-core use are not measured rather than understated. CPU stays:
+    # every worker reports its own for each chunk.
+    local = variant.workers_in_process_tree()
     return BenchRecord(
         workload=case.workload, bound=workload.bound, params=dict(workload.params), seed=SEED,
         variant=case.variant, traits=variant.traits(gil_enabled()), workers=workers, mode=case.mode,
@@ -102,11 +106,13 @@ def bench_record(case: BenchCase, workload: Workload, variant: Variant, inputs: 
         cpu_seconds=cpu.cpu_seconds, wall_seconds=cpu.wall_seconds, cores_used=cpu.cores_used,
         self_cpu_seconds=cpu.self_cpu_seconds, worker_cpu_seconds=cpu.worker_cpu_seconds,
         reaped_children_cpu_seconds=cpu.reaped_children_cpu_seconds,
-        peak_rss_bytes=reading.peak_rss_bytes, peak_uss_bytes=reading.peak_uss_bytes,
-        peak_threads=reading.peak_threads, peak_processes=reading.peak_processes,
+        peak_rss_bytes=reading.peak_rss_bytes if local else None,
+        peak_uss_bytes=reading.peak_uss_bytes if local else None,
+        peak_threads=reading.peak_threads if local else None,
+        peak_processes=reading.peak_processes if local else None,
         sampler_cpu_seconds=reading.sampler_cpu_seconds, interval_s=reading.interval_s,
         per_core=PerCoreTrace.from_dict({"scope": reading.per_core_scope, "cpus": list(reading.cpu_ids),
-                                         "samples": [[t, list(p)] for t, p in reading.per_core]}),
+                                         "samples": [[t, list(p)] for t, p in reading.per_core]}) if local else None,
         ideal_s=workload.ideal_seconds(len(inputs), workers) if workload.ideal_seconds else None,
         cluster=measured.cluster,
     )

@@ -80,7 +80,10 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
                          + _untestable_runs(summary) + "."),
         ("serial fraction", "Karp-Flatt e = (1/S − 1/p) / (1 − 1/p), from the row with workers = usable CPUs; "
                             "not fitted beyond the usable CPUs, nor for work that waits rather than computes."),
-        ("peak RSS", "the highest resident set size the benchmark recorded (`peak_rss_bytes`), in MiB."),
+        ("peak RSS", "the highest resident set size the benchmark recorded (`peak_rss_bytes`), in MiB, over this "
+                     "process and its descendants. On a cluster the lab connected to (not one it started) the "
+                     "workers are elsewhere: memory and per-core use are not measured there (shown as –), while "
+                     "CPU is, as each worker reports its own for every chunk."),
     ]
     overheads = [r.monitor_overhead for r in summary.results if r.monitor_overhead is not None]
     if overheads:

@@ -125,6 +125,11 @@ class Variant(ABC):
             subject_to_gil=None if gil_enabled is None else cls.kind.in_process and gil_enabled,
         )
 
+    def workers_in_process_tree(self) -> bool:
+        """Whether its workers are this process or its descendants, so that the benchmarks' sampler sees
+        their memory and this machine's cores carry them (False: a cluster it connects to, not started)."""
+        return True
+
     @classmethod
     def unavailable_reason(cls) -> str | None:
         """Why this variant cannot run on this Python or platform, or None when it can."""

@@ -126,6 +126,9 @@ class DaskCluster(ExecutorVariant):
     def unavailable_reason(cls) -> str | None:
         return DASK.missing_reason()
 
+    def workers_in_process_tree(self) -> bool:
+        return self.address is None  # an embedded cluster's workers are our descendants
+
     def cluster_info(self) -> dict[str, Any] | None:
         """{address, workers, threads, embedded} of the cluster it is connected to now; None while closed."""
         return None if self._pool is None else self._pool.info()
