@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from lab_params import make_variant, task_for, variant_params
 
 from concurrency_lab.measure import CpuClock, CpuReading, cpu
 from concurrency_lab.measure.cpu import CpuMark, read_mark
@@ -78,3 +79,18 @@ def test_without_the_resource_module_psutil_reads_the_clocks(monkeypatch):
     clock = CpuClock().start()
     _burn(0.05)
     assert clock.stop().source == "psutil"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("variant_name", variant_params())
+def test_worker_cpu_is_added_exactly_when_the_chunks_ran_in_another_process(variant_name, workers):
+    """The one rule the benchmarks and advise use to add the CPU each chunk reports to this process's own:
+    true when the chunks ran elsewhere (else that CPU is already this process's, and would count twice)."""
+    import os
+
+    from concurrency_lab.workloads.tiny_tasks import affine
+
+    variant = make_variant(variant_name, workers=workers)
+    variant.map(task_for(variant, affine), range(8), chunksize=2)
+    ran_elsewhere = variant.last_run.worker_pids != {os.getpid()}
+    assert variant.cpu_spent_elsewhere() == ran_elsewhere, variant.last_run.worker_pids

@@ -73,7 +73,7 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                 clock = CpuClock().start()
                 results = None
                 results = variant.map(func, items, timeout=timeout)
-                cpu = clock.stop(variant.last_run.worker_cpu_seconds if variant.uses_processes else 0.0)
+                cpu = clock.stop(variant.last_run.worker_cpu_seconds if variant.cpu_spent_elsewhere() else 0.0)
                 trial.calls += len(items)
                 if reference is not None:
                     trial.mismatch = first_difference(reference, results)

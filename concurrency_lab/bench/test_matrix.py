@@ -71,7 +71,7 @@ def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs:
     def one_round() -> None:
         nonlocal worker_cpu
         outputs.append(variant.map(task, inputs, timeout=timeout))
-        if not variant.kind.in_process:  # thread workers' CPU is already this process's
+        if variant.cpu_spent_elsewhere():  # thread workers' CPU is already this process's
             worker_cpu += variant.last_run.worker_cpu_seconds
 
     with contextlib.ExitStack() as stack:

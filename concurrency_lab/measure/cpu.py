@@ -91,7 +91,7 @@ class CpuClock:
         clock = CpuClock().start()
         outputs = variant.map(task, items)
         record = variant.last_run
-        cpu = clock.stop(0.0 if variant.kind.in_process else record.worker_cpu_seconds)
+        cpu = clock.stop(record.worker_cpu_seconds if variant.cpu_spent_elsewhere() else 0.0)
 
     Pass nothing for in-process variants: their workers' CPU is already in this process's.
     """

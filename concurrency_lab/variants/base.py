@@ -125,6 +125,11 @@ class Variant(ABC):
             subject_to_gil=None if gil_enabled is None else cls.kind.in_process and gil_enabled,
         )
 
+    def cpu_spent_elsewhere(self) -> bool:
+        """Whether its workers' CPU is spent outside this process, so that the CPU each chunk reports must
+        be added to this process's own (for threads and the caller's own loop it is already in it)."""
+        return not self.kind.in_process
+
     def workers_in_process_tree(self) -> bool:
         """Whether its workers are this process or its descendants, so that the benchmarks' sampler sees
         their memory and this machine's cores carry them (False: a cluster it connects to, not started)."""

@@ -43,6 +43,9 @@ class JoblibParallel(LokyWorkers):
         return functools.partial(Parallel, n_jobs=self.workers, return_as="generator", initializer=worker_started,
                                  initargs=(os.getpid(),))
 
+    def cpu_spent_elsewhere(self) -> bool:
+        return self.uses_processes  # False at one worker: joblib's loop in the calling thread
+
     def _close(self, pool):
         self._shut_down(kill_workers=False)
 
