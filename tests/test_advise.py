@@ -323,6 +323,17 @@ def test_snippets_speak_each_api():
     assert "chunksize=50" in snippet(Candidate.of("process_pool"), 2, 50, "m:f")
 
 
+def test_a_joblib_snippet_keeps_the_batching_that_was_measured():
+    from concurrency_lab.variants import VARIANT_NAMES, variant_class
+
+    families = {variant_class(n).api_family: n for n in VARIANT_NAMES if variant_class(n).unavailable_reason() is None}
+    if "joblib" not in families:
+        pytest.skip("joblib is not installed")
+    automatic = snippet(Candidate.of(families["joblib"]), 2, 1, "m:f")  # chunk size 1: joblib's own batching ran
+    assert "Parallel(n_jobs=2)(delayed(f)(item)" in automatic and "batch_size" not in automatic
+    assert "batch_size=25" in snippet(Candidate.of(families["joblib"]), 2, 25, "m:f")
+
+
 # --- for real: safety cases give a line, never a hang ----------------------------------------------
 
 SMALL = dict(budget=4.0, variants=["sequential", "thread_pool", "process_pool"])

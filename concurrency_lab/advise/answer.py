@@ -111,7 +111,8 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
                 f"    return await asyncio.gather(*(one(item) for item in items))\n\n"
                 f"results = asyncio.run(run_all(items))")
     if family == "joblib":
-        batch = f", batch_size={chunksize}" if chunksize else ""
+        # 1 is the lab's way to leave joblib's automatic batching alone (what was measured then).
+        batch = f", batch_size={chunksize}" if chunksize and chunksize > 1 else ""
         return (f"from joblib import Parallel, delayed\n{head}"
                 f"results = Parallel(n_jobs={workers}{batch})(delayed({func})(item) for item in items)")
     if family == "loky":

@@ -17,8 +17,8 @@ class JoblibParallel(LokyWorkers):
     """Each item is one ``delayed(run_chunk)`` call and joblib batches them as it does for its users
     (``batch_size="auto"``), while `run_chunk` still measures each item's CPU. A chunk size of k makes
     k-item chunks, each one call, with ``batch_size=1``: k items per dispatched task, as
-    ``batch_size=k`` would send. Warm: the executor joblib keeps between calls (as it does for every
-    caller in the thread); cold and `close()`: that executor is shut down, so no worker outlives the
+    ``batch_size=k`` would send. Warm: the executor joblib keeps between calls (one per process, its
+    vendored loky's, shared by every caller); cold and `close()`: that executor is shut down, so no worker outlives the
     variant. At ``workers=1`` joblib runs the items in the calling thread, with no worker process."""
 
     name = "joblib"
@@ -54,7 +54,7 @@ class JoblibParallel(LokyWorkers):
 
     @staticmethod
     def _shut_down(kill_workers: bool) -> None:
-        """Shut down the executor joblib keeps for this thread: reuse=False replaces it (waiting for its
+        """Shut down the executor joblib keeps for the process: reuse=False replaces it (waiting for its
         workers, or killing them) by a new one that has started none, which is shut down in turn."""
         from joblib.externals.loky import get_reusable_executor
 

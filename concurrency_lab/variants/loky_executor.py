@@ -49,7 +49,9 @@ class LokyWorkers(ProcessVariant):
 class LokyExecutor(LokyWorkers, ExecutorVariant):
     """Warm: the reusable executor kept between calls, as loky's users keep it; cold: started for the
     call and shut down after it, so every worker is a new interpreter. `close()` shuts the executor down:
-    loky's executor is one per thread, so a variant's close also ends whatever else used it there."""
+    loky's reusable executor is one per process (a module global), so a variant's close also ends it for
+    whatever else in the process used it, and two loky variants with different worker counts resize one
+    executor between them."""
 
     name = "loky"
     summary = "loky.get_reusable_executor(max_workers=n), list slices submitted as tasks; fork+exec workers, cloudpickle"
