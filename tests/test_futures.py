@@ -6,12 +6,12 @@ import concurrent.futures
 import threading
 
 import pytest
-from lab_params import make_variant
+from lab_params import make_variant, variant_params
 from lab_tasks import refuse, sleep_then_double
 
-from concurrency_lab.variants import VARIANT_NAMES, variant_class
+from concurrency_lab.variants import variant_class
 
-WITH_FUTURES = [pytest.param(name, id=name) for name in VARIANT_NAMES if variant_class(name).traits().futures]
+WITH_FUTURES = [p for p in variant_params() if variant_class(p.values[0]).traits().futures]  # unavailable: skipped
 
 
 def test_the_executor_variants_offer_submit():
