@@ -101,7 +101,7 @@ def test_what_each_serializer_can_carry():
     closure = targets.make_locked_sleeper()
     assert serializer_problems(targets.add_one, [1, 2], ["pickle", "cloudpickle"]) == {}
     problems = serializer_problems(closure, [1], ["pickle", "cloudpickle"])
-    assert "Can't pickle local object" in problems["pickle"]
+    assert "local object" in problems["pickle"]  # "Can't pickle local object" ("Can't get" from 3.13)
     by_item = serializer_problems(targets.add_one, [1, threading.Lock()], ["pickle"])
     assert by_item["pickle"].startswith("item 1 (lock")
     if dumper("cloudpickle") is None:  # the core install: no engine brings cloudpickle, none needs it

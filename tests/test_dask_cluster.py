@@ -97,7 +97,10 @@ def test_a_worker_killed_after_the_first_chunk_costs_a_retry_not_the_results(rem
 
 
 def test_a_task_that_kills_its_worker_is_named_at_once(remote, cluster):
-    with pytest.raises(BrokenPool, match=r"^dask: a worker process died while running chunk 5 \(items 5 to 5\)"):
+    # Dask counts a death against every task its worker held, so the chunk it names (KilledWorker's) may be
+    # one that shared the worker with the killer: the message names a chunk and its items, not the culprit.
+    with pytest.raises(BrokenPool, match=r"^dask: a worker process died while running chunk (\d) \(items \1 to \1\), "
+                                         r"2 times in a row"):
         remote.map(exit_on_five, range(8), chunksize=1)
     cluster.wait_for_workers()
     assert remote.map(refuse_seven, [1, 2]) == [10, 20]  # a new client on the same cluster
@@ -182,7 +185,8 @@ def test_a_benchmark_run_through_the_address_records_the_cluster_and_not_its_mem
     done = subprocess.run([sys.executable, "-m", "concurrency_lab", "run", "--profile", "smoke", "--variants", "dask",
                            "--workloads", "processor", "--dask-address", cluster.address, "--no-failures",
                            "--out", str(out)], capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, ADDRESS_VARIABLE: ""})
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
+                               ADDRESS_VARIABLE: ""})  # pytest-benchmark turns itself off in what looks like an xdist worker
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     rows = [r for r in json.loads((out / "summary.json").read_text())["results"] if r["variant"] == "dask"]
     assert {r["mode"] for r in rows} == {"warm", "cold"} and all(r["identical"] for r in rows)

@@ -19,29 +19,36 @@ workers = st.integers(min_value=1, max_value=8)
 chunksizes = st.none() | st.integers(min_value=1, max_value=7)
 some_items = st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=80)
 
-#: Workers that are fresh interpreters (spawn, forkserver, loky's fork+exec) or a cluster take 0.2-1 s to start,
-#: too long to pay for each of hypothesis's examples: one warm pool per variant serves the module, with fewer
-#: examples and no deadline. Forked workers start in milliseconds: those variants get a cold pool per example.
-WARM_EXAMPLES = 20
+#: How each variant meets hypothesis's examples. Forked workers start in milliseconds: a cold pool per example.
+#: Workers that are fresh interpreters (spawn, forkserver, loky's fork+exec) take 0.2-0.3 s each: a cold pool
+#: per example still (so every example also checks that the pool stops), but fewer examples. A cluster takes
+#: about a second: one warm cluster serves the module. (loky's reusable executor is one per process, so another
+#: test in the same worker may resize or replace it: a warm loky pool cannot be kept across tests.)
+FRESH_EXAMPLES = 6
+CLUSTER_EXAMPLES = 20
 
 
-def _slow_to_start(name: str) -> bool:
+def _starts(name: str) -> str:
     cls = variant_class(name)
     if cls.kind.in_process:
-        return False
-    return cls.kind is Kind.CLUSTER or getattr(cls(workers=1), "effective_start_method", "fork") != "fork"
+        return "fast"
+    if cls.kind is Kind.CLUSTER:
+        return "cluster"
+    return "fast" if getattr(cls(workers=1), "effective_start_method", "fork") == "fork" else "fresh"
 
 
-COLD = [p for p in variant_params() if not _slow_to_start(p.values[0])]
-WARM = [p for p in variant_params() if _slow_to_start(p.values[0])]
-on_a_warm_pool = settings(max_examples=WARM_EXAMPLES, deadline=None)
+COLD = [p for p in variant_params() if _starts(p.values[0]) == "fast"]
+FRESH = [p for p in variant_params() if _starts(p.values[0]) == "fresh"]
+WARM = [p for p in variant_params() if _starts(p.values[0]) == "cluster"]
+few_fresh_pools = settings(max_examples=FRESH_EXAMPLES, deadline=None)
+on_a_warm_cluster = settings(max_examples=CLUSTER_EXAMPLES, deadline=None)
 
 
 @pytest.fixture(scope="module")
 def warm(allow_long_lived):
-    """name -> that variant with 2 workers, started (and its workers brought up by a first map) before the
-    module's tests, and stopped when the module ends: its worker processes and threads are the fixture's,
-    not a test's leftovers."""
+    """name -> that cluster variant with 2 workers, started (and its workers brought up by a first map)
+    before the module's tests, and stopped when the module ends: its processes and threads are the
+    fixture's, not a test's leftovers."""
     with contextlib.ExitStack() as stack:
         started = {}
         for param in WARM:
@@ -50,7 +57,7 @@ def warm(allow_long_lived):
                 continue  # its tests skip with the reason
             before = {child.pid for child in psutil.Process().children()}
             variant = started[name] = stack.enter_context(make_variant(name, workers=2))
-            variant.map(task_for(variant, affine), range(8), chunksize=1)  # pools that start workers lazily (loky)
+            variant.map(task_for(variant, affine), range(8), chunksize=1)  # every worker up before the tests
             for child in psutil.Process().children():
                 if child.pid not in before:
                     allow_long_lived(child.pid)
@@ -74,31 +81,37 @@ def check_workload(variant: Variant, workload_name: str, environments, data) -> 
     assert variant.map(task, inputs) == get_variant("sequential").map(workload.task, inputs)
 
 
-@pytest.mark.parametrize("variant_name", COLD)
-@given(items=some_items, workers=workers, chunksize=chunksizes)
-def test_any_items_in_order(variant_name, items, workers, chunksize):
+def _items_on_a_cold_pool(variant_name, items, workers, chunksize):
     check_items(make_variant(variant_name, workers=workers, chunksize=chunksize), items)
 
 
+def _workload_on_a_cold_pool(variant_name, workload_name, environments, data, workers):
+    check_workload(make_variant(variant_name, workers=workers), workload_name, environments, data)
+
+
+any_items = given(items=some_items, workers=workers, chunksize=chunksizes)
+any_inputs = given(data=st.data(), workers=workers)
+test_any_items_in_order = pytest.mark.parametrize("variant_name", COLD)(any_items(_items_on_a_cold_pool))
+test_any_items_in_order_on_fresh_pools = pytest.mark.parametrize("variant_name", FRESH)(
+    few_fresh_pools(any_items(_items_on_a_cold_pool)))
+test_any_workload_inputs = pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)(
+    pytest.mark.parametrize("variant_name", COLD)(any_inputs(_workload_on_a_cold_pool)))
+test_any_workload_inputs_on_fresh_pools = pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)(
+    pytest.mark.parametrize("variant_name", FRESH)(few_fresh_pools(any_inputs(_workload_on_a_cold_pool))))
+
+
 @pytest.mark.parametrize("variant_name", WARM)
-@on_a_warm_pool
+@on_a_warm_cluster
 @given(items=some_items, chunksize=chunksizes)
-def test_any_items_in_order_on_a_warm_pool(variant_name, warm, items, chunksize):
+def test_any_items_in_order_on_a_warm_cluster(variant_name, warm, items, chunksize):
     check_items(warm[variant_name], items, chunksize)
 
 
 @pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)
-@pytest.mark.parametrize("variant_name", COLD)
-@given(data=st.data(), workers=workers)
-def test_any_workload_inputs(variant_name, workload_name, environments, data, workers):
-    check_workload(make_variant(variant_name, workers=workers), workload_name, environments, data)
-
-
-@pytest.mark.parametrize("workload_name", WORKLOAD_NAMES)
 @pytest.mark.parametrize("variant_name", WARM)
-@on_a_warm_pool
+@on_a_warm_cluster
 @given(data=st.data())
-def test_any_workload_inputs_on_a_warm_pool(variant_name, workload_name, warm, environments, data):
+def test_any_workload_inputs_on_a_warm_cluster(variant_name, workload_name, warm, environments, data):
     check_workload(warm[variant_name], workload_name, environments, data)
 
 
