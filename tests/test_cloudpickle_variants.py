@@ -197,3 +197,20 @@ def test_the_variant_modules_import_without_their_engines():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=120,
                           check=False)
     assert done.returncode == 0 and done.stdout.strip() == "imported", done.stderr
+
+
+@pytest.mark.parametrize("name", selected(CLOUDPICKLE, api_family="joblib"))
+def test_joblib_batches_automatically_unless_a_chunk_size_is_given_to_the_variant_or_the_call(name):
+    """joblib's `batch_size` is what decides its hand-offs: "auto" only when nobody chose a chunk size."""
+    asked = []
+    with make_variant(name, workers=2) as variant:
+        opened = variant._pool
+        variant._pool = lambda **kwargs: (asked.append(kwargs["batch_size"]), opened(**kwargs))[1]
+        assert variant.map(abs, ITEMS) == ITEMS
+        assert variant.map(abs, ITEMS, chunksize=1) == ITEMS
+        assert variant.map(abs, ITEMS, chunksize=3) == ITEMS
+    with make_variant(name, workers=2, chunksize=1) as fixed:
+        opened = fixed._pool
+        fixed._pool = lambda **kwargs: (asked.append(kwargs["batch_size"]), opened(**kwargs))[1]
+        assert fixed.map(abs, ITEMS) == ITEMS
+    assert asked == ["auto", 1, 1, 1]

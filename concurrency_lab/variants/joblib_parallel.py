@@ -17,7 +17,7 @@ class JoblibParallel(LokyWorkers):
     """Each item is one ``delayed(run_chunk)`` call and joblib batches them as it does for its users
     (``batch_size="auto"``), while `run_chunk` still measures each item's CPU. A chunk size of k makes
     k-item chunks, each one call, with ``batch_size=1``: k items per dispatched task, as
-    ``batch_size=k`` would send. Warm: the executor joblib keeps between calls (one per process, its
+    ``batch_size=k`` would send (given to ``map`` or to the variant; ``map(chunksize=1)`` is one item per task). Warm: the executor joblib keeps between calls (one per process, its
     vendored loky's, shared by every caller); cold and `close()`: that executor is shut down, so no worker outlives the
     variant. At ``workers=1`` joblib runs the items in the calling thread, with no worker process."""
 
@@ -60,11 +60,16 @@ class JoblibParallel(LokyWorkers):
 
         get_reusable_executor(max_workers=1, reuse=False, kill_workers=kill_workers).shutdown(wait=True)
 
+    def map(self, task, items, *, chunksize=None, timeout=None):
+        # A chunk size given here or to the variant is a batch size the caller chose; none leaves joblib's.
+        self._auto_batching = chunksize is None and self.chunksize is None
+        return super().map(task, items, chunksize=chunksize, timeout=timeout)
+
     def _map_chunks(self, task, chunks, deadline, outcomes):
         from joblib import delayed
         from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-        batch_size = "auto" if self.chunksize is None and max(map(len, chunks)) == 1 else 1
+        batch_size = "auto" if getattr(self, "_auto_batching", self.chunksize is None) else 1
         # joblib's timeout bounds each task's wait, from when the call starts waiting for it: a task
         # that started before the deadline may run past it by up to the rest of that bound.
         timeout = remaining(deadline) if self.uses_processes else None  # its sequential backend takes none
