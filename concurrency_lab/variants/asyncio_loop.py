@@ -45,6 +45,17 @@ class AsyncioLoop(Variant):
     def default_workers(cls) -> int:
         return default_thread_workers()  # as the thread variants, so the two compare like for like
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        return ("import asyncio\n"
+                "async def run_all(items):\n"
+                f"    slots = asyncio.Semaphore({workers})\n"
+                "    async def one(item):\n"
+                "        async with slots:\n"
+                f"            return await {func}(item)\n"
+                "    return await asyncio.gather(*(one(item) for item in items))\n\n"
+                "results = asyncio.run(run_all(items))")
+
     def check_task(self, task: object) -> None:
         super().check_task(task)
         if not inspect.iscoroutinefunction(task):

@@ -141,6 +141,15 @@ class Variant(ABC):
         return None
 
     @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        """The code a user writes to run `func` over `items` this way, in the variant's own API: its imports
+        first, then the statements that set `results` (`advise` prints it; the function's own import is added
+        after these imports). Here: through the lab, for variants that give no code of their own."""
+        chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
+        return (f"from concurrency_lab.variants import get_variant\n"
+                f"results = get_variant({cls.name!r}, workers={workers}).map({func}, items{chunk})")
+
+    @classmethod
     def default_workers(cls) -> int:
         return usable_cpus()
 

@@ -126,6 +126,14 @@ class DaskCluster(ExecutorVariant):
     def unavailable_reason(cls) -> str | None:
         return DASK.missing_reason()
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        # One task per item: the lab's batching (one pickled list per chunk) is its own addition.
+        return ("from dask.distributed import Client, LocalCluster\n"
+                'if __name__ == "__main__":\n'
+                f"    with LocalCluster(n_workers={workers}, threads_per_worker=1) as cluster, Client(cluster) as client:\n"
+                f"        results = client.gather(client.map({func}, items, pure=False))")
+
     def workers_in_process_tree(self) -> bool:
         return self.address is None  # an embedded cluster's workers are our descendants
 

@@ -36,6 +36,13 @@ class JoblibParallel(LokyWorkers):
     def unavailable_reason(cls) -> str | None:
         return JOBLIB.missing_reason()
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        # A chunk size of 1 is how the lab leaves joblib's automatic batching alone: what was measured then.
+        batch = f", batch_size={chunksize}" if chunksize and chunksize > 1 else ""
+        return ("from joblib import Parallel, delayed\n"
+                f"results = Parallel(n_jobs={workers}{batch})(delayed({func})(item) for item in items)")
+
     def _open(self):
         from joblib import Parallel
 

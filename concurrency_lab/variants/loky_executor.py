@@ -62,6 +62,12 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
     def unavailable_reason(cls) -> str | None:
         return LOKY.missing_reason()
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
+        return ("from loky import get_reusable_executor\n"
+                f"results = list(get_reusable_executor(max_workers={workers}).map({func}, items{chunk}))")
+
     def _open(self):
         from loky import get_reusable_executor
 

@@ -76,6 +76,14 @@ class MultiprocessingPool(ProcessVariant):
     api = "multiprocessing.Pool.map"
     role, lesson_pair = Role.BEFORE, "processes"
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
+        return ("import multiprocessing\n"
+                'if __name__ == "__main__":\n'
+                f"    with multiprocessing.Pool({workers}) as pool:\n"
+                f"        results = pool.map({func}, items{chunk})")
+
     def _open(self):
         return WatchedPool(processes=self.workers, initializer=worker_started, context=self.mp_context())
 

@@ -20,6 +20,14 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
     role, lesson_pair = Role.AFTER, "processes"
     api_default_chunksize = 1  # ProcessPoolExecutor.map's default: one pickled call per item
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        chunk = chunksize if chunksize and chunksize > 1 else 1  # said even when 1: the default users miss
+        return ("from concurrent.futures import ProcessPoolExecutor\n"
+                'if __name__ == "__main__":\n'
+                f"    with ProcessPoolExecutor(max_workers={workers}) as pool:\n"
+                f"        results = list(pool.map({func}, items, chunksize={chunk}))")
+
     def _open(self):
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.mp_context(), initializer=worker_started)
 

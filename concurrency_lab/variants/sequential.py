@@ -19,6 +19,10 @@ class Sequential(Variant):
     def default_workers(cls) -> int:
         return 1
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        return f"results = [{func}(item) for item in items]"
+
     def chunksize_for(self, n_items: int) -> int:
         return self.chunksize or max(1, n_items)  # one chunk: no hand-off to pay for
 

@@ -23,6 +23,13 @@ class ThreadPool(ExecutorVariant):
     def default_workers(cls) -> int:
         return default_thread_workers()  # ThreadPoolExecutor's own default
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        # ThreadPoolExecutor.map ignores chunksize: threads get one item per task.
+        return ("from concurrent.futures import ThreadPoolExecutor\n"
+                f"with ThreadPoolExecutor(max_workers={workers}) as pool:\n"
+                f"    results = list(pool.map({func}, items))")
+
     def _open(self):
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lab-thread-pool")
 
