@@ -21,6 +21,7 @@ from concurrency_lab.advise.safety import is_coroutine_function, serializer_prob
 from concurrency_lab.advise.session import NoAnswer
 from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size
 from concurrency_lab.traits import Bound, Kind
+from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
 TARGETS = str(Path(__file__).with_name("advise_targets.py"))
 
@@ -264,6 +265,9 @@ def test_the_fake_sweep_recommends_processes_from_its_figures():
     found = classify(baseline, result.trials, per_item_s=0.01, hand_off_s=result.hand_off_seconds, usable_cpus=2,
                      gil_enabled=True)
     assert found.bound is Bound.CPU_HOLDS_GIL and "holds the GIL" in found.reasons[-1]
+    # Every configuration kept for more rounds is also run at 1 worker, to show how it scales.
+    refined = {t.config.variant for t in result.trials if len(t.round_seconds) > 1 and t.config.workers > 1}
+    assert refined and all(result.trial(Config(name, 1)) is not None for name in refined), result.trials
 
 
 # --- classification and recommendation from given figures ------------------------------------------
@@ -311,6 +315,23 @@ def test_within_noise_the_simpler_one_is_named():
     assert within_noise(base, same) and not within_noise(base, clearly)
 
 
+def test_a_loaded_machines_outlier_rounds_do_not_hide_a_clear_win():
+    """Every process round beats every sequential round: a real difference, though the rounds' spreads
+    (CVs of 40% and 20%, as measured with other suites on both cores) add up to more than the gap."""
+    candidates = {name: Candidate.of(name) for name in ("sequential", "process_pool")}
+    base = _trial("sequential", 1, [1.0, 2.2, 0.95, 1.9, 1.1], 0.7)
+    processes = _trial("process_pool", 2, [0.55, 0.9, 0.6, 0.58, 0.62], 1.4)
+    assert not within_noise(base, processes)
+    assert recommend(base, [base, processes], candidates).config == processes.config
+    # The same gap with overlapping rounds is noise: sequential, the simplest, is named.
+    overlapping = _trial("process_pool", 2, [0.55, 1.3, 0.6, 0.58, 1.0], 1.4)
+    assert within_noise(base, overlapping)
+    assert recommend(base, [base, overlapping], candidates).config == base.config
+    # Too few rounds for the rank test: the spreads decide, and a 1-round trial far behind is not "as fast".
+    one_round = _trial("process_pool", 2, [2.5], 1.4)
+    assert not within_noise(_trial("sequential", 1, [1.0, 1.02, 0.98], 1.0), one_round)
+
+
 def test_a_variant_that_differed_is_never_recommended():
     candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool")}
     base = _trial("sequential", 1, [1.0], 1.0)
@@ -319,19 +340,33 @@ def test_a_variant_that_differed_is_never_recommended():
     assert recommend(base, [base, wrong], candidates).config == base.config
 
 
-def test_snippets_speak_each_api():
-    for name, text in [("process_pool", "ProcessPoolExecutor(max_workers=2)"), ("thread_pool", "ThreadPoolExecutor(max_workers=2)"),
-                       ("mp_pool", "multiprocessing.Pool(2)"), ("sequential", "[add_one(item) for item in items]"),
-                       ("asyncio", "asyncio.Semaphore(2)")]:
-        code = snippet(Candidate.of(name), 2, 50, "advise_targets:add_one")
-        assert text in code and "from advise_targets import add_one" in code
-        compile(code, name, "exec")
-    assert "chunksize=50" in snippet(Candidate.of("process_pool"), 2, 50, "m:f")
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_each_variant_gives_its_snippet_in_its_own_api(name):
+    """Every registered variant's `usage`, as advise prints it: valid Python, its own API (or the lab's
+    get_variant for one with no code of its own), the worker count, and the function imported after the
+    library's imports."""
+    cls = variant_class(name)
+    code = snippet(Candidate.of(name), 3, 50, "advise_targets:add_one")
+    compile(code, name, "exec")
+    own = [part for part in cls.api.split()[0].split("(")[0].split(".") if part != "map"]
+    assert any(part in code for part in own) or f"get_variant({name!r}" in code, code
+    assert "add_one" in code and ("3" in code or cls.kind is Kind.SEQUENTIAL), code
+    lines = code.splitlines()
+    assert "from advise_targets import add_one" in lines, code
+    below = lines[lines.index("from advise_targets import add_one") + 1:]
+    assert not any(line.startswith(("import ", "from ")) for line in below), code
+    closure = snippet(Candidate.of(name), 2, None, "advise_targets:make_locked_sleeper.<locals>.sleeper")
+    assert "# sleeper: your function, made by make_locked_sleeper(...)" in closure and "import sleeper" not in closure
+
+
+def test_a_process_pool_snippet_names_the_chunk_size_it_measured():
+    families = [n for n in VARIANT_NAMES if variant_class(n).api_default_chunksize == 1]
+    for name in families:  # ProcessPoolExecutor.map: 1 by default, which users miss
+        assert "chunksize=50" in snippet(Candidate.of(name), 2, 50, "m:f")
+        assert "chunksize=1" in snippet(Candidate.of(name), 2, None, "m:f")
 
 
 def test_a_joblib_snippet_keeps_the_batching_that_was_measured():
-    from concurrency_lab.variants import VARIANT_NAMES, variant_class
-
     families = {variant_class(n).api_family: n for n in VARIANT_NAMES if variant_class(n).unavailable_reason() is None}
     if "joblib" not in families:
         pytest.skip("joblib is not installed")
@@ -437,3 +472,21 @@ def test_the_chunk_size_for_the_whole_input_follows_the_measured_policy():
 
     measured = _trial("process_pool", 2, [0.1], 1.9, chunksize=50)  # 100 items in 2 chunks
     assert chunksize_for_all(measured, 10_000) == 5000
+
+
+def test_the_spawn_import_check_is_paid_from_the_budget(monkeypatch):
+    """The check of a file's function in a fresh worker runs before the sweep: the sweep gets what it left."""
+    import concurrency_lab.advise.api as api
+
+    clock = FakeClock()
+
+    def slow_check(func, variant, timeout):
+        clock.now += 6.0
+        return None
+    monkeypatch.setattr(api, "spawn_import_problem", slow_check)
+    started = clock.now
+    hangs = FakeRunner(clock, hang="process_pool")  # takes all the time it is given
+    advice = advise(targets.add_one, range(10_000), budget=10.0, clock=clock, runner=hangs,
+                    variants=["sequential", "thread_pool", "process_pool"], check_spawn=True)
+    assert clock.now - started <= 10.0 + 1e-9, render(advice)
+    assert advice.elapsed_seconds <= 10.0 + 1e-9

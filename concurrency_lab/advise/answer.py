@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..report.stats import NOISY_CV, coefficient_of_variation
+from ..report.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variation, mann_whitney_u
 from ..traits import Kind
+from ..variants import variant_class
 from .model import Advice, Config, Trial
 from .sweep import Candidate
 
-#: Two configurations closer than this (relative to the faster), or than their rounds' combined
-#: coefficients of variation, are within noise of each other.
+#: Two configurations closer than this (relative to the slower) are within noise of each other, whatever
+#: their rounds say.
 MIN_NOISE = 0.05
 
 
@@ -41,8 +42,17 @@ def noise(trial: Trial) -> float:
 
 
 def within_noise(a: Trial, b: Trial) -> bool:
+    """Whether the two cannot be told apart: closer than MIN_NOISE, or neither clearly apart by rank (every
+    round of one against every round of the other: Mann-Whitney U, the report's test) nor by more than their
+    rounds' combined coefficients of variation. The rank test is what keeps a loaded machine's slow outlier
+    rounds from hiding a real difference; the CV rule is what decides when there are too few rounds for it."""
     fast, slow = sorted((a.median_seconds, b.median_seconds))
-    return (slow - fast) / slow < max(MIN_NOISE, noise(a) + noise(b))
+    apart = (slow - fast) / slow
+    if apart < MIN_NOISE:
+        return True
+    if mann_whitney_u(a.round_seconds, b.round_seconds) < SIGNIFICANCE_LEVEL:
+        return False
+    return apart < noise(a) + noise(b)
 
 
 def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Candidate]) -> Pick:
@@ -72,54 +82,24 @@ def chunksize_for_all(trial: Trial, items_total: int) -> int | None:
     return max(1, math.ceil(items_total / chunks))
 
 
-# --- the snippet, in the recommended variant's own API (chosen by its `api` and `api_family` traits) ----
+# --- the snippet, in the recommended variant's own API (each variant's `usage`) -------------------------
 
 def snippet(candidate: Candidate, workers: int, chunksize: int | None, function: str) -> str:
+    """The variant's own code for `function` (``module:name``, a file path, or a closure's qualified name),
+    with the function's import placed after the variant's imports."""
     module, _, name = function.partition(":")
     if "<locals>" in name:  # a closure: the user has it in hand, under its own name
-        func, head = name.rsplit(".", 1)[-1], f"# {name.rsplit('.', 1)[-1]}: your function, made by {name.split('.')[0]}(...)\n"
+        func, head = name.rsplit(".", 1)[-1], f"# {name.rsplit('.', 1)[-1]}: your function, made by {name.split('.')[0]}(...)"
     else:
         func = name or "func"
         if module.endswith(".py"):  # a file path: advise imported it by its file name, from its folder
             module = Path(module).stem
-        head = f"from {module} import {name.split('.')[0]}\n" if module and module != "__main__" and name else ""
-    chunk = f", chunksize={chunksize}" if chunksize and chunksize > 1 else ""
-    api, family = candidate.api, candidate.api_family
-    if candidate.kind is Kind.SEQUENTIAL:
-        return f"{head}results = [{func}(item) for item in items]"
-    if api.startswith("ThreadPoolExecutor"):
-        return (f"from concurrent.futures import ThreadPoolExecutor\n{head}"
-                f"with ThreadPoolExecutor(max_workers={workers}) as pool:\n"
-                f"    results = list(pool.map({func}, items{chunk if chunk else ''}))")
-    if api.startswith("ProcessPoolExecutor"):
-        return (f"from concurrent.futures import ProcessPoolExecutor\n{head}"
-                f"if __name__ == \"__main__\":\n"
-                f"    with ProcessPoolExecutor(max_workers={workers}) as pool:\n"
-                f"        results = list(pool.map({func}, items{chunk or ', chunksize=1'}))")
-    if api.startswith("multiprocessing.Pool"):
-        return (f"import multiprocessing\n{head}"
-                f"if __name__ == \"__main__\":\n"
-                f"    with multiprocessing.Pool({workers}) as pool:\n"
-                f"        results = pool.map({func}, items{chunk})")
-    if family == "asyncio":
-        return (f"import asyncio\n{head}\n"
-                f"async def run_all(items):\n"
-                f"    slots = asyncio.Semaphore({workers})\n"
-                f"    async def one(item):\n"
-                f"        async with slots:\n"
-                f"            return await {func}(item)\n"
-                f"    return await asyncio.gather(*(one(item) for item in items))\n\n"
-                f"results = asyncio.run(run_all(items))")
-    if family == "joblib":
-        # 1 is the lab's way to leave joblib's automatic batching alone (what was measured then).
-        batch = f", batch_size={chunksize}" if chunksize and chunksize > 1 else ""
-        return (f"from joblib import Parallel, delayed\n{head}"
-                f"results = Parallel(n_jobs={workers}{batch})(delayed({func})(item) for item in items)")
-    if family == "loky":
-        return (f"from loky import get_reusable_executor\n{head}"
-                f"results = list(get_reusable_executor(max_workers={workers}).map({func}, items{chunk}))")
-    return (f"from concurrency_lab.variants import get_variant\n{head}"
-            f"results = get_variant({candidate.name!r}, workers={workers}).map({func}, items{chunk})")
+        head = f"from {module} import {name.split('.')[0]}" if module and module != "__main__" and name else ""
+    lines = variant_class(candidate.name).usage(func, workers, chunksize).splitlines()
+    imports = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))
+    if head:
+        lines.insert(imports, head)
+    return "\n".join(lines)
 
 
 # --- the screen -------------------------------------------------------------------------------------

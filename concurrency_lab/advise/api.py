@@ -61,8 +61,9 @@ def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = 
     cpus = lab_usable_cpus()
     own_runner = runner is None
     runner = Session(func, items, is_coroutine=is_coroutine) if own_runner else runner
+    left = float(budget) - (clock() - started)  # what the safety checks (the spawn import) left of the budget
     try:
-        sweep = Sweep(runner, choice, items_total=len(items), budget_s=float(budget), usable_cpus=cpus, clock=clock,
+        sweep = Sweep(runner, choice, items_total=len(items), budget_s=max(left, 1e-3), usable_cpus=cpus, clock=clock,
                       serializers=[s for s in serializers if s not in problems], progress=progress,
                       worker_counts=workers).run()
     except BaseException:  # interrupted: the child and its workers are stopped at once, not asked

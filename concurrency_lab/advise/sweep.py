@@ -35,8 +35,11 @@ MAX_REFINED = 3  # and at most this many (the fastest) get more rounds, besides 
 #: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
 #: sequential rounds is excluded without running: it cannot win.
 HAND_OFF_EXCLUDES = 4.0
+#: Rounds per kept configuration ("long": a round over 1 s). Five against five let the rank test of
+#: `answer.within_noise` tell two configurations apart (its smallest p is then 0.008; three against three
+#: can never reach 5%, and long rounds fall back on the spread of their rounds).
 ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3
-BASELINE_ROUNDS = 3  # the baseline's rounds right after one round of each kind's first variant  # rounds per kept configuration; "long": a round over 1 s
+BASELINE_ROUNDS = 3  # the baseline's rounds right after one round of each kind's first variant
 LONG_ROUND_S = 1.0
 WARMUP_BELOW_S = 0.5  # rounds shorter than this get one untimed warm-up round first
 PER_ITEM_LIMIT_FLOOR_S = 1.0  # an item may take 20x its probe time, and never less than this, before it counts as hung
@@ -276,12 +279,14 @@ class Sweep:
             trial = result.trial(config)
             if trial is not None and trial.ok and len(trial.round_seconds) < wanted:
                 self._trial(result, config, rounds=wanted - len(trial.round_seconds), kind=Kind(trial.kind))
-        # How the best scales: the same variant at 1 worker.
-        ranked = sorted((t for t in result.trials if t.ok and t.config != baseline), key=self._speedup_of(result),
-                        reverse=True)
-        if ranked and ranked[0].config.workers > 1:
-            top = ranked[0].config
-            self._trial(result, Config(top.variant, 1, top.chunksize), rounds=1, kind=Kind(ranked[0].kind))
+        # How each kept one scales: the same variant at 1 worker, one round each, the fastest first (what
+        # the budget leaves out is listed as not tried).
+        ranked = sorted((t for t in result.trials if t.ok and t.config in kept and t.config != baseline),
+                        key=self._speedup_of(result), reverse=True)
+        for trial in ranked:
+            if trial.config.workers > 1:
+                self._trial(result, Config(trial.config.variant, 1, trial.config.chunksize), rounds=1,
+                            kind=Kind(trial.kind))
 
     def _worker_counts(self, waiting: bool) -> list[int]:
         if self.worker_counts:
