@@ -53,11 +53,15 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["advise_targets:add_one"], "one of the arguments --range --inputs --expr is required"),
         (["advise_targets:add_one", "--range", "3", "--expr", "[1]"], "not allowed with argument"),
         (["advise_targets", "--range", "3"], "expected MODULE:FUNCTION"),
+        # The test sets DASK_SCHEDULER_ADDRESS to a malformed address; only --include-cluster reads it.
+        (["advise_targets:add_one", "--range", "3", "--include-cluster"],
+         "--include-cluster: DASK_SCHEDULER_ADDRESS or dask's scheduler-address: expected a scheduler address"),
     ]
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(TESTS))
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://no-port-here")
     import concurrency_lab.advise.api as api
 
     def must_not_run(*args, **kwargs):
@@ -79,6 +83,16 @@ def _env() -> dict[str, str]:
     env = child_env()
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env["PYTHONPATH"]])
     return env
+
+
+def test_a_module_that_hangs_at_import_ends_advise_in_one_line_within_its_budget(tmp_path):
+    (tmp_path / "hangs_at_import.py").write_text("import time\ntime.sleep(3600)\ndef f(x):\n    return x\n")
+    done = subprocess.run(_command(f"{tmp_path / 'hangs_at_import.py'}:f", "--range", "3", "--budget", "1"),
+                          capture_output=True, text=True, env=child_env(), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"{PROG}: error: loading {tmp_path / 'hangs_at_import.py'}:f and its items took "
+                                  "longer than the budget (1 s): it hangs at import"), done.stderr
 
 
 def test_a_run_prints_json_and_writes_the_page(tmp_path):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from .. import interrupt
@@ -30,6 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
+def _check_cluster_address() -> None:
+    """A malformed scheduler address (DASK_SCHEDULER_ADDRESS, or dask's own configuration) is bad input."""
+    from ..variants.dask_cluster import ADDRESS_VARIABLE, configured_address
+
+    try:
+        configured_address()
+    except ValueError as exc:
+        raise InputError(f"--include-cluster: {ADDRESS_VARIABLE} or dask's scheduler-address: {exc}") from None
+
+
 def _range_count(text: str) -> int:
     try:
         return parse_whole_number(text, 1, MAX_ITEMS)
@@ -44,18 +58,44 @@ def _folder(text: str) -> Path:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _within(seconds: float, what: str) -> Iterator[None]:
+    """Ends the command with one line and status 2 when the block takes longer than `seconds`: the user's
+    module runs at import, in this process, where nothing can interrupt it (it stays on the main thread,
+    where a module may set signal handlers; a watcher thread ends the process instead)."""
+    done = threading.Event()
+
+    def watch() -> None:
+        if not done.wait(seconds):
+            print(error_line(PROG, f"{what} took longer than the budget ({seconds:g} s): it hangs at import, or "
+                                   "its module is slower to load than --budget allows"), file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(2)  # nothing of advise has started yet: no child, no file
+
+    watcher = threading.Thread(target=watch, name="lab-advise-load-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def run(args: argparse.Namespace) -> int:
     from . import advise, render
     from .page import write_advice
 
     try:
-        func = load_function(args.target)
-        if args.range is not None:
-            items = items_from_range(args.range)
-        elif args.inputs is not None:
-            items = items_from_file(args.inputs)
-        else:
-            items = items_from_expression(args.expr)
+        with _within(args.budget, f"loading {args.target} and its items"):
+            func = load_function(args.target)
+            if args.range is not None:
+                items = items_from_range(args.range)
+            elif args.inputs is not None:
+                items = items_from_file(args.inputs)
+            else:
+                items = items_from_expression(args.expr)
+        if args.include_cluster:
+            _check_cluster_address()
     except InputError as exc:
         print(error_line(PROG, str(exc)), file=sys.stderr)
         return 2
