@@ -156,3 +156,9 @@ def half_second(item: int) -> int:
 def one_microsecond(item: int) -> int:
     """About 1 µs per call: for advise's own wall time on work far cheaper than a hand-off."""
     return (item * 2654435761) % 4294967291 + sum((item, 1, 2)) + max(item, 7) - min(item, 3)
+
+
+def about_half_a_second(item: int) -> int:
+    """Pure-Python CPU, about 0.5 s per item on one core of the CI machine (`half_second` measured 0.26 s
+    there): for advise's own wall time on slow items (tests/test_advise_speed.py)."""
+    return sum(i * i for i in range(item % 3, 8_500_000))
