@@ -168,9 +168,10 @@ def _as_before(signum: int, frame: object) -> None:
     The signal can reach a worker between its fork and the fork hook: Python then runs the command's
     handler inside the hook, which must neither raise there nor report the parent's interruption.
     """
-    handler = signal.SIG_IGN if signum == signal.SIGINT else _previous_handlers.get(signum, signal.SIG_DFL)
+    # getsignal() gives None for a handler set outside Python: taken as the default, as signal.signal needs one.
+    handler = signal.SIG_IGN if signum == signal.SIGINT else _previous_handlers.get(signum) or signal.SIG_DFL
     signal.signal(signum, handler)
-    if handler is signal.SIG_DFL or handler is None:
+    if handler is signal.SIG_DFL:
         os.kill(os.getpid(), signum)  # ends the process, as the signal would have
     elif callable(handler):
         handler(signum, frame)

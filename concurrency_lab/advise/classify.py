@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..report.formatting import format_seconds as _time
 from ..traits import Bound, Kind
 from .model import Trial
 
@@ -24,14 +25,6 @@ RELEASES_SHARE = 0.5
 class Classification:
     bound: Bound | None
     reasons: list[str] = field(default_factory=list)
-
-
-def _time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.1f} µs"
 
 
 def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..variants.checks import defined_in_unimportable_main
+from ..variants.processes import serializer_dumps
 
 #: Items whose picklability is checked before any process variant runs: a few, so that a huge input
 #: costs nothing here; an unpicklable item further on is still reported by the variant (NotPicklable).
@@ -22,19 +23,14 @@ def is_coroutine_function(func: Callable[..., Any]) -> bool:
 
 
 def dumper(serializer: str) -> Callable[[Any], bytes] | None:
-    """The ``dumps`` of a serializer ("pickle", "cloudpickle"); None when cloudpickle cannot be imported."""
-    if serializer == "pickle":
-        return pickle.dumps
-    if serializer == "cloudpickle":
-        for module in ("cloudpickle", "joblib.externals.cloudpickle", "loky.backend.reduction"):
-            try:
-                found = __import__(module, fromlist=["dumps"])
-            except ImportError:
-                continue
-            if hasattr(found, "dumps"):
-                return found.dumps
+    """The ``dumps`` a variant declaring `serializer` ("pickle", "cloudpickle") sends with; None when no
+    installed engine brings cloudpickle (the core install, where no variant needs it)."""
+    if serializer not in ("pickle", "cloudpickle"):
+        raise ValueError(f"unknown serializer {serializer!r}")
+    try:
+        return serializer_dumps(serializer)
+    except ImportError:
         return None
-    raise ValueError(f"unknown serializer {serializer!r}")
 
 
 def cannot_send(value: Any, serializer: str) -> str | None:

@@ -153,11 +153,5 @@ class Session:
         process.join()
         self._connection.close()
 
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close(kill_now=exc[0] is not None)
-
 
 __all__ = ["NoAnswer", "Session"]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..report.formatting import format_seconds as _time
 from ..traits import Kind, Role
 from ..variants import VARIANT_NAMES, variant_class
 from .model import Config, Probe, Trial
@@ -156,7 +157,6 @@ class SweepResult:
     waiting: bool | None = None
     per_item_seconds: float | None = None
     dispatch_bound: bool | None = None
-    elapsed_seconds: float = 0.0
 
     @property
     def calls(self) -> int:
@@ -196,8 +196,7 @@ class Sweep:
         return self.deadline - self.clock()
 
     def run(self) -> SweepResult:
-        started = self.clock()
-        self.deadline = started + self.budget_s
+        self.deadline = self.clock() + self.budget_s
         try:
             probe = self.runner.probe(self.budget_s * PROBE_SHARE, serializers=self.serializers)
         except NoAnswer as exc:
@@ -208,16 +207,12 @@ class Sweep:
             else:
                 why = (f"the first sequential calls (the probe) gave no result within {bound:.3g} s ({PROBE_SHARE:.0%} "
                        "of the budget): an item hangs, or takes longer than the budget allows (raise --budget)")
-            return SweepResult(Probe(problem=why), problem="probe", elapsed_seconds=self.clock() - started)
+            return SweepResult(Probe(problem=why), problem="probe")
         result = SweepResult(probe)
         if probe.problem or not probe.item_seconds or self.choice.baseline is None:
             result.problem = probe.problem or "no baseline variant can run this function"
-            result.elapsed_seconds = self.clock() - started
             return result
-        try:
-            self._measure(result)
-        finally:
-            result.elapsed_seconds = self.clock() - started
+        self._measure(result)
         return result
 
     # --- the steps ---------------------------------------------------------------------------------
@@ -386,13 +381,3 @@ class Sweep:
     def _best(self, result: SweepResult) -> float:
         speedup = self._speedup_of(result)
         return max([1.0, *(speedup(t) for t in result.trials if t.ok)])
-
-
-def _time(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.1f} µs"

@@ -19,6 +19,7 @@ import psutil
 
 from ..helper_process import exit_with_parent
 from ..measure.machine import gil_enabled
+from ..measure.tree import WORK, role_of
 from .cases import CASES_BY_NAME, PROBE_WORKERS, FailureCase, first_line, qualified_name
 from .record import FailureOutcome
 
@@ -27,12 +28,9 @@ LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before p
 _POLL_S = 0.01
 #: The processes multiprocessing (and loky, for its resource tracker) keeps for itself, started once and
 #: not workers: when they are this process's children, their own children (forkserver workers) still count.
-_SERVICE_MODULES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky.backend.resource_tracker")
-
-
 def worker_processes(root: psutil.Process) -> list[psutil.Process]:
     """Every live descendant of `root` but multiprocessing's service processes (children of `root`
-    whose command line runs one of `_SERVICE_MODULES`)."""
+    whose command line `measure.tree.role_of` knows as a forkserver or resource tracker)."""
     try:
         descendants = root.children(recursive=True)
     except psutil.NoSuchProcess:
@@ -42,7 +40,7 @@ def worker_processes(root: psutil.Process) -> list[psutil.Process]:
 
 def _is_service(process: psutil.Process, root_pid: int) -> bool:
     try:
-        return process.ppid() == root_pid and any(m in " ".join(process.cmdline()) for m in _SERVICE_MODULES)
+        return process.ppid() == root_pid and role_of(process.cmdline()) != WORK
     except psutil.Error:
         return False
 

@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import os
 import pickle
-import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from .base import ExecutorVariant, TimedOut, remaining
 from .checks import check_scheduler_address
 from .chunks import run_chunk
 from .engines import DASK
+from .processes import serializer_dumps, unsendable_item
 
 #: Dask's own way to name a scheduler (its config key `scheduler-address`); `--dask-address` sets it.
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -240,22 +240,9 @@ class DaskCluster(ExecutorVariant):
 
     def _not_sent(self, error: Exception, task: Any, chunks: Sequence[Sequence[Any]], upto: int) -> BaseException:
         """NotPicklable naming the task or the first item Dask could not serialise, else `error`."""
-        import cloudpickle
-
         try:
-            cloudpickle.dumps(task)
+            serializer_dumps(self.serializer)(task)
         except Exception as exc:  # noqa: BLE001
             return NotPicklable(f"{self.name} sends the task to worker processes with cloudpickle, and {task!r} cannot "
                                 f"be pickled ({type(exc).__name__}: {exc}); use a thread variant, which shares memory")
-        index = 0
-        for chunk in chunks[:upto + 1]:
-            for item in chunk:
-                try:
-                    cloudpickle.dumps(item)
-                except Exception as exc:  # noqa: BLE001
-                    return NotPicklable(
-                        f"{self.name} sends each item to a worker process, and item {index} ({type(item).__name__} "
-                        f"{reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); pass plain data, "
-                        "or use a thread variant, which shares memory")
-                index += 1
-        return error
+        return unsendable_item(self.name, self.serializer, chunks[:upto + 1]) or error

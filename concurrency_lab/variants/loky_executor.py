@@ -81,9 +81,9 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
         pool.shutdown(wait=True, kill_workers=True)  # SIGKILL to every worker (and what it started)
 
     def submit(self, fn, /, *args, **kwargs):
-        self.start()
-        self._pool = self._open()  # the same executor, unless another user of loky's singleton replaced it
-        return super().submit(fn, *args, **kwargs)
+        if self.running:  # the same executor, unless another user of loky's singleton replaced it
+            self._pool = self._open()
+        return super().submit(fn, *args, **kwargs)  # which starts it when it is not running
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
         from loky.process_executor import TerminatedWorkerError

@@ -104,23 +104,33 @@ class ProcessVariant(Variant):
         """What a failure to send `chunks` (starting at input index `first_index`) or their results means:
         NotPicklable naming the first item that does not pickle, else the results; `error` itself when
         neither explains it."""
-        index, dumps = first_index, serializer_dumps(self.serializer)
-        for chunk in chunks:
-            for item in chunk:
-                try:
-                    dumps(item)
-                except Exception as exc:  # noqa: BLE001 - any failure to pickle is the answer
-                    return NotPicklable(
-                        f"{self.name} sends each item to a worker process, and item {index} "
-                        f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
-                        f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-                index += 1
+        found = unsendable_item(self.name, self.serializer, chunks, first_index)
+        if found is not None:
+            return found
         text = f"{type(error).__name__}: {error}"
         if "pickl" in text.lower() or "Error sending result" in text:
             return NotPicklable(
                 f"{self.name}: a result could not be sent back from a worker process ({text}); have the task "
                 f"return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
         return error
+
+
+def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Sequence[Any]],
+                    first_index: int = 0) -> NotPicklable | None:
+    """NotPicklable naming the first item of `chunks` (input index `first_index` on) that `serializer`
+    cannot carry to a worker process, or None when every one can."""
+    index, dumps = first_index, serializer_dumps(serializer)
+    for chunk in chunks:
+        for item in chunk:
+            try:
+                dumps(item)
+            except Exception as exc:  # noqa: BLE001 - any failure to pickle is the answer
+                return NotPicklable(
+                    f"{variant} sends each item to a worker process, and item {index} "
+                    f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
+                    f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+            index += 1
+    return None
 
 
 def describe_exit(exitcode: int) -> str:
@@ -146,4 +156,5 @@ def stop_processes(processes: Iterable[Any], grace: float = STOP_GRACE_SECONDS) 
             process.join()
 
 
-__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "stop_processes", "worker_started"]
+__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "stop_processes", "unsendable_item",
+           "worker_started"]
