@@ -53,9 +53,12 @@ def run_matrix(
                                     f"FAILED: {type(exc).__name__}: {exc}")
                     continue
                 wall = time.perf_counter() - started
+                own_way = variant.uses_processes and start_method is not None and not options
                 yield MatrixRow(
                     workload.name, name, variant.workers, len(inputs), wall, results == expected,
                     len(variant.last_run.worker_pids) if variant.last_run else 0,
+                    f"started its workers its own way ({getattr(variant, 'effective_start_method', '?')}), "
+                    f"not with {start_method}" if own_way else "",
                 )
 
 
@@ -78,7 +81,8 @@ def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
         all_identical &= bool(row.identical)
         print(
             f"{row.workload:<11} {row.variant:<13} {row.workers:>7} {row.size:>7} {row.wall_s:8.3f} {speedup} "
-            f"{row.worker_processes:>5}  {'yes' if row.identical else 'NO: differs from the reference'}",
+            f"{row.worker_processes:>5}  {'yes' if row.identical else 'NO: differs from the reference'}"
+            + (f"  ({row.note})" if row.note else ""),
             file=out, flush=True,
         )
     return all_identical

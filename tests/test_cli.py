@@ -54,6 +54,23 @@ def test_matrix_checks_every_result(capsys):
     assert out.count("skipped: variant 'asyncio' runs coroutines") == 2
 
 
+def test_matrix_says_which_process_variants_did_not_take_the_start_method(capsys):
+    from concurrency_lab.variants import VARIANT_NAMES, variant_class
+
+    own_way = [n for n in VARIANT_NAMES if variant_class(n).uses_processes and not variant_class(n).start_methods
+               and variant_class(n).unavailable_reason() is None and not variant_class(n).runs_coroutines]
+    taking = [n for n in VARIANT_NAMES if "spawn" in variant_class(n).start_methods]
+    if not own_way:
+        pytest.skip("no installed process variant starts its workers its own way (loky, joblib: an extra)")
+    assert main(["matrix", "--size", "test", "--workloads", "tiny_tasks", "--variants", ",".join([*own_way, *taking]),
+                 "--workers", "2", "--start-method", "spawn"]) == 0
+    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if line.startswith("tiny_tasks ")}
+    for name in own_way:
+        assert "started its workers its own way" in lines[name] and "not with spawn" in lines[name], lines[name]
+    for name in taking:
+        assert "own way" not in lines[name], lines[name]
+
+
 @pytest.mark.parametrize("argv", [["matrix", "--workers", "0"], ["matrix", "--variants", "threads"], ["matrix", "--size", "huge"]])
 def test_matrix_rejects_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
