@@ -49,14 +49,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _results_paths(args: argparse.Namespace) -> list[Path]:
+    from .report.advice import ADVICE_FILE
+
     paths = list(args.results)
     for directory in args.latest_in or ():  # one latest.json per tox env; envs that were skipped have none
-        paths += sorted(Path(directory).glob("*/latest.json"))
+        paths += sorted(Path(directory).glob("*/latest.json")) + sorted(Path(directory).glob(f"*/{ADVICE_FILE}"))
     return paths
 
 
 def _results_problem(paths: Sequence[Path]) -> str | None:
     """Why `paths` cannot be read as results (the first reason), or None; read before any report is made."""
+    from .report.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
     from .report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
     from .schema import SchemaError, record_version
 
@@ -72,14 +75,18 @@ def _results_problem(paths: Sequence[Path]) -> str | None:
     for path in files:
         try:
             document = read_results_file(path)
+            if is_advice_document(document):
+                advice_from_document(document, str(path))  # a newer schema: refused, naming its version
+                continue
             if not isinstance(document.get("benchmarks"), list):
-                return (f"{str(path)!r} is not pytest-benchmark results (no \"benchmarks\" list); "
-                        "save them with `concurrency-lab run` or pytest --benchmark-json=FILE")
+                return (f"{str(path)!r} is not pytest-benchmark results (no \"benchmarks\" list) nor advise's "
+                        f"{ADVICE_FILE}; save them with `concurrency-lab run`, pytest --benchmark-json=FILE "
+                        "or `concurrency-lab advise ... --out DIR`")
             for benchmark in benchmarks_in(document):
                 extra = benchmark.get("extra_info")
                 if isinstance(extra, dict) and extra:
                     record_version(extra)  # a record of a newer schema: refused, naming its version
-        except (UnreadableResults, SchemaError) as exc:
+        except (UnreadableResults, UnreadableAdvice, SchemaError) as exc:
             return f"{str(path)!r}: {str(exc).removeprefix(f'{path}: ')}"
         except RecursionError:
             return f"{str(path)!r}: not JSON (nested too deeply)"
@@ -147,10 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",
-                                 description="Merge saved pytest-benchmark JSON results (one file per Python run) into "
+                                 description="Merge saved pytest-benchmark JSON results (one file per Python run), and advise.json files, into "
                                              "summary.json, summary.md and index.html.")
-    report.add_argument("results", nargs="*", type=Path, metavar="RESULTS", help="pytest-benchmark JSON files or folders of them")
-    report.add_argument("--latest-in", action="append", type=Path, metavar="DIR", help="also take DIR/*/latest.json (what each tox env saved)")
+    report.add_argument("results", nargs="*", type=Path, metavar="RESULTS",
+                        help="pytest-benchmark JSON files or folders of them; an advise.json there (from `advise --out`) "
+                             "is shown in an Advice section")
+    report.add_argument("--latest-in", action="append", type=Path, metavar="DIR",
+                        help="also take DIR/*/latest.json (what each tox env saved) and DIR/*/advise.json")
     add_run_options(report.add_argument, only=("out",))
     report.set_defaults(handler=_cmd_report)
 

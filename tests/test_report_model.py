@@ -87,7 +87,8 @@ def test_trap_and_mismatch_are_carried(summary):
 
 def test_summary_json_shape(summary):
     document = json.loads(json.dumps(summary.to_dict()))  # JSON-serialisable as it is
-    assert set(document) == {"schema", "generated", "runs", "results", "warnings"}
+    assert set(document) == {"schema", "generated", "runs", "results", "warnings", "advice"}
+    assert document["advice"] == []  # what advise --out wrote, when it was among the inputs
     assert document["schema"] == SCHEMA_VERSION
     result = document["results"][0]
     for key in ("workload", "variant", "workers", "size", "size_label", "start_method", "mode", "chunksize", "median_s",

@@ -29,7 +29,7 @@ def test_writes_three_reports_into_a_new_directory(summary, tmp_path):
     assert [p.name for p in paths] == NAMES and all(p.parent == out for p in paths)
     assert sorted(os.listdir(out)) == sorted(NAMES)  # no temporary file left behind
     document = json.loads((out / "summary.json").read_text())
-    assert list(document) == ["schema", "generated", "runs", "results", "warnings", "claims", "verdicts"]
+    assert list(document) == ["schema", "generated", "runs", "results", "warnings", "advice", "claims", "verdicts"]
     assert document["verdicts"][0]["rule"] == "winner"
     assert (out / "summary.md").read_text().startswith("# Concurrency lab report")
     assert (out / "index.html").read_text().rstrip().endswith("</html>")

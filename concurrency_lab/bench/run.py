@@ -60,8 +60,8 @@ def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
     for warning in summary.warnings:
         where = f" [{warning.benchmark}]" if warning.benchmark else ""
         print(f"warning: {warning.source}{where}: {warning.message}", file=sys.stderr)
-    if not summary.results:
-        print("no benchmark results to report in: " + ", ".join(map(str, results)), file=sys.stderr)
+    if not summary.results and not summary.advice:
+        print("no benchmark results or advice to report in: " + ", ".join(map(str, results)), file=sys.stderr)
         return 1
     drawn = verdicts(summary)
     with interrupt.during("while writing the reports; each report is whole, the previous one or the new one"):

@@ -1,7 +1,8 @@
 """index.html: one self-contained page (inline CSS and SVG, nothing fetched), rendered by Jinja2.
 
 Autoescaping is on for every value. The only markup that bypasses it is the SVG matplotlib wrote
-(its text is XML-escaped by matplotlib) and <code> spans made after escaping verdict text.
+(its text is XML-escaped by matplotlib) and <code> spans made after escaping verdict text. The Advice
+section is a macro (templates/_advice.html.j2) that advise.html renders too (`advice.advice_page`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .advice import TABLE_COLUMNS as ADVICE_COLUMNS
+from .advice import advice_view
 from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
@@ -39,6 +42,7 @@ def _environment():
     )
     environment.filters["with_code"] = with_code_spans
     environment.globals["zip"] = zip
+    environment.globals["advice_columns"] = ADVICE_COLUMNS
     return environment
 
 
@@ -51,8 +55,11 @@ def with_code_spans(text: str):
 
 def render_html_chunks(summary: Summary, verdicts: list[Verdict] | None = None) -> Iterator[str]:
     """The page in pieces as Jinja2 produces them (the writer streams them to a temporary file)."""
-    template = _environment().get_template(TEMPLATE)
-    return template.generate(**page_context(summary, all_verdicts(summary) if verdicts is None else verdicts))
+    return render_template(TEMPLATE, **page_context(summary, all_verdicts(summary) if verdicts is None else verdicts))
+
+
+def render_template(name: str, **context: Any) -> Iterator[str]:
+    return _environment().get_template(name).generate(**context)
 
 
 def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
@@ -100,6 +107,7 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
         "failures": [{"run": run, "view": None if run.failures is None else failure_view(run.failures)}
                      for run in summary.runs],
         "not_measured": NOT_MEASURED,
+        "advice": [advice_view(advice) for advice in summary.advice],
     }
 
 

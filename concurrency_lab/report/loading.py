@@ -1,4 +1,4 @@
-"""From pytest-benchmark JSON files to the report model, tolerating what older files lack."""
+"""From pytest-benchmark JSON files (and advise.json files) to the report model, tolerating what older files lack."""
 
 from __future__ import annotations
 
@@ -13,21 +13,30 @@ from ..failures.record import FailureTable
 from ..measure.reading import monitor_overhead
 from ..schema import LEGACY_VERSION, BenchRecord, SchemaError
 from . import pytest_benchmark_json as raw
+from .advice import UnreadableAdvice, advice_from_document, is_advice_document
 from .model import ReportWarning, Result, Run, Summary, with_speedups
 from .pytest_benchmark_json import as_float, as_int, as_mapping, as_str
 from .stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
 
 
 def load_results(paths: Iterable[str | Path]) -> Summary:
-    """The model of every pytest-benchmark JSON file in `paths` (a directory means its *.json)."""
+    """The model of every pytest-benchmark JSON file in `paths` (a directory means its *.json), and of
+    every advise.json among them (what `concurrency-lab advise --out` wrote)."""
     runs: list[Run] = []
     results: list[Result] = []
     warnings: list[ReportWarning] = []
+    advice = []
     for path in raw.expand_paths(paths):
         try:
             document = raw.read_results_file(path)
         except raw.UnreadableResults as error:
             warnings.append(ReportWarning(str(path), None, f"skipped: {error}"))
+            continue
+        if is_advice_document(document):
+            try:
+                advice.append(advice_from_document(document, str(path)))
+            except UnreadableAdvice as error:
+                warnings.append(ReportWarning(str(path), None, f"skipped: {error}"))
             continue
         run = _run_from(document, len(runs), str(path), [r.label for r in runs])
         run, note = _with_failures(run, document)
@@ -45,7 +54,7 @@ def load_results(paths: Iterable[str | Path]) -> Summary:
             continue
         runs.append(run)
         results.extend(with_speedups(run_results))
-    return Summary(runs, results, warnings)
+    return Summary(runs, results, warnings, advice=advice)
 
 
 def _results_of(document: Mapping[str, Any], run: Run, source: str) -> tuple[list[Result], list[ReportWarning]]:

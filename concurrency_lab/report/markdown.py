@@ -1,10 +1,12 @@
-"""summary.md: per run, per workload, the variant table, the fastest result and the verdicts."""
+"""summary.md: per run, per workload, the variant table, the fastest result and the verdicts; then the advice."""
 
 from __future__ import annotations
 
 import re
 
 from .across import across_pythons
+from .advice import TABLE_COLUMNS as ADVICE_COLUMNS
+from .advice import AdviceView, advice_view
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
@@ -51,10 +53,28 @@ def heading(facts: GroupFacts) -> str:
 
 def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> str:
     verdicts = all_verdicts(summary) if verdicts is None else verdicts
+    advised = f" and {len(summary.advice)} advise result(s)" if summary.advice else ""
     lines = [
         "# Concurrency lab report", "",
-        f"Generated {summary.generated} from {len(summary.runs)} run(s) of the same benchmarks.", "",
+        f"Generated {summary.generated} from {len(summary.runs)} run(s) of the same benchmarks{advised}.", "",
     ]
+    if summary.runs:
+        lines += _benchmark_lines(summary, verdicts)
+    elif summary.warnings:
+        lines += _warning_lines(summary)
+    for view in map(advice_view, summary.advice):
+        lines += _advice_lines(view)
+    return "\n".join(lines) + "\n"
+
+
+def _warning_lines(summary: Summary) -> list[str]:
+    lines = ["", "## Warnings", ""]
+    return lines + [f"- {cell(w.source)}" + (f", benchmark {cell(w.benchmark)}" if w.benchmark else "") + f": {cell(w.message)}"
+                    for w in summary.warnings]
+
+
+def _benchmark_lines(summary: Summary, verdicts: list[Verdict]) -> list[str]:
+    lines = []
     if (difference := gil_difference(summary.runs)) is not None:
         lines += [f"**Note:** {prose(difference)}.", ""]
     lines += _claim_lines(summary)
@@ -72,9 +92,7 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
     lines += [f"\nClusters in run {run.index} (warm rows): {'; '.join(found)}." for run in summary.runs
               if (found := clusters_of(summary, run))]
     if summary.warnings:
-        lines += ["", "## Warnings", ""]
-        lines += [f"- {cell(w.source)}" + (f", benchmark {cell(w.benchmark)}" if w.benchmark else "") + f": {cell(w.message)}"
-                  for w in summary.warnings]
+        lines += _warning_lines(summary)
     current_run = None
     for facts in group_facts(summary):
         if facts.run is not current_run:
@@ -90,7 +108,26 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
                                       == (facts.run.index, facts.workload, facts.size_label, facts.size)])
     if current_run is not None:
         lines += _failure_lines(current_run)
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _advice_lines(view: AdviceView) -> list[str]:
+    """One advise result, shortly: the answer, why, the measured table, and the code (the rest is in index.html)."""
+    lines = ["", f"## Advice: `{view.function.replace('`', chr(39))}`", "", f"{cell(view.build)}; measured {cell(view.measured)}.", ""]
+    lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**No advice:** {prose(view.problem or '')}"]
+    if view.as_fast:
+        lines += ["", f"Within noise: {prose('; '.join(view.as_fast))} (as fast; the one named is simpler)."]
+    lines += [""] + [f"- {prose(reason)}" for reason in view.reasons]
+    if view.rows:
+        rows = [(r.configuration, r.speedup, r.cores_used, r.startup, r.rounds, r.peak_uss, r.problem) for r in view.rows]
+        numeric = frozenset(ADVICE_COLUMNS[1:-1])
+        lines += [""] + table(ADVICE_COLUMNS, rows, numeric, frozenset(i for i, r in enumerate(view.rows) if r.recommended))
+    for title, entries in (("Ruled out", view.ruled_out), ("Not tried", view.not_tried)):
+        if entries:
+            lines += ["", f"{title}:", ""] + [f"- `{name}`: {prose(why)}" for name, why in entries]
+    if view.snippet:
+        lines += ["", "```python", view.snippet, "```"]
+    return lines
 
 
 def _across_lines(summary: Summary) -> list[str]:

@@ -10,15 +10,19 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..failures.record import FailureTable
 from ..schema import BenchRecord
 from ..traits import Kind
 from .stats import efficiency, karp_flatt, speedup
 
+if TYPE_CHECKING:
+    from ..advise.model import Advice
+
 # Of summary.json; 2: each result carries its variant's traits, and bound is an enum value. Each run's
-# failure_modes (a `FailureTable`, or null where not measured) came later: an added key, no new version.
+# failure_modes (a `FailureTable`, or null where not measured) came later: an added key, no new version;
+# so did "advice" (each an `Advice.to_dict()`, of its own schema_version).
 SCHEMA_VERSION = 2
 
 
@@ -113,6 +117,7 @@ class Summary:
     results: list[Result]
     warnings: list[ReportWarning]
     generated: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    advice: list[Advice] = field(default_factory=list)  # what `advise --out` wrote, found among the inputs
 
     def results_of(self, run: Run) -> list[Result]:
         return [r for r in self.results if r.run == run.index]
@@ -132,6 +137,7 @@ class Summary:
             "runs": [_run_dict(run) for run in self.runs],
             "results": [_result_dict(r) for r in self.results],
             "warnings": [dataclasses.asdict(w) for w in self.warnings],
+            "advice": [advice.to_dict() for advice in self.advice],
         }
 
 

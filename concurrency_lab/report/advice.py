@@ -1,0 +1,130 @@
+"""The report's Advice section: `advise --out`'s advise.json found among the inputs, and its view (pure data)
+that both the report and the advise page render, so that they never diverge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..advise.model import ADVICE_SCHEMA_VERSION, Advice
+from ..traits import Kind
+
+#: What `advise --out DIR` writes and `concurrency-lab report --latest-in` takes from each folder.
+ADVICE_FILE = "advise.json"
+#: The keys every advise.json has had (schema 1 on): how a document is told apart from benchmark results.
+_ADVICE_KEYS = frozenset({"function", "trials", "probe", "build", "schema_version"})
+
+
+class UnreadableAdvice(ValueError):
+    """An advise.json this concurrency-lab cannot read: a newer schema, or not advice after all."""
+
+
+def is_advice_document(document: Mapping[str, Any]) -> bool:
+    return "benchmarks" not in document and _ADVICE_KEYS <= document.keys()
+
+
+def advice_from_document(document: Mapping[str, Any], source: str) -> Advice:
+    """The Advice in an advise.json; UnreadableAdvice (one line, naming `source`) when it cannot be read."""
+    version = document.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > ADVICE_SCHEMA_VERSION:
+        raise UnreadableAdvice(f"{source}: advice schema {version} is newer than this concurrency-lab reads "
+                               f"(up to {ADVICE_SCHEMA_VERSION}): upgrade concurrency-lab to read it")
+    try:
+        return Advice.from_dict(document)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise UnreadableAdvice(f"{source}: not advice concurrency-lab can read ({type(error).__name__}: "
+                               f"{' '.join(str(error).split())})") from error
+
+
+@dataclass(frozen=True)
+class AdviceRow:
+    """One measured configuration, as the table shows it ('' where there is no figure)."""
+
+    configuration: str
+    speedup: str
+    cores_used: str
+    startup: str
+    rounds: str
+    peak_uss: str
+    problem: str  # why it must not be recommended ('' when it ran correctly)
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class AdviceView:
+    function: str
+    build: str  # "Python 3.11.7, GIL on, 2 usable CPUs"
+    measured: str  # "8 of 64 items, 73 calls, 28.6 s of a 30 s budget"
+    recommendation: str | None  # "process_pool with 2 workers, chunksize=4: expected 1.61x sequential (1.55-1.66x over 5 rounds)"
+    problem: str | None  # why there is no recommendation
+    as_fast: tuple[str, ...]
+    reasons: tuple[str, ...]
+    rows: tuple[AdviceRow, ...]
+    ruled_out: tuple[tuple[str, str], ...]
+    not_tried: tuple[tuple[str, str], ...]
+    snippet: str
+    screen: str  # what `concurrency-lab advise` printed
+
+
+TABLE_COLUMNS = ("configuration", "speedup", "cores used", "start-up", "rounds", "peak USS", "not recommended")
+
+
+def build_text(build: Mapping[str, Any]) -> str:
+    gil = {True: "GIL on", False: "GIL off"}.get(build.get("gil_enabled"), "GIL unknown")
+    if build.get("free_threaded_build"):
+        gil += " (free-threaded build)"
+    cpus = build.get("usable_cpus")
+    return f"Python {build.get('python') or '(version unknown)'}, {gil}" + (f", {cpus} usable CPUs" if cpus else "")
+
+
+def advice_view(advice: Advice) -> AdviceView:
+    from ..advise.answer import render  # the screen; imports the variant registry
+
+    base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
+    rows = []
+    for trial in advice.trials:
+        ran = trial.ok and bool(base)
+        rows.append(AdviceRow(
+            configuration=trial.config.label,
+            speedup=f"{base / trial.median_seconds:.2f}x" if ran else "",
+            cores_used=f"{trial.median_cores:.2f}" if ran and trial.median_cores is not None else "",
+            startup="" if not ran or trial.startup_seconds is None else f"{trial.startup_seconds * 1e3:.0f} ms",
+            rounds=str(len(trial.round_seconds)) if ran else "",
+            peak_uss="" if not ran or trial.peak_uss_bytes is None else f"{trial.peak_uss_bytes / 2**20:.0f} MiB",
+            problem="" if ran else (trial.problem or "no rounds"),
+            recommended=trial.config == advice.recommended,
+        ))
+    recommendation = None
+    if advice.recommended is not None and advice.speedup is not None:
+        config, trial = advice.recommended, advice.trial(advice.recommended)
+        how = ""  # as the screen says it (answer.render): sequential has no workers, the rest the whole input's chunks
+        if advice.recommended_kind != Kind.SEQUENTIAL.value:
+            chunk = advice.chunksize_for_all
+            how = f" with {config.workers} workers" + (f", chunksize={chunk}" if chunk and chunk > 1 else "")
+        spread = "" if advice.speedup_low is None or advice.speedup_high is None else (
+            f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x"
+            + (f" over {len(trial.round_seconds)} rounds)" if trial else ")"))
+        recommendation = f"{config.variant}{how}: expected {advice.speedup:.2f}x sequential{spread}"
+    return AdviceView(
+        function=advice.function,
+        build=build_text(advice.build),
+        measured=(f"{advice.items_sampled} of {advice.items_total} items, {advice.calls} calls, "
+                  f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"),
+        recommendation=recommendation,
+        problem=None if recommendation else (advice.problem or "no configuration was recommended"),
+        as_fast=tuple(advice.as_fast),
+        reasons=tuple(advice.reasons),
+        rows=tuple(rows),
+        ruled_out=tuple(advice.ruled_out.items()),
+        not_tried=tuple(advice.not_tried.items()),
+        snippet=advice.snippet,
+        screen=render(advice),
+    )
+
+
+def advice_page(advice: Advice) -> str:
+    """advise.html: the report's Advice section alone, on a self-contained page with the report's style."""
+    from .html import render_template
+
+    return "".join(render_template("advise.html.j2", views=[advice_view(advice)]))

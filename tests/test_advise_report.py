@@ -1,0 +1,128 @@
+"""`concurrency-lab report` shows what `advise --out` wrote: an Advice section in index.html (the same markup as
+advise.html) and a short one in summary.md; an advise.json of a newer schema is refused in one line.
+
+The advice comes from a real `advise(...)` call on test_advise's fake child process and clock (no processes,
+no timing): a 10 ms pure-Python function that processes run twice as fast."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import advise_targets as targets
+import pytest
+from markupsafe import escape
+from test_advise import FakeClock, FakeRunner
+
+from concurrency_lab.advise import advise
+from concurrency_lab.advise.model import ADVICE_SCHEMA_VERSION
+from concurrency_lab.advise.page import write_advice
+from concurrency_lab.cli import main
+from concurrency_lab.report import load_results
+
+DATA = Path(__file__).parent / "data"
+VARIANTS = ["sequential", "thread_pool", "process_pool", "mp_pool"]
+
+
+@pytest.fixture(scope="module")
+def advice():
+    clock = FakeClock()
+    found = advise(targets.sum_of_squares, range(10_000), budget=60.0, variants=VARIANTS, clock=clock,
+                   runner=FakeRunner(clock), name="advise_targets:sum_of_squares")
+    assert found.recommended is not None and found.recommended.variant in ("process_pool", "mp_pool"), found.problem
+    return found
+
+
+@pytest.fixture
+def advised(tmp_path, advice) -> Path:
+    """A folder as `advise --out` leaves it."""
+    write_advice(advice, tmp_path / "advised")
+    return tmp_path / "advised"
+
+
+def _report(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["report", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _trials_table(page: str) -> str:
+    found = re.search(r'<table class="advice-trials">.*?</table>', page, re.S)
+    assert found, page
+    return found.group(0)
+
+
+def test_the_report_of_an_advise_folder_has_the_advice_section(advised, advice, tmp_path, capsys):
+    code, out, err = _report(capsys, str(advised), "--out", str(tmp_path / "report"))
+    assert code == 0, err
+    page = (tmp_path / "report" / "index.html").read_text()
+    section = page[page.index('<section class="advice" id="advice">'):]
+    label = advice.recommended.label
+    named = f"{advice.recommended.variant} with 2 workers, chunksize={advice.chunksize_for_all}"
+    assert f"<strong>Use</strong> {named}: expected {advice.speedup:.2f}x sequential (" in section
+    assert '<a href="#advice">advice</a>' in page
+    assert "advise <code>advise_targets:sum_of_squares</code>" in section
+    assert str(escape(advice.reasons[0])) in section
+    assert re.search(rf'<tr class="recommended"><td>{re.escape(label)}</td><td class="num">{advice.speedup:.2f}x</td>'
+                     r'<td class="num">2\.00</td>', section), _trials_table(section)
+    assert "<td>thread_pool x2</td>" in section  # a row that was not named
+    assert f"<pre><code>{escape(advice.snippet)}</code></pre>" in section
+    assert "if __name__ == &#34;__main__&#34;:" in section  # escaped, not raw
+    # Only advice given: no benchmark parts around it.
+    assert 'id="claims"' not in page and 'id="failure-modes"' not in page
+    # The advise page is the same section: one macro renders both.
+    own_page = (advised / "advise.html").read_text()
+    assert _trials_table(own_page) == _trials_table(section)
+    assert f"<pre><code>{escape(advice.snippet)}</code></pre>" in own_page
+
+
+def test_the_markdown_and_json_reports_carry_the_advice(advised, advice, tmp_path, capsys):
+    assert _report(capsys, str(advised / "advise.json"), "--out", str(tmp_path / "report"))[0] == 0
+    markdown = (tmp_path / "report" / "summary.md").read_text()
+    assert "## Advice: `advise_targets:sum_of_squares`" in markdown
+    assert f"**Use** {advice.recommended.variant} with 2 workers, chunksize={advice.chunksize_for_all}: expected " \
+           f"{advice.speedup:.2f}x sequential" in markdown
+    assert f"| **{advice.recommended.label}** | {advice.speedup:.2f}x | 2.00 |" in markdown
+    assert f"```python\n{advice.snippet}\n```" in markdown
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert [a["function"] for a in summary["advice"]] == ["advise_targets:sum_of_squares"]
+
+
+def test_latest_in_takes_advise_json_beside_the_benchmarks_and_not_the_speed_benchmark(advice, tmp_path, capsys):
+    benchmarks = tmp_path / ".benchmarks"
+    (benchmarks / "3.11").mkdir(parents=True)
+    (benchmarks / "3.11" / "latest.json").write_text((DATA / "run_py311.json").read_text())
+    write_advice(advice, benchmarks / "sum_of_squares")
+    # What tox's 3.11 env saves of tests/test_advise_speed.py: pytest-benchmark JSON, not the lab's records.
+    (benchmarks / "3.11" / "advise_speed.json").write_text(json.dumps({"benchmarks": [{"name": "x", "extra_info": {}}]}))
+    code, out, err = _report(capsys, "--latest-in", str(benchmarks), "--out", str(tmp_path / "report"))
+    assert code == 0, err
+    assert "advise_speed" not in out + err
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert 'id="claims"' in page and "advise <code>advise_targets:sum_of_squares</code>" in page
+    assert "1 run(s) of the same benchmarks and 1 advise result(s)" in page
+    assert "advise_speed.json" not in page
+
+
+def test_an_advice_of_a_newer_schema_is_refused_in_one_line(advised, tmp_path, capsys):
+    document = json.loads((advised / "advise.json").read_text())
+    document["schema_version"] = ADVICE_SCHEMA_VERSION + 1
+    (advised / "advise.json").write_text(json.dumps(document))
+    code, out, err = _report(capsys, str(advised), "--out", str(tmp_path / "report"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("concurrency-lab report: error: ")
+    assert f"advice schema {ADVICE_SCHEMA_VERSION + 1} is newer than this concurrency-lab reads " \
+           f"(up to {ADVICE_SCHEMA_VERSION}): upgrade concurrency-lab" in err
+    assert not (tmp_path / "report").exists()
+    # The library's loader leaves it out with a warning instead.
+    summary = load_results([advised / "advise.json", DATA / "run_py311.json"])
+    assert summary.advice == [] and len(summary.runs) == 1
+    assert any("newer than this concurrency-lab reads" in w.message for w in summary.warnings)
+
+
+def test_a_file_that_is_neither_is_still_refused(tmp_path, capsys):
+    (tmp_path / "other.json").write_text(json.dumps({"function": "f"}))
+    code, _, err = _report(capsys, str(tmp_path / "other.json"), "--out", str(tmp_path / "report"))
+    assert code == 2 and "is not pytest-benchmark results" in err and "advise" in err
