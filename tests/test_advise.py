@@ -296,6 +296,42 @@ def test_classification_follows_the_figures_and_the_build():
                     gil_enabled=True).bound is Bound.CPU_RELEASES_GIL
 
 
+def test_threads_are_judged_against_the_cores_other_processes_left_free():
+    base = _trial("sequential", 1, [1.0], 0.98)
+    hashing = _trial("thread_pool", 2, [0.76], 1.28)  # 1.31x sequential's cores, measured beside another suite
+    args = dict(per_item_s=0.01, hand_off_s={}, usable_cpus=2, gil_enabled=True)
+    assert classify(base, [hashing], **args).bound is Bound.CPU_HOLDS_GIL  # against 2 free cores: 1.5x needed
+    half_busy = classify(base, [hashing], **args, other_cores=0.5)
+    assert half_busy.bound is Bound.CPU_RELEASES_GIL and "1.50 cores left free" in half_busy.reasons[-1]
+    busy = classify(base, [hashing], **args, other_cores=0.9)
+    assert busy.bound is None and "too few to tell" in busy.reasons[-1] and "0.90 of the 2 CPUs" in busy.reasons[-1]
+
+
+def test_the_cores_other_processes_used_are_measured_and_warned_about():
+    """A process spinning beside a trial of a sleeping function: its core shows as used by others."""
+    import subprocess
+    import sys
+
+    from concurrency_lab.advise.trials import run_trial
+
+    quiet, _ = run_trial(targets.sleep_20ms, list(range(10)), Config("sequential", 1), rounds=2, warmup=0,
+                         timeout=30, reference=None)
+    assert len(quiet.other_cores) == len(quiet.round_seconds) == 2
+    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"])
+    try:
+        busy, _ = run_trial(targets.sleep_20ms, list(range(25)), Config("sequential", 1), rounds=3, warmup=1,
+                            timeout=30, reference=None)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    advice = Advice(function="m:f", items_total=25, items_sampled=25, budget_seconds=10, elapsed_seconds=3, calls=100,
+                    build={"python": "3", "gil_enabled": True, "usable_cpus": 2}, probe=Probe(), bound=None,
+                    reasons=[], trials=[busy], hand_off_seconds={}, ruled_out={}, not_tried={})
+    assert advice.other_cores > 0.3, busy.other_cores  # a spinning process gets most of a core
+    assert "WARNING: other processes used" in render(advice)
+    assert Advice.from_dict(json.loads(json.dumps(advice.to_dict()))).other_cores == advice.other_cores
+
+
 def test_within_noise_the_simpler_one_is_named():
     candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool", "process_pool", "mp_pool")}
     base = _trial("sequential", 1, [1.0, 1.01, 0.99], 1.0)

@@ -17,6 +17,8 @@ from .sweep import Candidate
 #: Two configurations closer than this (relative to the slower) are within noise of each other, whatever
 #: their rounds say.
 MIN_NOISE = 0.05
+#: Other processes using this many cores while advise measured get a warning on the screen.
+BUSY_WARNING_CORES = 0.25
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ def render(advice: Advice) -> str:
     lines = [f"advise {advice.function}: Python {build.get('python')} ({gil}), {build.get('usable_cpus')} usable CPUs; "
              f"measured {advice.items_sampled} of {advice.items_total} items, {advice.calls} calls, "
              f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"]
+    others = advice.other_cores
+    if others is not None and others >= BUSY_WARNING_CORES:
+        lines.append(f"WARNING: other processes used {others:.2f} of the {build.get('usable_cpus')} CPUs while this was "
+                     "measured: speedups are lower and rounds noisier than on a quiet machine")
     if advice.recommended is None:
         lines.append(f"NO ADVICE: {advice.problem}")
     else:

@@ -93,7 +93,8 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
         return advice
     baseline = sweep.trial(Config(choice.baseline.name, 1))
     found = classify(baseline, sweep.trials, per_item_s=sweep.per_item_seconds or 0.0,
-                     hand_off_s=sweep.hand_off_seconds, usable_cpus=cpus, gil_enabled=advice.build["gil_enabled"])
+                     hand_off_s=sweep.hand_off_seconds, usable_cpus=cpus, gil_enabled=advice.build["gil_enabled"],
+                     other_cores=advice.other_cores or 0.0)
     advice.bound = None if found.bound is None else found.bound.value
     advice.reasons = found.reasons
     usable = {c.name: c for c in [choice.baseline, *choice.candidates] if c.name not in choice.ruled_out}

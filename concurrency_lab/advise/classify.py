@@ -19,6 +19,9 @@ WAITING_CORES = 0.25
 #: the GIL: 1.5x at 2 workers, halfway between holding it (1.0x) and not (2.0x). A ratio to sequential's own
 #: figure, so that other load on the machine, which lowers both, does not decide it.
 RELEASES_SHARE = 0.5
+#: Threads are judged against the cores the machine left free (its usable CPUs less what other processes
+#: used meanwhile); with fewer free than this, holding the GIL and releasing it cannot be told apart.
+MIN_FREE_CORES = 1.4
 
 
 @dataclass
@@ -28,7 +31,7 @@ class Classification:
 
 
 def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],
-             usable_cpus: int, gil_enabled: bool) -> Classification:
+             usable_cpus: int, gil_enabled: bool, other_cores: float = 0.0) -> Classification:
     """The bound, with the sentences that justify it from the figures."""
     cores, wall = baseline.median_cores or 0.0, baseline.median_seconds or 0.0
     reasons = [f"sequential takes {_time(per_item_s)} per item and uses {cores:.2f} cores "
@@ -51,11 +54,17 @@ def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, han
                                          else "no thread variant was measured, so GIL use is not known"))
         return Classification(None, reasons)
     top = max(threads, key=lambda t: t.median_cores or 0.0)
-    workers = min(top.config.workers, usable_cpus)
-    threshold = 1 + RELEASES_SHARE * (workers - 1)
+    free = min(top.config.workers, usable_cpus - other_cores)
     used = top.median_cores or 0.0
     build = "this build has a GIL" if gil_enabled else "this free-threaded build runs without a GIL"
     figures = f"threads use {used:.2f} cores at {top.config.workers} workers, {used / max(cores, 1e-9):.2f}x sequential's"
+    if free < MIN_FREE_CORES:
+        reasons.append(f"{figures}; other processes used {other_cores:.2f} of the {usable_cpus} CPUs meanwhile, leaving "
+                       f"{free:.2f}: too few to tell whether threads run it in parallel (run again on a quieter machine)")
+        return Classification(None, reasons)
+    threshold = 1 + RELEASES_SHARE * (free - 1)
+    if other_cores >= 0.05:
+        figures += f", with {free:.2f} cores left free by other processes"
     if used >= threshold * cores:
         what = ("the function releases the GIL (C code such as hashlib or zlib)" if gil_enabled else
                 "threads run its Python in parallel")

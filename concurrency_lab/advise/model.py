@@ -33,6 +33,8 @@ class Trial:
     kind: str  # the variant's Kind value
     round_seconds: list[float] = field(default_factory=list)
     cores_used: list[float] = field(default_factory=list)
+    #: Per round: the cores other processes on the machine used meanwhile (a loaded machine's share).
+    other_cores: list[float] = field(default_factory=list)
     startup_seconds: float | None = None  # opening its pool, once per run (None: no pool)
     chunksize_used: int | None = None  # what the variant chose when config.chunksize is None
     peak_rss_bytes: int | None = None
@@ -58,6 +60,7 @@ class Trial:
         """Add a later run of the same configuration (more rounds) to this one."""
         self.round_seconds += later.round_seconds
         self.cores_used += later.cores_used
+        self.other_cores += later.other_cores
         self.calls += later.calls
         self.problem = self.problem or later.problem
         self.mismatch = self.mismatch or later.mismatch
@@ -127,6 +130,15 @@ class Advice:
         return next((t for t in self.trials if t.config == config), None)
 
     @property
+    def other_cores(self) -> float | None:
+        """The cores other processes used while the rounds ran, over all of them: their CPU seconds over the
+        rounds' wall seconds (the OS counts system-wide CPU in 10 ms ticks, too coarse for one short round)."""
+        pairs = [(cores * seconds, seconds) for trial in self.trials
+                 for cores, seconds in zip(trial.other_cores, trial.round_seconds)]
+        wall = sum(seconds for _, seconds in pairs)
+        return max(0.0, sum(cpu for cpu, _ in pairs) / wall) if wall > 0 else None
+
+    @property
     def recommended_kind(self) -> str | None:
         found = self.trial(self.recommended) if self.recommended else None
         return found.kind if found else None
@@ -136,6 +148,7 @@ class Advice:
         data["probe"] = self.probe.to_dict()
         data["trials"] = [t.to_dict() for t in self.trials]
         data["recommended_kind"] = self.recommended_kind
+        data["other_cores"] = self.other_cores
         return data
 
     @classmethod
@@ -143,7 +156,7 @@ class Advice:
         version = data.get("schema_version")
         if not isinstance(version, int) or version > ADVICE_SCHEMA_VERSION:
             raise ValueError(f"advice of schema {version!r}: this version reads up to {ADVICE_SCHEMA_VERSION}")
-        data = {k: v for k, v in data.items() if k != "recommended_kind"}
+        data = {k: v for k, v in data.items() if k not in ("recommended_kind", "other_cores")}
         return cls(**{**data, "probe": Probe.from_dict(data["probe"]),
                       "trials": [Trial.from_dict(t) for t in data["trials"]],
                       "recommended": Config(**data["recommended"]) if data.get("recommended") else None})

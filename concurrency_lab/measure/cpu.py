@@ -108,3 +108,17 @@ class CpuClock:
         if self._start is None:
             raise RuntimeError("CpuClock.stop() called before start()")
         return CpuReading.between(self._start, end, worker_cpu_seconds)
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every process on the machine has spent so far (user, nice, system, interrupts, steal:
+    all but idle and I/O wait; guest time is already in user), or None where psutil cannot say. The
+    difference over a section, less the section's own `CpuReading.cpu_seconds`, is what other processes
+    took from the cores meanwhile."""
+    import psutil
+
+    try:
+        times = psutil.cpu_times()
+    except (OSError, RuntimeError):  # noqa: PERF203 - a platform without system-wide CPU times
+        return None
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
