@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--expr", metavar="EXPRESSION", help="a Python expression giving the items, e.g. 'range(100)'")
     add_run_options(parser.add_argument, only=("budget",))
     parser.add_argument("--out", type=_folder, metavar="DIR",
-                        help="also write advise.html (one self-contained page) and advise.json there")
+                        help="also write advise.json and advise.html (the lab report's Advice section, as one "
+                             "self-contained page) there; `concurrency-lab report DIR` puts the same section into the "
+                             "lab's report, alone or beside benchmark results")
     parser.add_argument("--json", action="store_true", help="print the advice as JSON instead of the screen")
     parser.add_argument("--include-cluster", action="store_true",
                         help="also try variants that start a cluster (Dask): slower to start")
