@@ -214,3 +214,33 @@ def test_joblib_batches_automatically_unless_a_chunk_size_is_given_to_the_varian
         fixed._pool = lambda **kwargs: (asked.append(kwargs["batch_size"]), opened(**kwargs))[1]
         assert fixed.map(abs, ITEMS) == ITEMS
     assert asked == ["auto", 1, 1, 1]
+
+
+_FORKED_JOBLIB = """
+import multiprocessing, os, sys
+from concurrency_lab.variants import get_variant
+
+def child(name):
+    print(os.getpid(), flush=True)
+    with get_variant(name, workers=2) as variant:
+        assert variant.map(abs, range(10)) == list(range(10))
+
+process = multiprocessing.get_context("fork").Process(target=child, args=(sys.argv[1],))
+process.start()
+process.join()
+sys.exit(process.exitcode)
+"""
+
+
+@pytest.mark.parametrize("name", selected(CLOUDPICKLE, api_family="joblib"))
+def test_joblib_in_a_forked_child_leaves_no_memmapping_folder(name, tmp_path):
+    """A forked child ends with os._exit, so joblib's atexit clean-up never runs there: close() removes the
+    folder itself (else loky's resource tracker warns of "leaked folder objects" and removes it late)."""
+    done = subprocess.run([sys.executable, "-c", _FORKED_JOBLIB, name], capture_output=True, text=True,
+                          env=child_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    child = done.stdout.split()[0]
+    assert "leaked folder" not in done.stderr, done.stderr
+    shm = "/dev/shm"
+    if os.path.isdir(shm):
+        assert not [f for f in os.listdir(shm) if f.startswith(f"joblib_memmapping_folder_{child}_")]

@@ -61,10 +61,16 @@ class JoblibParallel(LokyWorkers):
 
     @staticmethod
     def _shut_down(kill_workers: bool) -> None:
-        """Shut down the executor joblib keeps for the process: reuse=False replaces it (waiting for its
-        workers, or killing them) by a new one that has started none, which is shut down in turn."""
-        from joblib.externals.loky import get_reusable_executor
+        """Shut down the executor joblib keeps for the process. Its own `terminate` first, which also removes
+        its memmapping folder in /dev/shm (left to an atexit hook otherwise, which a forked child that ends
+        with os._exit never runs: loky's resource tracker then warns of "leaked folder objects"). Then
+        reuse=False replaces it (waiting for its workers, or killing them) by a new one that has started
+        none, which is shut down in turn."""
+        from joblib.externals.loky import get_reusable_executor, reusable_executor
 
+        current = getattr(reusable_executor, "_executor", None)  # joblib's MemmappingExecutor, when it made one
+        if current is not None and hasattr(current, "terminate"):
+            current.terminate(kill_workers=kill_workers)
         get_reusable_executor(max_workers=1, reuse=False, kill_workers=kill_workers).shutdown(wait=True)
 
     def map(self, task, items, *, chunksize=None, timeout=None):
