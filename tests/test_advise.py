@@ -395,6 +395,26 @@ def test_each_variant_gives_its_snippet_in_its_own_api(name):
     assert "# sleeper: your function, made by make_locked_sleeper(...)" in closure and "import sleeper" not in closure
 
 
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_each_snippet_runs_and_gives_the_functions_results(name):
+    """Pasted as a user would (as the main module), the snippet sets `results` to [func(item) for item in items]."""
+    cls = variant_class(name)
+    if cls.unavailable_reason() is not None:
+        pytest.skip(cls.unavailable_reason())
+    if cls.kind is Kind.CLUSTER:
+        pytest.skip("it starts a cluster with the engine's defaults (a dashboard on port 8787): compiled only, above")
+    function = "advise_targets:async_sleep_20ms" if cls.runs_coroutines else "advise_targets:add_one"
+    namespace = {"__name__": "__main__", "items": list(range(10))}
+    try:
+        exec(compile(snippet(Candidate.of(name), 2, 3, function), name, "exec"), namespace)
+    finally:  # an engine's per-process executor the snippet left up (loky's, joblib's): the variant closes it
+        if cls.has_pool():
+            with cls(workers=2):
+                pass
+    expected = [2 * i for i in range(10)] if cls.runs_coroutines else [i + 1 for i in range(10)]
+    assert list(namespace["results"]) == expected
+
+
 def test_a_process_pool_snippet_names_the_chunk_size_it_measured():
     families = [n for n in VARIANT_NAMES if variant_class(n).api_default_chunksize == 1]
     for name in families:  # ProcessPoolExecutor.map: 1 by default, which users miss

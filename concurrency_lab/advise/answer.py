@@ -14,9 +14,10 @@ from ..variants import variant_class
 from .model import Advice, Config, Trial
 from .sweep import Candidate
 
-#: Two configurations closer than this (relative to the slower) are within noise of each other, whatever
-#: their rounds say.
-MIN_NOISE = 0.05
+#: Two configurations closer than this (relative to the slower) count as equally fast, whatever their rounds
+#: say: a difference that small is not worth a less simple variant (a rank test on 5 rounds each finds 8%
+#: apart "significant" on a quiet machine, as between the hand-made threads and ThreadPoolExecutor).
+MIN_NOISE = 0.10
 #: Other processes using this many cores while advise measured get a warning on the screen.
 BUSY_WARNING_CORES = 0.25
 

@@ -25,6 +25,32 @@ class ThreadingWorkers(Variant):
     def default_workers(cls) -> int:
         return default_thread_workers()  # as ThreadPoolExecutor: I/O-bound by default
 
+    @classmethod
+    def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
+        # The lesson's "before", as a user writes it; an exception in a worker is kept, not lost in the thread.
+        return ("import queue\n"
+                "import threading\n"
+                "todo, results, errors = queue.Queue(), [None] * len(items), []\n"
+                "for job in enumerate(items):\n"
+                "    todo.put(job)\n\n"
+                "def work():\n"
+                "    while True:\n"
+                "        try:\n"
+                "            index, item = todo.get_nowait()\n"
+                "        except queue.Empty:\n"
+                "            return\n"
+                "        try:\n"
+                f"            results[index] = {func}(item)\n"
+                "        except Exception as exc:\n"
+                "            errors.append(exc)\n\n"
+                f"threads = [threading.Thread(target=work) for _ in range({workers})]\n"
+                "for thread in threads:\n"
+                "    thread.start()\n"
+                "for thread in threads:\n"
+                "    thread.join()\n"
+                "if errors:\n"
+                "    raise errors[0]")
+
     def _map_chunks(self, task, chunks, deadline, outcomes):
         todo: queue.Queue[tuple[int, list] | None] = queue.Queue()
         raised: list[BaseException] = []
