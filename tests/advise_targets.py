@@ -4,14 +4,17 @@ import them. Each class has more than one function, so the classification is not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 
 # --- pure-Python CPU, ~20 ms per item on one core here ---------------------------------------------
 
@@ -41,8 +44,39 @@ def wait_on_event(item: int) -> int:
     return -item
 
 
-#: (host, port) of the test's loopback server; set by the test before advise forks its child.
+#: (host, port) of the test's loopback server; set by `line_server` before advise forks its child.
 SERVER_ADDRESS: tuple[str, int] | None = None
+LINE_DELAY_S = 0.025
+
+
+class _SlowLineServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256  # the default 5 drops connects beyond it for a second: more than advise measures
+
+
+class _Answer(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        time.sleep(LINE_DELAY_S)
+        self.wfile.write(b"echo " + line)
+
+
+@contextlib.contextmanager
+def line_server() -> Iterator[tuple[str, int]]:
+    """A server on 127.0.0.1 that answers each line 25 ms later, its address in SERVER_ADDRESS meanwhile."""
+    global SERVER_ADDRESS
+    server = _SlowLineServer(("127.0.0.1", 0), _Answer)
+    thread = threading.Thread(target=server.serve_forever, name="advise-line-server", kwargs={"poll_interval": 0.05})
+    thread.start()
+    SERVER_ADDRESS = server.server_address[:2]
+    try:
+        yield SERVER_ADDRESS
+    finally:
+        SERVER_ADDRESS = None
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def read_from_server(item: int) -> bytes:
@@ -148,17 +182,12 @@ def returns_a_lock(item: int) -> object:
     return threading.Lock()
 
 
-def half_second(item: int) -> int:
-    """Pure-Python CPU, about 0.5 s per item on one core here: for advise's own wall time."""
-    return sum(i * i for i in range(item % 3, 5_000_000))
-
-
 def one_microsecond(item: int) -> int:
     """About 1 µs per call: for advise's own wall time on work far cheaper than a hand-off."""
     return (item * 2654435761) % 4294967291 + sum((item, 1, 2)) + max(item, 7) - min(item, 3)
 
 
 def about_half_a_second(item: int) -> int:
-    """Pure-Python CPU, about 0.5 s per item on one core of the CI machine (`half_second` measured 0.26 s
-    there): for advise's own wall time on slow items (tests/test_advise_speed.py)."""
+    """Pure-Python CPU, about 0.5 s per item on one core here: for advise's own wall time on slow items
+    (tests/test_advise_speed.py)."""
     return sum(i * i for i in range(item % 3, 8_500_000))

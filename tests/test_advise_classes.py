@@ -12,9 +12,6 @@ asserted (the kind of the variant named, the bound, what was ruled out and why).
 from __future__ import annotations
 
 import os
-import socketserver
-import threading
-import time
 
 import advise_targets as targets
 import pytest
@@ -83,33 +80,11 @@ def test_hashing_big_buffers_goes_to_threads(func):
     check(advice, advice.recommended_kind == "threads")
 
 
-class _SlowLineServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256  # the default 5 drops connects beyond it for a second: more than the test measures
-
-
-class _Answer(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        line = self.rfile.readline()
-        time.sleep(0.025)
-        self.wfile.write(b"echo " + line)
-
-
 @pytest.fixture
 def line_server():
     """A server on 127.0.0.1 that answers each line 25 ms later; its address in `advise_targets`."""
-    server = _SlowLineServer(("127.0.0.1", 0), _Answer)
-    thread = threading.Thread(target=server.serve_forever, name="advise-line-server", kwargs={"poll_interval": 0.05})
-    thread.start()
-    targets.SERVER_ADDRESS = server.server_address[:2]
-    try:
-        yield server
-    finally:
-        targets.SERVER_ADDRESS = None
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with targets.line_server() as address:
+        yield address
 
 
 WAITS = [targets.sleep_20ms, targets.wait_on_event]
