@@ -222,6 +222,8 @@ def test_the_sweep_stops_when_the_budget_is_spent():
     assert spent <= 2.0
     assert result.trial(Config("sequential", 1)) is not None
     assert any("budget" in why for why in result.not_tried.values()), result.not_tried
+    measured = {t.config.label for t in result.trials}
+    assert not measured & set(result.not_tried), "a measured configuration is listed as not tried"
     full, full_spent, full_runner, _ = _sweep(budget=120.0)
     assert not any("budget" in why for why in full.not_tried.values()), full.not_tried
     assert len(full_runner.calls) > len(runner.calls)

@@ -336,8 +336,9 @@ class Sweep:
             round_s += hand_offs_s
         estimate = startup + (warmup + rounds) * round_s
         if check and self.remaining() < estimate:
-            result.not_tried.setdefault(config.label, f"the budget was spent (needed about {estimate:.2g} s, "
-                                                      f"{max(0.0, self.remaining()):.2g} s left)")
+            label = config.label if existing is None else f"{config.label}, {rounds} more rounds"
+            result.not_tried.setdefault(label, f"the budget was spent (needed about {estimate:.2g} s, "
+                                               f"{max(0.0, self.remaining()):.2g} s left)")
             return None
         # Per round: the per-item limit on top of a generous multiple of the sequential round, plus the pool's
         # start-up (some engines start their workers inside the first map).
