@@ -77,7 +77,11 @@ RELEASING = [targets.sha256_of_buffer, targets.zlib_crc_of_buffer]
 def test_hashing_big_buffers_goes_to_threads(func):
     advice = advise(func, range(200), budget=BUDGET)
     check(advice, advice.bound == "cpu_releases_gil")
-    check(advice, advice.recommended_kind == "threads")
+    if GIL:
+        check(advice, advice.recommended_kind == "threads")
+    else:  # measured on 3.13t: threads use 1.9 cores on zlib_crc_of_buffer yet reach only 1.2x (each item
+        # allocates a fresh 12 MiB buffer), and processes 1.6x: the answer follows the measurement
+        check(advice, advice.recommended_kind in ("threads", "processes"))
 
 
 @pytest.fixture
@@ -133,7 +137,7 @@ def test_an_unpicklable_closure_doing_io_goes_to_threads():
     assert pickled
     for name in pickled:
         assert "cannot be sent with pickle" in advice.ruled_out[name], _explain(advice)
-    assert "Can't pickle local object" in render(advice)
+    assert "local object" in render(advice)  # "Can't pickle local object" ("Can't get" from 3.13)
 
 
 def test_the_advice_is_stable():
