@@ -89,6 +89,25 @@ def test_the_markdown_and_json_reports_carry_the_advice(advised, advice, tmp_pat
     assert [a["function"] for a in summary["advice"]] == ["advise_targets:sum_of_squares"]
 
 
+def test_advice_measured_on_a_loaded_machine_carries_the_warning_everywhere(advice, tmp_path, capsys):
+    import copy
+
+    loaded = copy.deepcopy(advice)
+    for trial in loaded.trials:
+        trial.other_cores = [0.8] * len(trial.round_seconds)
+    assert not advice.other_cores  # the fake runner measures no other load
+    write_advice(loaded, tmp_path / "loaded")
+    assert _report(capsys, str(tmp_path / "loaded"), "--out", str(tmp_path / "report"))[0] == 0
+    said = "other processes used 0.80 of the 2 CPUs while this was measured"
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert f'<p class="warnings"><strong>Warning:</strong> {said}' in page
+    assert f"**Warning:** {said}" in (tmp_path / "report" / "summary.md").read_text()
+    assert said in (tmp_path / "loaded" / "advise.html").read_text()
+    quiet = (tmp_path / "quiet")
+    write_advice(advice, quiet)
+    assert "other processes used" not in (quiet / "advise.html").read_text()
+
+
 def test_latest_in_takes_advise_json_beside_the_benchmarks_and_not_the_speed_benchmark(advice, tmp_path, capsys):
     benchmarks = tmp_path / ".benchmarks"
     (benchmarks / "3.11").mkdir(parents=True)

@@ -111,6 +111,31 @@ def _bytes(value: int | None) -> str:
     return "?" if value is None else f"{value / 2**20:.0f} MiB"
 
 
+def busy_warning(advice: Advice) -> str | None:
+    """The warning for a machine other processes loaded while advise measured, or None when it was quiet."""
+    others = advice.other_cores
+    if others is None or others < BUSY_WARNING_CORES:
+        return None
+    return (f"other processes used {others:.2f} of the {advice.build.get('usable_cpus')} CPUs while this was measured: "
+            "speedups are lower and rounds noisier than on a quiet machine")
+
+
+def recommendation_text(advice: Advice) -> str | None:
+    """ "process_pool with 2 workers, chunksize=25: expected 1.92x sequential (1.67-2.02x over 5 rounds)",
+    or None without a recommendation: the screen's USE line and the report's, in one place."""
+    config = advice.recommended
+    if config is None or advice.speedup is None:
+        return None
+    sequential = advice.recommended_kind == Kind.SEQUENTIAL.value
+    chunk = advice.chunksize_for_all
+    how = "" if sequential else f" with {config.workers} workers" + (f", chunksize={chunk}" if chunk and chunk > 1 else "")
+    trial = advice.trial(config)
+    spread = "" if advice.speedup_low is None or advice.speedup_high is None else (
+        f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x" + (f" over {len(trial.round_seconds)} rounds)"
+                                                                    if trial else ")"))
+    return f"{config.variant}{how}: expected {advice.speedup:.2f}x sequential{spread}"
+
+
 def render(advice: Advice) -> str:
     """One screen: the answer, its figures and reasons, what was ruled out, and the code to paste."""
     build = advice.build
@@ -118,20 +143,14 @@ def render(advice: Advice) -> str:
     lines = [f"advise {advice.function}: Python {build.get('python')} ({gil}), {build.get('usable_cpus')} usable CPUs; "
              f"measured {advice.items_sampled} of {advice.items_total} items, {advice.calls} calls, "
              f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"]
-    others = advice.other_cores
-    if others is not None and others >= BUSY_WARNING_CORES:
-        lines.append(f"WARNING: other processes used {others:.2f} of the {build.get('usable_cpus')} CPUs while this was "
-                     "measured: speedups are lower and rounds noisier than on a quiet machine")
-    if advice.recommended is None:
+    warning = busy_warning(advice)
+    if warning:
+        lines.append(f"WARNING: {warning}")
+    recommendation = recommendation_text(advice)
+    if recommendation is None:
         lines.append(f"NO ADVICE: {advice.problem}")
     else:
-        config = advice.recommended
-        chunk = f", chunksize={advice.chunksize_for_all}" if advice.chunksize_for_all and advice.chunksize_for_all > 1 \
-            and advice.recommended_kind != Kind.SEQUENTIAL.value else ""
-        workers = "" if advice.recommended_kind == Kind.SEQUENTIAL.value else f" with {config.workers} workers{chunk}"
-        spread = (f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x over "
-                  f"{len(advice.trial(config).round_seconds)} rounds)") if advice.speedup_low is not None else ""
-        lines.append(f"USE {config.variant}{workers}: expected {advice.speedup:.2f}x sequential{spread}")
+        lines.append(f"USE {recommendation}")
         if advice.as_fast:
             lines.append(f"  within noise: {'; '.join(advice.as_fast)} (as fast; this one is simpler)")
     lines.append("why:")

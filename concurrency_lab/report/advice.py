@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..advise.model import ADVICE_SCHEMA_VERSION, Advice
-from ..traits import Kind
 
 #: What `advise --out DIR` writes and `concurrency-lab report --latest-in` takes from each folder.
 ADVICE_FILE = "advise.json"
@@ -58,6 +57,7 @@ class AdviceView:
     measured: str  # "8 of 64 items, 73 calls, 28.6 s of a 30 s budget"
     recommendation: str | None  # "process_pool with 2 workers, chunksize=4: expected 1.61x sequential (1.55-1.66x over 5 rounds)"
     problem: str | None  # why there is no recommendation
+    warning: str | None  # other processes loaded the machine while advise measured
     as_fast: tuple[str, ...]
     reasons: tuple[str, ...]
     rows: tuple[AdviceRow, ...]
@@ -79,7 +79,7 @@ def build_text(build: Mapping[str, Any]) -> str:
 
 
 def advice_view(advice: Advice) -> AdviceView:
-    from ..advise.answer import render  # the screen; imports the variant registry
+    from ..advise.answer import busy_warning, recommendation_text, render  # these import the variant registry
 
     base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
     rows = []
@@ -95,17 +95,7 @@ def advice_view(advice: Advice) -> AdviceView:
             problem="" if ran else (trial.problem or "no rounds"),
             recommended=trial.config == advice.recommended,
         ))
-    recommendation = None
-    if advice.recommended is not None and advice.speedup is not None:
-        config, trial = advice.recommended, advice.trial(advice.recommended)
-        how = ""  # as the screen says it (answer.render): sequential has no workers, the rest the whole input's chunks
-        if advice.recommended_kind != Kind.SEQUENTIAL.value:
-            chunk = advice.chunksize_for_all
-            how = f" with {config.workers} workers" + (f", chunksize={chunk}" if chunk and chunk > 1 else "")
-        spread = "" if advice.speedup_low is None or advice.speedup_high is None else (
-            f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x"
-            + (f" over {len(trial.round_seconds)} rounds)" if trial else ")"))
-        recommendation = f"{config.variant}{how}: expected {advice.speedup:.2f}x sequential{spread}"
+    recommendation = recommendation_text(advice)
     return AdviceView(
         function=advice.function,
         build=build_text(advice.build),
@@ -113,6 +103,7 @@ def advice_view(advice: Advice) -> AdviceView:
                   f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"),
         recommendation=recommendation,
         problem=None if recommendation else (advice.problem or "no configuration was recommended"),
+        warning=busy_warning(advice),
         as_fast=tuple(advice.as_fast),
         reasons=tuple(advice.reasons),
         rows=tuple(rows),

@@ -114,6 +114,8 @@ def _benchmark_lines(summary: Summary, verdicts: list[Verdict]) -> list[str]:
 def _advice_lines(view: AdviceView) -> list[str]:
     """One advise result, shortly: the answer, why, the measured table, and the code (the rest is in index.html)."""
     lines = ["", f"## Advice: `{view.function.replace('`', chr(39))}`", "", f"{cell(view.build)}; measured {cell(view.measured)}.", ""]
+    if view.warning:
+        lines += [f"**Warning:** {prose(view.warning)}", ""]
     lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**No advice:** {prose(view.problem or '')}"]
     if view.as_fast:
         lines += ["", f"Within noise: {prose('; '.join(view.as_fast))} (as fast; the one named is simpler)."]
