@@ -140,8 +140,16 @@ def test_an_unpicklable_closure_doing_io_goes_to_threads():
     assert "local object" in render(advice)  # "Can't pickle local object" ("Can't get" from 3.13)
 
 
-def test_the_advice_is_stable():
-    first, second = (advise(targets.sleep_20ms, range(200), budget=BUDGET) for _ in range(2))
-    names = {first.recommended.label, second.recommended.label}
-    assert len(names) == 1 or first.recommended.label in second.as_fast or second.recommended.label in first.as_fast \
-        or first.recommended.variant == second.recommended.variant, _explain(first) + _explain(second)
+STABLE = [targets.sleep_20ms, targets.collatz_steps]
+
+
+@pytest.mark.parametrize("func", STABLE, ids=_names(STABLE))
+def test_the_advice_is_stable(func):
+    """Run twice, it names the same configuration, or each run lists the other's pick as within noise."""
+    first, second = (advise(func, range(200), budget=BUDGET) for _ in range(2))
+    assert first.recommended is not None and second.recommended is not None, _explain(first) + _explain(second)
+    same = first.recommended == second.recommended
+    close = first.recommended.label in second.as_fast or second.recommended.label in first.as_fast
+    if not (same or close) and max(first.other_cores or 0.0, second.other_cores or 0.0) >= BUSY_CORES:
+        pytest.skip("other processes loaded the machine while advise measured" + _explain(first) + _explain(second))
+    assert same or close, _explain(first) + _explain(second)
