@@ -5,6 +5,7 @@ run for real (a function that raises, hangs, exits, leaks or differs gives a lin
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -245,6 +246,20 @@ def test_a_configuration_that_hangs_is_a_report_line_and_the_sweep_goes_on():
     assert spent <= 60.0
 
 
+def test_a_measured_configuration_cut_by_the_budget_is_listed_as_its_further_rounds():
+    class HangsWhenRefined(FakeRunner):
+        def trial(self, bound_s, config, *, rounds, **kwargs):
+            if config.variant == "process_pool" and any(c == config for c in self.calls):
+                self.clock.now += bound_s  # its second call (more rounds) runs into the end of the budget
+                raise NoAnswer("no answer")
+            return super().trial(bound_s, config, rounds=rounds, **kwargs)
+    result, _, _, _ = _sweep(budget=10.0, runner_factory=HangsWhenRefined)
+    assert result.trial(Config("process_pool", 2)) is not None
+    assert result.not_tried.get("process_pool x2, 4 more rounds") == "stopped unfinished when the budget ran out", \
+        result.not_tried
+    assert "process_pool x2" not in result.not_tried
+
+
 def test_a_slow_run_cut_by_the_budget_is_listed_as_not_tried():
     class SlowProcesses(FakeRunner):
         def trial(self, bound_s, config, **kwargs):
@@ -310,22 +325,26 @@ def test_threads_are_judged_against_the_cores_other_processes_left_free():
 
 
 def test_the_cores_other_processes_used_are_measured_and_warned_about():
-    """A process spinning beside a trial of a sleeping function: its core shows as used by others."""
+    """A process spinning beside a trial of a sleeping function, in advise's own child process (the spinner is
+    not in its process tree, as another program is not): the spinner's core shows as used by others."""
     import subprocess
     import sys
 
-    from concurrency_lab.advise.trials import run_trial
+    from concurrency_lab.advise.session import Session
 
-    quiet, _ = run_trial(targets.sleep_20ms, list(range(10)), Config("sequential", 1), rounds=2, warmup=0,
-                         timeout=30, reference=None)
-    assert len(quiet.other_cores) == len(quiet.round_seconds) == 2
-    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"])
+    sequential = Config("sequential", 1)
+    session = Session(targets.sleep_20ms, list(range(25)), is_coroutine=False)
     try:
-        busy, _ = run_trial(targets.sleep_20ms, list(range(25)), Config("sequential", 1), rounds=3, warmup=1,
-                            timeout=30, reference=None)
+        quiet = session.trial(60, sequential, n=10, rounds=2, warmup=0, timeout=30, baseline=sequential, check=False)
+        assert len(quiet.other_cores) == len(quiet.round_seconds) == 2
+        spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"])
+        try:
+            busy = session.trial(60, sequential, n=25, rounds=3, warmup=1, timeout=30, baseline=sequential, check=False)
+        finally:
+            spinner.kill()
+            spinner.wait()
     finally:
-        spinner.kill()
-        spinner.wait()
+        session.close()
     advice = Advice(function="m:f", items_total=25, items_sampled=25, budget_seconds=10, elapsed_seconds=3, calls=100,
                     build={"python": "3", "gil_enabled": True, "usable_cpus": 2}, probe=Probe(), bound=None,
                     reasons=[], trials=[busy], hand_off_seconds={}, ruled_out={}, not_tried={})
@@ -406,15 +425,19 @@ def test_each_snippet_runs_and_gives_the_functions_results(name):
     if cls.kind is Kind.CLUSTER:
         pytest.skip("it starts a cluster with the engine's defaults (a dashboard on port 8787): compiled only, above")
     function = "advise_targets:async_sleep_20ms" if cls.runs_coroutines else "advise_targets:add_one"
-    namespace = {"__name__": "__main__", "items": list(range(10))}
-    try:
-        exec(compile(snippet(Candidate.of(name), 2, 3, function), name, "exec"), namespace)
-    finally:  # an engine's per-process executor the snippet left up (loky's, joblib's): the variant closes it
-        if cls.has_pool():
-            with cls(workers=2):
-                pass
     expected = [2 * i for i in range(10)] if cls.runs_coroutines else [i + 1 for i in range(10)]
-    assert list(namespace["results"]) == expected
+    for chunksize in (None, 3):  # the variant's own chunking, and a measured chunk size
+        code = snippet(Candidate.of(name), 2, chunksize, function)
+        namespace = {"__name__": "__main__", "items": list(range(10))}
+        try:
+            exec(compile(code, name, "exec"), namespace)
+        finally:  # an engine's per-process executor the snippet left up (loky's, joblib's): the variant closes it
+            if cls.has_pool():
+                with cls(workers=2):
+                    pass
+        assert list(namespace["results"]) == expected, code
+        if chunksize and not cls.runs_coroutines and cls.kind is not Kind.SEQUENTIAL:  # the chunk size is in it
+            assert re.search(r"(chunksize|batch_size)=3\b", code) or "items[i:i + 3]" in code, code
 
 
 def test_a_process_pool_snippet_names_the_chunk_size_it_measured():
@@ -472,6 +495,11 @@ def test_the_advice_round_trips_through_json():
     assert render(again) == render(advice)
     with pytest.raises(ValueError, match="schema 99"):
         Advice.from_dict({**advice.to_dict(), "schema_version": 99})
+    # A key a newer writer added within this schema version is left out, not a TypeError.
+    data = advice.to_dict()
+    later = {**data, "added_later": 1, "trials": [{**t, "added_later": 2} for t in data["trials"]],
+             "probe": {**data["probe"], "added_later": 3}}
+    assert Advice.from_dict(later).to_dict() == data
 
 
 def test_the_api_refuses_bad_arguments():

@@ -145,7 +145,7 @@ STABLE = [targets.sleep_20ms, targets.collatz_steps]
 
 @pytest.mark.parametrize("func", STABLE, ids=_names(STABLE))
 def test_the_advice_is_stable(func):
-    """Run twice, it names the same configuration, or each run lists the other's pick as within noise."""
+    """Run twice, it names the same configuration, or one of the runs lists the other's pick as within noise."""
     first, second = (advise(func, range(200), budget=BUDGET) for _ in range(2))
     assert first.recommended is not None and second.recommended is not None, _explain(first) + _explain(second)
     same = first.recommended == second.recommended

@@ -6,8 +6,8 @@ look like for functions a user brings, on the Python that runs this.
 The functions are the classification tests' (tests/advise_targets.py): pure-Python CPU, a blocking
 sleep, a socket read from a server on 127.0.0.1, the same waits as coroutines, hashing and CRCs of
 multi-megabyte buffers, work far cheaper than a hand-off, and an unpicklable closure doing I/O. Run it
-on a quiet machine: every screen says how many cores other processes took meanwhile. Not a test: it
-only prints (tests/test_advise_classes.py asserts the classes).
+on a quiet machine: the line after each screen gives the cores other processes took meanwhile (the
+screen itself warns from 0.25). Not a test: it only prints (tests/test_advise_classes.py asserts the classes).
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             advice = advise(func, items, budget=args.budget)
         print(render(advice))
+        others = "unknown" if advice.other_cores is None else f"{advice.other_cores:.2f}"
         print(f"(bound: {advice.bound}; named: {advice.recommended.label if advice.recommended else None}; "
-              f"{time.monotonic() - started:.1f} s)\n", flush=True)
+              f"other processes: {others} cores; {time.monotonic() - started:.1f} s)\n", flush=True)
     return 0
 
 

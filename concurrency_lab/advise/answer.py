@@ -4,6 +4,7 @@ with its spread, and the screen a user reads (`render`); pure functions of the `
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def within_noise(a: Trial, b: Trial) -> bool:
 
 def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Candidate]) -> Pick:
     """The fastest correct configuration, or the simplest of those within noise of it (the baseline included)."""
-    # A concurrent variant at 1 worker shows how the winner scales; it cannot beat the baseline but by noise.
+    # A concurrent variant at 1 worker shows how that configuration scales; it cannot beat the baseline but by noise.
     correct = [t for t in trials if t.ok and t.config.variant in candidates
                and (t.config == baseline.config or t.config.workers > 1)]
     if not baseline.ok:
@@ -98,7 +99,21 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
         if module.endswith(".py"):  # a file path: advise imported it by its file name, from its folder
             module = Path(module).stem
         head = f"from {module} import {name.split('.')[0]}" if module and module != "__main__" and name else ""
-    lines = variant_class(candidate.name).usage(func, workers, chunksize).splitlines()
+    cls = variant_class(candidate.name)
+    chunked = bool(chunksize and chunksize > 1) and cls.kind is not Kind.SEQUENTIAL and not cls.runs_coroutines
+    if chunked and not cls.api_chunks:  # (coroutines are never measured in chunks)
+        # Its API takes no chunk size: the measured chunks are made here, each one call of run_chunk.
+        code = re.sub(r"\bitems\b", "chunks", cls.usage("run_chunk", workers, None))
+        lines = code.splitlines()
+        body = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))
+        lines[body:body] = ["", "def run_chunk(chunk):", f"    return [{func}(item) for item in chunk]", "",
+                            f"chunks = [items[i:i + {chunksize}] for i in range(0, len(items), {chunksize})]"]
+        # Right after the statement that sets results (inside its __main__ guard, if any), else at the end.
+        last = max((i for i, line in enumerate(lines) if line.lstrip().startswith("results = ")), default=len(lines) - 1)
+        indent = lines[last][:len(lines[last]) - len(lines[last].lstrip())] if lines[last].lstrip().startswith("results = ") else ""
+        lines.insert(last + 1, f"{indent}results = [result for chunk in results for result in chunk]")
+    else:
+        lines = cls.usage(func, workers, chunksize).splitlines()
     imports = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))
     if head:
         lines.insert(imports, head)

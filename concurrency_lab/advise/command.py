@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,8 +70,9 @@ def _within(seconds: float, what: str) -> Iterator[None]:
 
     def watch() -> None:
         if not done.wait(seconds):
-            print(error_line(PROG, f"{what} took longer than the budget ({seconds:g} s): it hangs at import, or "
-                                   "its module is slower to load than --budget allows"), file=sys.stderr, flush=True)
+            print(error_line(PROG, f"{what} took longer than the budget ({seconds:g} s): importing the module or "
+                                   "making the items hangs, or is slower than --budget allows"),
+                  file=sys.stderr, flush=True)
             sys.stdout.flush()
             os._exit(2)  # nothing of advise has started yet: no child, no file
 
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from .page import write_advice
 
     try:
+        loading = time.monotonic()
         with _within(args.budget, f"loading {args.target} and its items"):
             func = load_function(args.target)
             if args.range is not None:
@@ -106,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"advise: {line}", file=sys.stderr, flush=True)
 
     with interrupt.during("during advise; nothing written"):
-        advice = advise(func, items, budget=args.budget, include_cluster=args.include_cluster, progress=progress,
+        # The budget covers loading too: what it left (at least a tenth, so that a slow import still gets an answer).
+        budget = max(args.budget - (time.monotonic() - loading), args.budget / 10)
+        advice = advise(func, items, budget=budget, include_cluster=args.include_cluster, progress=progress,
                         name=args.target, check_spawn=args.target.rpartition(":")[0].endswith(".py"))
     print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
     if args.out is not None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Bumped when a field changes meaning or goes away; `Advice.from_dict` refuses a newer one.
 ADVICE_SCHEMA_VERSION = 1
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data`'s keys that `cls` has: a key added within this schema version by a newer writer is left out."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class Trial:
     round_seconds: list[float] = field(default_factory=list)
     cores_used: list[float] = field(default_factory=list)
     #: Per round: the cores other processes on the machine used meanwhile (a loaded machine's share).
-    other_cores: list[float] = field(default_factory=list)
+    other_cores: list[float | None] = field(default_factory=list)  # None: not known for that round
     startup_seconds: float | None = None  # opening its pool, once per run (None: no pool)
     chunksize_used: int | None = None  # what the variant chose when config.chunksize is None
     peak_rss_bytes: int | None = None
@@ -73,7 +79,7 @@ class Trial:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Trial:
-        return cls(**{**data, "config": Config(**data["config"])})
+        return cls(**{**_known(cls, data), "config": Config(**_known(Config, data["config"]))})
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ class Probe:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Probe:
-        return cls(**{**data, "item_seconds": tuple(data.get("item_seconds", ()))})
+        return cls(**{**_known(cls, data), "item_seconds": tuple(data.get("item_seconds", ()))})
 
 
 @dataclass
@@ -134,7 +140,7 @@ class Advice:
         """The cores other processes used while the rounds ran, over all of them: their CPU seconds over the
         rounds' wall seconds (the OS counts system-wide CPU in 10 ms ticks, too coarse for one short round)."""
         pairs = [(cores * seconds, seconds) for trial in self.trials
-                 for cores, seconds in zip(trial.other_cores, trial.round_seconds)]
+                 for cores, seconds in zip(trial.other_cores, trial.round_seconds) if cores is not None]
         wall = sum(seconds for _, seconds in pairs)
         return max(0.0, sum(cpu for cpu, _ in pairs) / wall) if wall > 0 else None
 
@@ -156,7 +162,7 @@ class Advice:
         version = data.get("schema_version")
         if not isinstance(version, int) or version > ADVICE_SCHEMA_VERSION:
             raise ValueError(f"advice of schema {version!r}: this version reads up to {ADVICE_SCHEMA_VERSION}")
-        data = {k: v for k, v in data.items() if k not in ("recommended_kind", "other_cores")}
+        data = _known(cls, data)  # recommended_kind and other_cores are derived, and rebuilt from the rest
         return cls(**{**data, "probe": Probe.from_dict(data["probe"]),
                       "trials": [Trial.from_dict(t) for t in data["trials"]],
-                      "recommended": Config(**data["recommended"]) if data.get("recommended") else None})
+                      "recommended": Config(**_known(Config, data["recommended"])) if data.get("recommended") else None})

@@ -321,6 +321,8 @@ class Sweep:
 
     def _trial(self, result: SweepResult, config: Config, *, rounds: int, kind: Kind, check: bool = True) -> Trial | None:
         existing = result.trial(config)
+        # What "not tried" calls it: a configuration already measured was not tried further.
+        label = config.label if existing is None else f"{config.label}, {rounds} more rounds"
         # Measured before: its own round time; else as slow as sequential, the worst case.
         round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
         warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
@@ -336,7 +338,6 @@ class Sweep:
             round_s += hand_offs_s
         estimate = startup + (warmup + rounds) * round_s
         if check and self.remaining() < estimate:
-            label = config.label if existing is None else f"{config.label}, {rounds} more rounds"
             result.not_tried.setdefault(label, f"the budget was spent (needed about {estimate:.2g} s, "
                                                f"{max(0.0, self.remaining()):.2g} s left)")
             return None
@@ -350,8 +351,8 @@ class Sweep:
                                       timeout=round_timeout, baseline=self.baseline, check=check)
         except NoAnswer as exc:
             if budget_left < own_bound and exc.exit_code is None and check:  # not the reference: it must say
-                result.not_tried[config.label] = "stopped unfinished when the budget ran out"
-                self.progress(f"{config.label}: stopped, the budget ran out")
+                result.not_tried[label] = "stopped unfinished when the budget ran out"
+                self.progress(f"{label}: stopped, the budget ran out")
                 return None
             why = (f"ended the process running it (exit code {exc.exit_code})" if exc.exit_code is not None else
                    f"gave no answer within {min(own_bound, budget_left):.3g} s (the per-item limit from the probe, "

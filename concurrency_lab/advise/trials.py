@@ -12,7 +12,7 @@ import psutil
 
 from ..errors import BrokenPool, MapTimeout, NotPicklable
 from ..failures.probe import kill, worker_processes
-from ..measure.cpu import CpuClock, machine_busy_seconds
+from ..measure.cpu import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..variants import variant_class
 from .model import Config, Trial
 
@@ -70,11 +70,11 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
         section = monitor.measure() if monitor is not None else None
         with section if section is not None else _Nothing() as measured:
             for round_index in range(warmup + rounds):
-                busy_before, clock = machine_busy_seconds(), CpuClock().start()
+                busy_before, own_before, clock = machine_busy_seconds(), tree_cpu_seconds(), CpuClock().start()
                 results = None
                 results = variant.map(func, items, timeout=timeout)
                 cpu = clock.stop(variant.last_run.worker_cpu_seconds if variant.cpu_spent_elsewhere() else 0.0)
-                busy_after = machine_busy_seconds()
+                busy_after, own_after = machine_busy_seconds(), tree_cpu_seconds()
                 trial.calls += len(items)
                 if reference is not None:
                     trial.mismatch = first_difference(reference, results)
@@ -86,9 +86,12 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                 if round_index >= warmup:
                     trial.round_seconds.append(cpu.wall_seconds)
                     trial.cores_used.append(cpu.cores_used)
-                    if busy_before is not None and busy_after is not None and cpu.wall_seconds > 0:
-                        others = (busy_after - busy_before - cpu.cpu_seconds) / cpu.wall_seconds
-                        trial.other_cores.append(others)  # unclamped: the OS's 10 ms ticks err both ways
+                    # What the machine spent less what this process tree spent (workers' start-up, pickling
+                    # and the sampler included, which the work's own figure leaves out). One entry per round,
+                    # None where psutil cannot say; unclamped: the OS's 10 ms ticks err both ways.
+                    known = busy_before is not None and busy_after is not None and cpu.wall_seconds > 0
+                    own = max(own_after - own_before, cpu.cpu_seconds)
+                    trial.other_cores.append((busy_after - busy_before - own) / cpu.wall_seconds if known else None)
             if measured is not None:
                 reading = measured.final()
                 trial.peak_rss_bytes, trial.peak_uss_bytes = reading.peak_rss_bytes, reading.peak_uss_bytes

@@ -26,11 +26,12 @@ from .record import FailureOutcome
 LINGER_S = 0.1  # the moment after the call before counting what it left running
 LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before processes are killed
 _POLL_S = 0.01
-#: The processes multiprocessing (and loky, for its resource tracker) keeps for itself, started once and
-#: not workers: when they are this process's children, their own children (forkserver workers) still count.
+
+
 def worker_processes(root: psutil.Process) -> list[psutil.Process]:
     """Every live descendant of `root` but multiprocessing's service processes (children of `root`
-    whose command line `measure.tree.role_of` knows as a forkserver or resource tracker)."""
+    whose command line `measure.tree.role_of` knows as a forkserver or resource tracker: multiprocessing's and
+    loky's, started once and not workers; their own children, forkserver workers, still count)."""
     try:
         descendants = root.children(recursive=True)
     except psutil.NoSuchProcess:

@@ -110,11 +110,33 @@ class CpuClock:
         return CpuReading.between(self._start, end, worker_cpu_seconds)
 
 
+def tree_cpu_seconds(root: int | None = None) -> float:
+    """CPU seconds `root` (default: this process), its live descendants and its reaped children have spent:
+    everything a section started from here costs, its workers' start-up and pickling and the resource
+    monitor's sampler included (a descendant that exited unreaped is missed)."""
+    import psutil
+
+    try:
+        process = psutil.Process(root)
+        times = process.cpu_times()
+        total = times.user + times.system + getattr(times, "children_user", 0.0) + getattr(times, "children_system", 0.0)
+        descendants = process.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    for child in descendants:
+        try:
+            times = child.cpu_times()
+        except psutil.Error:  # gone meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
 def machine_busy_seconds() -> float | None:
     """CPU seconds every process on the machine has spent so far (user, nice, system, interrupts, steal:
     all but idle and I/O wait; guest time is already in user), or None where psutil cannot say. The
     difference over a section, less the section's own `CpuReading.cpu_seconds`, is what other processes
-    took from the cores meanwhile."""
+    took from the cores meanwhile (`tree_cpu_seconds` gives the section's own, all of it)."""
     import psutil
 
     try:

@@ -72,6 +72,9 @@ class Variant(ABC):
     #: The chunk size the library's own map uses when none is given, where that is a fixed number
     #: that hurts many small tasks (ProcessPoolExecutor.map: 1). Benchmarks show it as a trap row.
     api_default_chunksize: ClassVar[int | None] = None
+    #: Whether the library's own call takes a chunk size (``chunksize=``, ``batch_size=``), so that `usage`
+    #: writes it; for the others a measured chunk size is written as chunks the user's code makes itself.
+    api_chunks: ClassVar[bool] = False
     uses_processes: ClassVar[bool] = False  # its workers are other processes: tasks, items and results are serialized
     #: The lab's start methods (cpus.START_METHODS) it can be given; () when it takes none: in-process
     #: variants, and engines that start their worker processes their own way (loky: fork+exec).

@@ -25,6 +25,7 @@ class JoblibParallel(LokyWorkers):
     summary = "joblib.Parallel(n_jobs=n)(delayed(task)(item) for item in items): the loky backend, batch_size='auto'"
     api_family = "joblib"
     api = "joblib.Parallel"
+    api_chunks = True
     chunks_per_worker = None  # one item per call: joblib's automatic batching groups them
 
     def __init__(self, *args, **kwargs) -> None:

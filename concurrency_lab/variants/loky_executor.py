@@ -57,6 +57,7 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
     summary = "loky.get_reusable_executor(max_workers=n), list slices submitted as tasks; fork+exec workers, cloudpickle"
     api_family = "loky"
     api = "loky.get_reusable_executor"
+    api_chunks = True
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -75,6 +75,7 @@ class MultiprocessingPool(ProcessVariant):
     api_family = "multiprocessing"
     api = "multiprocessing.Pool.map"
     role, lesson_pair = Role.BEFORE, "processes"
+    api_chunks = True
 
     @classmethod
     def usage(cls, func: str, workers: int, chunksize: int | None) -> str:

@@ -19,6 +19,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
     api = "ProcessPoolExecutor.map"
     role, lesson_pair = Role.AFTER, "processes"
     api_default_chunksize = 1  # ProcessPoolExecutor.map's default: one pickled call per item
+    api_chunks = True
 
     @classmethod
     def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
