@@ -389,6 +389,25 @@ def test_a_loaded_machines_outlier_rounds_do_not_hide_a_clear_win():
     assert not within_noise(_trial("sequential", 1, [1.0, 1.02, 0.98], 1.0), one_round)
 
 
+def test_one_round_is_not_enough_to_be_named():
+    candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool", "process_pool")}
+    base = _trial("sequential", 1, [1.0, 1.1, 0.9, 1.05, 0.95], 1.0)
+    processes = _trial("process_pool", 2, [0.52, 0.53, 0.51, 0.55, 0.5], 1.9)
+    once = _trial("thread_pool", 2, [0.6], 1.6)  # simpler, within noise of processes, but measured once
+    pick = recommend(base, [base, processes, once], candidates)
+    assert pick.config == processes.config and pick.as_fast == ("thread_pool x2",), pick
+    # Within noise but slower, it is shown with its figures, not as "as fast".
+    slower = _trial("process_pool", 2, [1.15], 1.1)
+    pick = recommend(base, [base, slower], candidates)
+    assert pick.config == base.config and pick.as_fast == ("process_pool x2",), pick
+    advice = Advice(function="m:f", items_total=100, items_sampled=100, budget_seconds=10, elapsed_seconds=3, calls=9,
+                    build={"python": "3", "gil_enabled": True, "usable_cpus": 2}, probe=Probe(), bound=None,
+                    reasons=[], trials=[base, slower], hand_off_seconds={}, ruled_out={}, not_tried={},
+                    recommended=base.config, speedup=1.0, as_fast=list(pick.as_fast))
+    assert "  within noise: process_pool x2 (0.87x, 1 round): not told apart from it; the one named is simpler" \
+        in render(advice).splitlines()
+
+
 def test_a_variant_that_differed_is_never_recommended():
     candidates = {name: Candidate.of(name) for name in ("sequential", "thread_pool")}
     base = _trial("sequential", 1, [1.0], 1.0)

@@ -19,6 +19,8 @@ from .sweep import Candidate
 #: say: a difference that small is not worth a less simple variant (a rank test on 5 rounds each finds 8%
 #: apart "significant" on a quiet machine, as between the hand-made threads and ThreadPoolExecutor).
 MIN_NOISE = 0.10
+#: A configuration is named over the fastest only with at least this many rounds of its own.
+MIN_ROUNDS_TO_NAME = 3
 #: Other processes using this many cores while advise measured get a warning on the screen.
 BUSY_WARNING_CORES = 0.25
 
@@ -29,7 +31,7 @@ class Pick:
     speedup: float | None
     low: float | None
     high: float | None
-    as_fast: tuple[str, ...]  # labels within noise of the pick, faster-measured first
+    as_fast: tuple[str, ...]  # labels not told apart from the fastest (so from the pick), faster-measured first
     fastest: Config | None  # the fastest measured, when that is not the pick
 
 
@@ -72,7 +74,9 @@ def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Ca
     def simplicity(trial: Trial) -> tuple:
         return (*candidates[trial.config.variant].simplicity(trial.config.workers), trial.config.workers,
                 trial.median_seconds)
-    pick = min(close, key=simplicity)
+    # Named only with a spread of its own: a configuration measured once (cut by the budget, or not among the
+    # fastest refined) may be within noise of the fastest, but not chosen over it on one round.
+    pick = min((t for t in close if len(t.round_seconds) >= MIN_ROUNDS_TO_NAME or t is fastest), key=simplicity)
     speedup, low, high = speedups(baseline, pick)
     as_fast = tuple(t.config.label for t in sorted(close, key=lambda t: t.median_seconds) if t is not pick)
     return Pick(pick.config, speedup, low, high, as_fast, None if fastest is pick else fastest.config)
@@ -135,6 +139,21 @@ def busy_warning(advice: Advice) -> str | None:
             "speedups are lower and rounds noisier than on a quiet machine")
 
 
+def within_noise_text(advice: Advice) -> str | None:
+    """ "loky x2 (1.97x, 5 rounds); mp_pool x2 (1.78x, 1 round): not told apart from it; the one named is
+    simpler", or None: the configurations within noise, with their figures (some may be slower than the pick)."""
+    base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
+    shown = []
+    for label in advice.as_fast:
+        trial = next((t for t in advice.trials if t.config.label == label and t.ok), None)
+        if trial is None or not base:
+            shown.append(label)
+            continue
+        rounds = len(trial.round_seconds)
+        shown.append(f"{label} ({base / trial.median_seconds:.2f}x, {rounds} round{'s' if rounds != 1 else ''})")
+    return f"{'; '.join(shown)}: not told apart from it; the one named is simpler" if shown else None
+
+
 def recommendation_text(advice: Advice) -> str | None:
     """ "process_pool with 2 workers, chunksize=25: expected 1.92x sequential (1.67-2.02x over 5 rounds)",
     or None without a recommendation: the screen's USE line and the report's, in one place."""
@@ -166,8 +185,9 @@ def render(advice: Advice) -> str:
         lines.append(f"NO ADVICE: {advice.problem}")
     else:
         lines.append(f"USE {recommendation}")
-        if advice.as_fast:
-            lines.append(f"  within noise: {'; '.join(advice.as_fast)} (as fast; this one is simpler)")
+        close = within_noise_text(advice)
+        if close:
+            lines.append(f"  within noise: {close}")
     lines.append("why:")
     lines += [f"  - {reason}" for reason in advice.reasons]
     if advice.trials:

@@ -58,7 +58,7 @@ class AdviceView:
     recommendation: str | None  # "process_pool with 2 workers, chunksize=4: expected 1.61x sequential (1.55-1.66x over 5 rounds)"
     problem: str | None  # why there is no recommendation
     warning: str | None  # other processes loaded the machine while advise measured
-    as_fast: tuple[str, ...]
+    within_noise: str | None  # the configurations not told apart from the one named, with their figures
     reasons: tuple[str, ...]
     rows: tuple[AdviceRow, ...]
     ruled_out: tuple[tuple[str, str], ...]
@@ -79,7 +79,7 @@ def build_text(build: Mapping[str, Any]) -> str:
 
 
 def advice_view(advice: Advice) -> AdviceView:
-    from ..advise.answer import busy_warning, recommendation_text, render  # these import the variant registry
+    from ..advise.answer import busy_warning, recommendation_text, render, within_noise_text  # import the registry
 
     base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
     rows = []
@@ -104,7 +104,7 @@ def advice_view(advice: Advice) -> AdviceView:
         recommendation=recommendation,
         problem=None if recommendation else (advice.problem or "no configuration was recommended"),
         warning=busy_warning(advice),
-        as_fast=tuple(advice.as_fast),
+        within_noise=within_noise_text(advice),
         reasons=tuple(advice.reasons),
         rows=tuple(rows),
         ruled_out=tuple(advice.ruled_out.items()),

@@ -117,8 +117,8 @@ def _advice_lines(view: AdviceView) -> list[str]:
     if view.warning:
         lines += [f"**Warning:** {prose(view.warning)}", ""]
     lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**No advice:** {prose(view.problem or '')}"]
-    if view.as_fast:
-        lines += ["", f"Within noise: {prose('; '.join(view.as_fast))} (as fast; the one named is simpler)."]
+    if view.within_noise:
+        lines += ["", f"Within noise: {prose(view.within_noise)}."]
     lines += [""] + [f"- {prose(reason)}" for reason in view.reasons]
     if view.rows:
         rows = [(r.configuration, r.speedup, r.cores_used, r.startup, r.rounds, r.peak_uss, r.problem) for r in view.rows]
