@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -281,7 +282,9 @@ class _SignalsWhileFinalized:
     """Sends SIGTERM from its finalizer, where Python cannot raise: the handler's exception is swallowed."""
 
     def __del__(self) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)
+        # To the main thread itself: os.kill lets the kernel pick any thread, and under xdist (execnet's
+        # thread) one picked while this __del__ had already returned left the flag for after the sleep below.
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
         for _ in range(10_000):  # the handler runs here, at a backward jump, and its exception goes nowhere
             pass
 
