@@ -33,8 +33,22 @@ def main(base_url: str, variant_name: str, count: int, workers: int) -> None:
         "urls_in_order": [r.url for r in records] == todo,
         "records": len(records),
         "kinds": Counter(str(r.error_kind) for r in records),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB on Linux
+        "peak_rss_bytes": peak_rss_bytes(),
     }))
+
+
+def peak_rss_bytes() -> int:
+    """This interpreter's own peak RSS: VmHWM, the high-water mark of its address space, which exec starts
+    afresh. Not ru_maxrss: Linux carries that over exec from the process that forked (or vforked) this one,
+    so under xdist it reported the test worker's 343 MiB instead of this run's figure."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB where there is no /proc
 
 
 if __name__ == "__main__":

@@ -195,3 +195,38 @@ def test_a_benchmark_run_through_the_address_records_the_cluster_and_not_its_mem
     assert all(r["peak_rss_bytes"] is None and r["peak_processes"] is None for r in rows)
     assert all(r["cores_used"] and r["cores_used"] > 0 for r in rows)  # each worker reports its CPU
     assert f"an existing cluster at {cluster.address}, 2 workers, 2 threads" in (out / "summary.md").read_text()
+
+
+def test_an_error_of_dasks_own_while_a_chunk_runs_is_a_broken_pool_naming_it():
+    """Seen once in CI: with a task ending its worker, Client's future raised ValueError ("too many values to
+    unpack"). Task errors come back inside the outcome, so anything the future raises is the cluster's."""
+    import concurrent.futures
+
+    closed = []
+
+    class Closes:
+        def __init__(self, name):
+            self.name = name
+
+        def shutdown(self, wait):
+            closed.append(self.name)
+
+        def close(self):
+            closed.append(self.name)
+
+    class FailingPool:  # a _Connection whose futures fail as Dask's did
+        on_this_machine = True
+        executor, client, cluster = Closes("executor"), Closes("client"), Closes("cluster")
+
+        def submit(self, *args, **kwargs):
+            future = concurrent.futures.Future()
+            future.set_exception(ValueError("too many values to unpack (expected 3)"))
+            return future
+
+    variant = get_variant("dask", workers=2)
+    variant._pool, variant._running = FailingPool(), True
+    with pytest.raises(BrokenPool, match=r"the cluster failed while running chunk 0 \(items 0 to 1\) with "
+                                         r"ValueError: too many values to unpack .*Dask's own error"):
+        variant.map(abs, [1, 2, 3, 4], chunksize=2)
+    assert closed == ["executor", "client", "cluster"]  # a broken pool is stopped, as after a dead worker
+    variant._running = False

@@ -237,6 +237,13 @@ class DaskCluster(ExecutorVariant):
                 raise NotPicklable(
                     f"{self.name}: a result of chunk {index} could not be sent back from a worker process ({exc}); "
                     "have the task return plain data, or use a thread variant, which shares memory") from None
+            except Exception as exc:  # not the task's: run_chunk returns those with the results. Dask's own.
+                for pending in futures[index:]:
+                    pending.cancel()
+                raise BrokenPool(
+                    f"{self.name}: the cluster failed while running chunk {index} (items {starts[index]} to "
+                    f"{starts[index + 1] - 1}) with {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; this is "
+                    "Dask's own error, not the task's (seen once when a task ended its worker process)") from exc
 
     def _not_sent(self, error: Exception, task: Any, chunks: Sequence[Sequence[Any]], upto: int) -> BaseException:
         """NotPicklable naming the task or the first item Dask could not serialise, else `error`."""
