@@ -221,9 +221,11 @@ class Variant(ABC):
         except BaseException:
             self._record(items, size, chunks, outcomes)
             raise
-        done = self._record(items, size, chunks, outcomes)
-        raise_first_error(done)
-        if any(o.timed_out for o in done):  # stopped between items: the sequential and thread variants
+        done = [o for o in outcomes if o is not None]
+        if any(o.error is not None or o.timed_out for o in done):  # only then is what finished salvaged
+            self._record(items, size, chunks, outcomes)
+            raise_first_error(done)
+            # stopped between items: the sequential and thread variants
             raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged))
         self.last_run = RunRecord.from_outcomes(len(items), size, done)
         return [result for outcome in done for result in outcome.results]
