@@ -57,7 +57,7 @@ def run_matrix(
                 yield MatrixRow(
                     workload.name, name, variant.workers, len(inputs), wall, results == expected,
                     len(variant.last_run.worker_pids) if variant.last_run else 0,
-                    f"started its workers its own way ({getattr(variant, 'effective_start_method', '?')}), "
+                    f"started its workers {variant.own_way()}, "
                     f"not with {start_method}" if own_way else "",
                 )
 

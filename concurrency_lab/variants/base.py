@@ -97,13 +97,21 @@ class Variant(ABC):
         self.workers = self.default_workers() if workers is None else check_workers(workers)
         self.chunksize = check_chunksize(chunksize)
         if start_method is not None and not self.start_methods:
-            how = (f"starts its worker processes its own way ({getattr(self, 'effective_start_method', '?')})"
-                   if self.uses_processes else "starts no processes")
+            how = f"starts its worker processes {self.own_way()}" if self.uses_processes else "starts no processes"
             raise ValueError(f"variant {self.name!r} {how}, so it takes no start method")
         self.start_method = check_start_method(start_method, self.start_methods)
         self.last_run: RunRecord | None = None
         self._pool: Any = None
         self._running = False
+
+    @property
+    def effective_start_method(self) -> str | None:
+        """The start method its worker processes get (None: it starts none, or the engine does not say)."""
+        return None
+
+    def own_way(self) -> str:
+        """For a process variant that takes no start method: how it starts its workers, as messages say it."""
+        return f"its own way ({self.effective_start_method})" if self.effective_start_method else "its own way"
 
     def __repr__(self) -> str:
         extra = f", start_method={self.start_method!r}" if self.uses_processes else ""
