@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,14 @@ from concurrency_lab.cpus import START_METHODS
 from concurrency_lab.variants import VARIANT_NAMES, Variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
 
+
+
+def serial_only(what: str, command: str) -> list[pytest.MarkDecorator]:
+    """The marks of a module that measures on every core (`what`): `advise_serial`, and skipped under xdist,
+    where another worker takes a core, with the `command` that runs it serially."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or "1")
+    return [pytest.mark.advise_serial,
+            pytest.mark.skipif(workers > 1, reason=f"measures {what} on every core: run serially, {command}")]
 
 
 def _skip_unless_available(name: str) -> list[pytest.MarkDecorator]:

@@ -11,10 +11,9 @@ asserted (the kind of the variant named, the bound, what was ruled out and why).
 
 from __future__ import annotations
 
-import os
-
 import advise_targets as targets
 import pytest
+from lab_params import serial_only
 
 from concurrency_lab.advise import advise, render
 from concurrency_lab.measure.machine import gil_enabled
@@ -24,15 +23,7 @@ BUDGET = 10.0
 GIL = gil_enabled()
 
 
-def _under_xdist() -> bool:
-    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or "1") > 1
-
-
-pytestmark = [
-    pytest.mark.advise_serial,
-    pytest.mark.skipif(_under_xdist(), reason="measures speedups on every core: run serially, "
-                                              "pytest -n 0 -m advise_serial tests/test_advise_classes.py"),
-]
+pytestmark = serial_only("speedups", "pytest -n 0 -m advise_serial tests/test_advise_classes.py")
 
 
 def _names(funcs):

@@ -11,10 +11,9 @@ like tests/test_advise_classes.py (under xdist another test takes a core); run t
 
 from __future__ import annotations
 
-import os
-
 import advise_targets as targets
 import pytest
+from lab_params import serial_only
 
 import concurrency_lab
 from concurrency_lab.advise import DEFAULT_BUDGET_S
@@ -24,15 +23,7 @@ from concurrency_lab.advise import DEFAULT_BUDGET_S
 SLACK_S = 0.5 * DEFAULT_BUDGET_S
 
 
-def _under_xdist() -> bool:
-    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or "1") > 1
-
-
-pytestmark = [
-    pytest.mark.advise_serial,
-    pytest.mark.skipif(_under_xdist(), reason="measures advise's wall time on every core: run serially, "
-                                              "pytest -n 0 -m advise_serial tests/test_advise_speed.py"),
-]
+pytestmark = serial_only("advise's wall time", "pytest -n 0 -m advise_serial tests/test_advise_speed.py")
 
 CASES = {  # id -> (function, items)
     "half_second": (targets.about_half_a_second, range(64)),
