@@ -287,6 +287,49 @@ def test_the_fake_sweep_recommends_processes_from_its_figures():
     assert refined and all(result.trial(Config(name, 1)) is not None for name in refined), result.trials
 
 
+class EqualFooting(FakeRunner):
+    """Every concurrent variant at 2 workers halves the time, some a little less (as the process variants do
+    on a GIL-releasing function); the calls' rounds are recorded in order."""
+
+    SLOWER = {"mp_pool": 1.0, "threading": 1.03, "thread_pool": 1.06, "process_pool": 1.08}
+
+    def trial(self, bound_s, config, *, n, rounds, warmup, timeout, baseline, check=True):
+        self.calls.append((config, rounds))
+        kind = Candidate.of(config.variant).kind
+        round_s = n * self.per_item / min(config.workers, 2) * (self.SLOWER.get(config.variant, 1.0)
+                                                                if config.workers > 1 else 1.0)
+        self.clock.now += (warmup + rounds) * round_s
+        return Trial(config=config, kind=kind.value, round_seconds=[round_s] * rounds, cores_used=[1.9] * rounds,
+                     items=n, calls=n * (warmup + rounds), chunksize_used=config.chunksize or 1)
+
+
+def test_the_simplest_of_the_close_ones_gets_the_rounds_to_be_named(monkeypatch):
+    """After one round mp_pool is fastest and the hand-made threads second; with room for two, the second
+    refined is ThreadPoolExecutor, the simplest of those close (with one round it could not be named)."""
+    monkeypatch.setattr(advise_package.sweep, "MAX_REFINED", 2)
+    result, _, _, choice = _sweep(budget=60.0, runner_factory=EqualFooting,
+                                  names=("sequential", "threading", "thread_pool", "process_pool", "mp_pool"))
+    rounds = {t.config.label: len(t.round_seconds) for t in result.trials}
+    assert rounds["mp_pool x2"] >= 3 and rounds["thread_pool x2"] >= 3, rounds
+    assert rounds["threading x2"] == 1 and rounds["process_pool x2"] == 1, rounds
+    assert "faster or simpler" in result.excluded["threading x2"], result.excluded
+    candidates = {c.name: c for c in [choice.baseline, *choice.candidates]}
+    pick = recommend(result.trial(Config("sequential", 1)), result.trials, candidates)
+    assert pick.config == Config("thread_pool", 2) and pick.fastest == Config("mp_pool", 2), pick
+
+
+def test_the_further_rounds_come_in_passes_in_reverse_order():
+    """No configuration gets all its further rounds at one moment: a load that comes and goes falls on each."""
+    result, _, runner, _ = _sweep(budget=60.0, runner_factory=EqualFooting)
+    configs = [config for config, _ in runner.calls]
+    start = next(i for i, c in enumerate(configs) if c.workers > 1 and c in configs[:i])  # the first further round
+    further = [c for c in configs[start:] if c in configs[:start]]  # not the 1-worker runs that follow
+    refined = list(dict.fromkeys(further))
+    assert len(refined) >= 3, further
+    assert further == refined + refined[::-1], further
+    assert all(len(result.trial(c).round_seconds) == 5 for c in refined if c.workers > 1), result.trials
+
+
 # --- classification and recommendation from given figures ------------------------------------------
 
 def _trial(variant: str, workers: int, seconds: list[float], cores: float, chunksize=None, kind=None) -> Trial:

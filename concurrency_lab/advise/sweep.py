@@ -32,7 +32,9 @@ ITEMS_PER_WORKER_MIN = 2
 ITEMS_PER_CPU_MIN = 4
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
-MAX_REFINED = 3  # and at most this many (the fastest) get more rounds, besides the baseline
+MAX_REFINED = 3  # and at most this many (the fastest, then the simplest) get more rounds, besides the baseline
+#: Their further rounds come in this many passes over them all, each pass in the reverse order of the last.
+REFINE_PASSES = 2
 #: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
 #: sequential rounds is excluded without running: it cannot win.
 HAND_OFF_EXCLUDES = 4.0
@@ -257,23 +259,19 @@ class Sweep:
         # More rounds for the baseline and every configuration the first round did not exclude.
         best = self._best(result)
         wanted = ROUNDS_WANTED_LONG if self.round_s > LONG_ROUND_S else ROUNDS_WANTED
-        kept = []
-        for trial in sorted((t for t in result.trials if t.ok and t.config != baseline), key=self._speedup_of(result),
-                            reverse=True):
-            speedup = self._speedup_of(result)(trial)
-            if speedup >= KEEP_SHARE * best and len(kept) < MAX_REFINED:
-                kept.append(trial.config)
-            elif speedup >= KEEP_SHARE * best:
-                result.excluded[trial.config.label] = (f"{speedup:.2f}x after one round: not among the {MAX_REFINED} "
-                                                       "fastest, not measured further")
-            else:
-                result.excluded[trial.config.label] = (f"{speedup:.2f}x after one round, against {best:.2f}x for the "
-                                                       f"best: not measured further")
+        kept = self._kept(result, best)
         kept[1:1] = [baseline]  # the best first, then the baseline: every speedup divides by its noise
-        for config in kept:
-            trial = result.trial(config)
-            if trial is not None and trial.ok and len(trial.round_seconds) < wanted:
-                self._trial(result, config, rounds=wanted - len(trial.round_seconds), kind=Kind(trial.kind))
+        # In REFINE_PASSES passes, each in the reverse order of the one before: a load that comes and goes
+        # falls on every configuration, not on whichever had all its rounds at that moment.
+        cut: set[Config] = set()  # by the budget: not run again in a later pass
+        for done in range(REFINE_PASSES):
+            for config in kept if done % 2 == 0 else kept[::-1]:
+                trial = result.trial(config)
+                if trial is not None and trial.ok and len(trial.round_seconds) < wanted and config not in cut:
+                    missing = wanted - len(trial.round_seconds)
+                    if self._trial(result, config, rounds=math.ceil(missing / (REFINE_PASSES - done)),
+                                   kind=Kind(trial.kind), missing=missing) is None:
+                        cut.add(config)
         # How each kept one scales: the same variant at 1 worker, one round each, the fastest first (what
         # the budget leaves out is listed as not tried).
         ranked = sorted((t for t in result.trials if t.ok and t.config in kept and t.config != baseline),
@@ -282,6 +280,25 @@ class Sweep:
             if trial.config.workers > 1:
                 self._trial(result, Config(trial.config.variant, 1, trial.config.chunksize), rounds=1,
                             kind=Kind(trial.kind))
+
+    def _kept(self, result: SweepResult, best: float) -> list[Config]:
+        """The configurations that get more rounds: the fastest after one round, then the simplest of those
+        within KEEP_SHARE of it (the simpler is named when they end within noise, and only with rounds of its
+        own), MAX_REFINED in all; the others are listed as excluded, with their one round's figure."""
+        speedup = self._speedup_of(result)
+        simplicity = {c.name: c.simplicity for c in self.choice.candidates}
+        ranked = sorted((t for t in result.trials if t.ok and t.config != self.baseline), key=speedup, reverse=True)
+        close = [t for t in ranked if speedup(t) >= KEEP_SHARE * best]
+        kept = close[:1] + sorted(close[1:], key=lambda t: (*simplicity[t.config.variant](t.config.workers),
+                                                            t.config.workers, -speedup(t)))[:MAX_REFINED - 1]
+        for trial in ranked:
+            if trial in kept:
+                continue
+            result.excluded[trial.config.label] = (
+                f"{speedup(trial):.2f}x after one round: {MAX_REFINED} faster or simpler were measured further"
+                if trial in close else
+                f"{speedup(trial):.2f}x after one round, against {best:.2f}x for the best: not measured further")
+        return [t.config for t in kept]
 
     def _worker_counts(self, waiting: bool) -> list[int]:
         if self.worker_counts:
@@ -319,10 +336,13 @@ class Sweep:
             if seconds is not None:
                 result.hand_off_seconds[kind.value] = seconds
 
-    def _trial(self, result: SweepResult, config: Config, *, rounds: int, kind: Kind, check: bool = True) -> Trial | None:
+    def _trial(self, result: SweepResult, config: Config, *, rounds: int, kind: Kind, check: bool = True,
+               missing: int | None = None) -> Trial | None:
+        """Run `rounds` more rounds of `config`; None when the budget cut them (listed as not tried, with the
+        `missing` rounds it still wanted, by default these)."""
         existing = result.trial(config)
         # What "not tried" calls it: a configuration already measured was not tried further.
-        label = config.label if existing is None else f"{config.label}, {rounds} more rounds"
+        label = config.label if existing is None else f"{config.label}, {missing or rounds} more rounds"
         # Measured before: its own round time; else as slow as sequential, the worst case.
         round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
         warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
