@@ -103,6 +103,7 @@ def test_a_run_prints_json_and_writes_the_page(tmp_path):
     advice = json.loads(done.stdout)
     assert advice["function"] == "advise_targets:sleep_20ms" and advice["recommended"] is not None
     assert advice["items_total"] == 16 and advice["schema_version"] == 1
+    assert advice["budget_seconds"] == 4.0  # as given, though loading the function was paid from it
     assert "advise: probe:" in done.stderr  # progress goes to stderr
     page = (tmp_path / "out" / "advise.html").read_text()
     assert page.startswith("<!doctype html>") and 'id=advise' in page and "<script" not in page and "http" not in page
