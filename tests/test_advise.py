@@ -288,27 +288,30 @@ def test_the_fake_sweep_recommends_processes_from_its_figures():
 
 
 class EqualFooting(FakeRunner):
-    """Every concurrent variant at 2 workers halves the time, some a little less (as the process variants do
-    on a GIL-releasing function); the calls' rounds are recorded in order."""
+    """Every concurrent variant at 2 workers halves the time (some take a little longer: TIME_FACTOR), as
+    any would for GIL-releasing work; each call's configuration and rounds are recorded in order."""
 
-    SLOWER = {"mp_pool": 1.0, "threading": 1.03, "thread_pool": 1.06, "process_pool": 1.08}
+    TIME_FACTOR = {"mp_pool": 1.0, "threading": 1.03, "thread_pool": 1.06, "process_pool": 1.08}
+    SPEEDUP = 2.0  # at 2 workers
 
     def trial(self, bound_s, config, *, n, rounds, warmup, timeout, baseline, check=True):
         self.calls.append((config, rounds))
         kind = Candidate.of(config.variant).kind
-        round_s = n * self.per_item / min(config.workers, 2) * (self.SLOWER.get(config.variant, 1.0)
-                                                                if config.workers > 1 else 1.0)
+        round_s = n * self.per_item * (self.TIME_FACTOR.get(config.variant, 1.0) / self.SPEEDUP
+                                       if config.workers > 1 else 1.0)
         self.clock.now += (warmup + rounds) * round_s
         return Trial(config=config, kind=kind.value, round_seconds=[round_s] * rounds, cores_used=[1.9] * rounds,
                      items=n, calls=n * (warmup + rounds), chunksize_used=config.chunksize or 1)
+
+
+FOUR = ("sequential", "threading", "thread_pool", "process_pool", "mp_pool")
 
 
 def test_the_simplest_of_the_close_ones_gets_the_rounds_to_be_named(monkeypatch):
     """After one round mp_pool is fastest and the hand-made threads second; with room for two, the second
     refined is ThreadPoolExecutor, the simplest of those close (with one round it could not be named)."""
     monkeypatch.setattr(advise_package.sweep, "MAX_REFINED", 2)
-    result, _, _, choice = _sweep(budget=60.0, runner_factory=EqualFooting,
-                                  names=("sequential", "threading", "thread_pool", "process_pool", "mp_pool"))
+    result, _, _, choice = _sweep(budget=60.0, runner_factory=EqualFooting, names=FOUR)
     rounds = {t.config.label: len(t.round_seconds) for t in result.trials}
     assert rounds["mp_pool x2"] >= 3 and rounds["thread_pool x2"] >= 3, rounds
     assert rounds["threading x2"] == 1 and rounds["process_pool x2"] == 1, rounds
@@ -318,16 +321,53 @@ def test_the_simplest_of_the_close_ones_gets_the_rounds_to_be_named(monkeypatch)
     assert pick.config == Config("thread_pool", 2) and pick.fastest == Config("mp_pool", 2), pick
 
 
+def test_a_concurrent_variant_at_one_worker_is_never_refined():
+    """At 1 worker it can never be named: however simple, it takes no refinement slot from a rival (here
+    within KEEP_SHARE of the best, at 1.5x)."""
+    class Modest(EqualFooting):
+        SPEEDUP = 1.5
+    clock = FakeClock()
+    runner = Modest(clock)
+    choice = choose(is_coroutine=False, serializer_problems={}, names=list(FOUR))
+    result = Sweep(runner, choice, items_total=10_000, budget_s=60.0, usable_cpus=2, clock=clock,
+                   worker_counts=(1, 2)).run()
+    at_one = [(c, rounds) for c, rounds in runner.calls if c.workers == 1 and c.variant != "sequential"]
+    assert at_one and all(rounds == 1 for _, rounds in at_one), at_one  # their first round, and the scaling run
+    refined = [t.config for t in result.trials if len(t.round_seconds) == 5 and t.config.workers > 1]
+    assert len(refined) == 3, result.trials
+
+
 def test_the_further_rounds_come_in_passes_in_reverse_order():
     """No configuration gets all its further rounds at one moment: a load that comes and goes falls on each."""
     result, _, runner, _ = _sweep(budget=60.0, runner_factory=EqualFooting)
     configs = [config for config, _ in runner.calls]
-    start = next(i for i, c in enumerate(configs) if c.workers > 1 and c in configs[:i])  # the first further round
-    further = [c for c in configs[start:] if c in configs[:start]]  # not the 1-worker runs that follow
-    refined = list(dict.fromkeys(further))
-    assert len(refined) >= 3, further
-    assert further == refined + refined[::-1], further
-    assert all(len(result.trial(c).round_seconds) == 5 for c in refined if c.workers > 1), result.trials
+    # The first call of a configuration measured before, after the baseline's first rounds: refinement begins.
+    start = next((i for i, c in enumerate(configs) if c.workers > 1 and c in configs[:i]), None)
+    assert start is not None, configs
+    further = [(c, rounds) for c, rounds in runner.calls[start:] if c in configs[:start]]  # not the 1-worker runs
+    refined = list(dict.fromkeys(c for c, _ in further))
+    assert len(refined) >= 3 and refined[1] == Config("sequential", 1), refined  # the best, then the baseline
+    assert [c for c, _ in further] == refined + refined[::-1], further
+    # 1 + 2 + 2 rounds for each, and 3 + 1 + 1 for the baseline: five each, over both passes.
+    assert all(rounds == (1 if c.workers == 1 else 2) for c, rounds in further), further
+    assert all(len(result.trial(c).round_seconds) == 5 for c in refined), result.trials
+
+
+def test_rounds_the_budget_cut_are_listed_once_with_what_each_still_wanted():
+    """Scanning budgets: a cut in the first pass or the second names the rounds its configuration lacks."""
+    seen = set()
+    for budget in [x / 4 for x in range(8, 40)]:
+        result, _, _, _ = _sweep(budget=budget, runner_factory=EqualFooting)
+        for label, why in result.not_tried.items():
+            found = re.fullmatch(r"(.+), (\d+) more rounds", label)
+            if found is None:
+                continue
+            trial = next(t for t in result.trials if t.config.label == found[1])
+            assert len(trial.round_seconds) + int(found[2]) == 5, (budget, label, trial.round_seconds)
+            seen.add(int(found[2]) == 5 - 1 if trial.config.workers > 1 else "baseline")
+        labels = [label.split(",")[0] for label in result.not_tried if "more rounds" in label]
+        assert len(labels) == len(set(labels)), (budget, result.not_tried)
+    assert {True, False} <= seen, seen  # cuts in the first pass (4 more rounds) and in the second
 
 
 # --- classification and recommendation from given figures ------------------------------------------
@@ -569,6 +609,8 @@ def test_the_api_refuses_bad_arguments():
         advise(targets.add_one, [])
     with pytest.raises(ValueError, match="budget"):
         advise(targets.add_one, [1], budget=0)
+    with pytest.raises(ValueError, match="spent"):
+        advise(targets.add_one, [1], spent=-1.0)
     with pytest.raises(TypeError, match="callable"):
         advise(42, [1])
     assert advise_package.advise is advise and callable(advise_package)
@@ -638,3 +680,15 @@ def test_the_spawn_import_check_is_paid_from_the_budget(monkeypatch):
                     variants=["sequential", "thread_pool", "process_pool"], check_spawn=True)
     assert clock.now - started <= 10.0 + 1e-9, render(advice)
     assert advice.elapsed_seconds <= 10.0 + 1e-9
+
+
+def test_what_the_caller_already_spent_is_paid_from_the_budget():
+    """The command's loading of the function and its items: in the time spent, the budget shown as given."""
+    clock = FakeClock()
+    started = clock.now
+    hangs = FakeRunner(clock, hang="process_pool")  # takes all the time it is given
+    advice = advise(targets.add_one, range(10_000), budget=10.0, spent=4.0, clock=clock, runner=hangs,
+                    variants=["sequential", "thread_pool", "process_pool"])
+    assert clock.now - started <= 6.0 + 1e-9, render(advice)
+    assert advice.budget_seconds == 10.0 and 4.0 < advice.elapsed_seconds <= 10.0 + 1e-9
+    assert "of a 10 s budget" in render(advice).splitlines()[0]

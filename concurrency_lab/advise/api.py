@@ -33,20 +33,24 @@ def build_facts() -> dict[str, Any]:
 def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = DEFAULT_BUDGET_S,
            variants: Sequence[str] | None = None, include_cluster: bool = False, workers: Sequence[int] | None = None,
            clock: Callable[[], float] = time.monotonic, progress: Callable[[str], None] | None = None,
-           name: str | None = None, runner: Any = None, check_spawn: bool = False) -> Advice:
+           name: str | None = None, runner: Any = None, check_spawn: bool = False, spent: float = 0.0) -> Advice:
     """Which variant to run `func` over `items` with, proven (every result compared with sequential's) and
     measured within `budget` seconds. `variants` limits the candidates (default: every registered one);
-    `workers` replaces the worker counts tried (default: 1, the usable CPUs, more for waiting work).
+    `workers` replaces the worker counts tried (default: the usable CPUs, and more for waiting work; each
+    configuration kept is also run at 1 worker).
     `check_spawn` first imports the function in a fresh spawn worker (for a function loaded from a file path),
-    ruling out the pickle-based process variants when that fails. `runner` replaces the child process (tests);
-    `clock` the budget's clock."""
+    ruling out the pickle-based process variants when that fails. `spent` is what the caller already paid from
+    the budget (the command's loading of the function and its items): counted in the time spent, leaving the
+    sweep at least a tenth of the budget. `runner` replaces the child process (tests); `clock` the budget's clock."""
     check_callable(func)
     items = as_list(items)
     if not items:
         raise ValueError("advise needs at least one item")
     if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not (budget > 0 and math.isfinite(budget)):
         raise ValueError(f"budget must be a number of seconds above 0, got {budget!r}")
-    started = clock()
+    if isinstance(spent, bool) or not isinstance(spent, (int, float)) or not (spent >= 0 and math.isfinite(spent)):
+        raise ValueError(f"spent must be a number of seconds, 0 or more, got {spent!r}")
+    started = clock() - spent
     is_coroutine = is_coroutine_function(func)
     names = list(VARIANT_NAMES if variants is None else variants)
     serializers = sorted({s for s in (variant_class(n).serializer for n in names) if s is not None})
@@ -61,9 +65,10 @@ def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = 
     cpus = lab_usable_cpus()
     own_runner = runner is None
     runner = Session(func, items, is_coroutine=is_coroutine) if own_runner else runner
-    left = float(budget) - (clock() - started)  # what the safety checks (the spawn import) left of the budget
+    # What loading and the safety checks (the spawn import, at most a third) left of the budget.
+    left = max(float(budget) - (clock() - started), budget / 10)
     try:
-        sweep = Sweep(runner, choice, items_total=len(items), budget_s=max(left, 1e-3), usable_cpus=cpus, clock=clock,
+        sweep = Sweep(runner, choice, items_total=len(items), budget_s=left, usable_cpus=cpus, clock=clock,
                       serializers=[s for s in serializers if s not in problems], progress=progress,
                       worker_counts=workers).run()
     except BaseException:  # interrupted: the child and its workers are stopped at once, not asked

@@ -109,13 +109,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"advise: {line}", file=sys.stderr, flush=True)
 
     with interrupt.during("during advise; nothing written"):
-        # The budget covers loading too: what it left (at least a tenth, so that a slow import still gets an answer).
-        loaded_s = time.monotonic() - loading
-        advice = advise(func, items, budget=max(args.budget - loaded_s, args.budget / 10),
+        # The budget covers loading too (the sweep gets at least a tenth, so that a slow import still gets an answer).
+        advice = advise(func, items, budget=args.budget, spent=time.monotonic() - loading,
                         include_cluster=args.include_cluster, progress=progress, name=args.target,
                         check_spawn=args.target.rpartition(":")[0].endswith(".py"))
-    # Shown as given: the loading was paid from it, and counts in the time spent.
-    advice.budget_seconds, advice.elapsed_seconds = float(args.budget), advice.elapsed_seconds + loaded_s
     print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
     if args.out is not None:
         for path in write_advice(advice, args.out):

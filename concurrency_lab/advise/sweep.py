@@ -33,6 +33,9 @@ ITEMS_PER_CPU_MIN = 4
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
 MAX_REFINED = 3  # and at most this many (the fastest, then the simplest) get more rounds, besides the baseline
+#: Within this share of the best after one round, the simpler configurations are refined first: a gap one
+#: round's noise can make (or hide), so the simpler may yet end within noise of the best, and be named.
+SIMPLER_SHARE = 0.8
 #: Their further rounds come in this many passes over them all, each pass in the reverse order of the last.
 REFINE_PASSES = 2
 #: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
@@ -232,7 +235,7 @@ class Sweep:
         baseline = Config(self.choice.baseline.name, 1)
         self.baseline = baseline
         self.progress(f"probe: {len(probe.item_seconds)} calls, {_time(per_item)} per item; measuring {n} items "
-                      f"per round ({_time(self.round_s)} sequential), budget {self.budget_s:g} s")
+                      f"per round ({_time(self.round_s)} sequential), {self.budget_s:.3g} s of the budget left")
         reference = self._trial(result, baseline, rounds=1, check=False, kind=self.choice.baseline.kind)
         if reference is None or not reference.ok:
             result.problem = f"the reference run ({baseline.label}) " + (
@@ -261,9 +264,10 @@ class Sweep:
         wanted = ROUNDS_WANTED_LONG if self.round_s > LONG_ROUND_S else ROUNDS_WANTED
         kept = self._kept(result, best)
         kept[1:1] = [baseline]  # the best first, then the baseline: every speedup divides by its noise
-        # In REFINE_PASSES passes, each in the reverse order of the one before: a load that comes and goes
-        # falls on every configuration, not on whichever had all its rounds at that moment.
-        cut: set[Config] = set()  # by the budget: not run again in a later pass
+        # In REFINE_PASSES passes, each in the reverse order of the one before (the fastest first, then last):
+        # a load that comes and goes falls on every configuration, not on whichever had all its rounds at that
+        # moment. A configuration the budget cut is not run again in a later pass.
+        cut: set[Config] = set()
         for done in range(REFINE_PASSES):
             for config in kept if done % 2 == 0 else kept[::-1]:
                 trial = result.trial(config)
@@ -282,15 +286,21 @@ class Sweep:
                             kind=Kind(trial.kind))
 
     def _kept(self, result: SweepResult, best: float) -> list[Config]:
-        """The configurations that get more rounds: the fastest after one round, then the simplest of those
-        within KEEP_SHARE of it (the simpler is named when they end within noise, and only with rounds of its
-        own), MAX_REFINED in all; the others are listed as excluded, with their one round's figure."""
+        """The configurations that get more rounds, MAX_REFINED in all: the fastest after one round, then the
+        simplest of those within SIMPLER_SHARE of it (the simpler is named when they end within noise, and
+        only on rounds of its own), then the next fastest within KEEP_SHARE. The others are listed as
+        excluded with their one round's figure. At 1 worker a concurrent variant is never named: not kept."""
         speedup = self._speedup_of(result)
         simplicity = {c.name: c.simplicity for c in self.choice.candidates}
-        ranked = sorted((t for t in result.trials if t.ok and t.config != self.baseline), key=speedup, reverse=True)
+        ranked = sorted((t for t in result.trials if t.ok and t.config != self.baseline and t.config.workers > 1),
+                        key=speedup, reverse=True)
         close = [t for t in ranked if speedup(t) >= KEEP_SHARE * best]
-        kept = close[:1] + sorted(close[1:], key=lambda t: (*simplicity[t.config.variant](t.config.workers),
-                                                            t.config.workers, -speedup(t)))[:MAX_REFINED - 1]
+
+        def order(trial: Trial) -> tuple:
+            if speedup(trial) >= SIMPLER_SHARE * best:
+                return (0, *simplicity[trial.config.variant](trial.config.workers), trial.config.workers, -speedup(trial))
+            return (1, -speedup(trial))
+        kept = close[:1] + sorted(close[1:], key=order)[:max(0, MAX_REFINED - 1)]
         for trial in ranked:
             if trial in kept:
                 continue
