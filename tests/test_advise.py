@@ -20,7 +20,7 @@ from concurrency_lab.advise.inputs import items_from_expression, items_from_file
 from concurrency_lab.advise.model import Config, Probe, Trial
 from concurrency_lab.advise.safety import is_coroutine_function, serializer_problems
 from concurrency_lab.advise.session import NoAnswer
-from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size
+from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size, splits_evenly
 from concurrency_lab.traits import Bound, Kind
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
@@ -236,6 +236,14 @@ def test_the_sweep_sizes_its_sample_from_the_probe_and_budget():
     assert sample_size(0.5, items_total=10_000, budget_s=30, largest_workers=2, usable_cpus=2) == 8  # 4 per CPU
     assert sample_size(1e-6, items_total=500, budget_s=30, largest_workers=2) == 500  # all there is
     assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=16, usable_cpus=2) == 32  # 2 per worker
+    # The process variants' chunks (4 per worker) split evenly over the workers: 12 items, not 10 (5 chunks of 2).
+    assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=2, usable_cpus=2) == 10
+    assert sample_size(0.02, items_total=10_000, budget_s=10, largest_workers=2, usable_cpus=2,
+                       chunks_per_worker=[4]) == 12
+    for per_item in (0.3, 0.05, 0.02, 0.014, 0.009, 0.0065, 0.004):
+        n = sample_size(per_item, items_total=10_000, budget_s=10, largest_workers=2, usable_cpus=2,
+                        chunks_per_worker=[4])
+        assert splits_evenly(n, 8, 2), (per_item, n)
 
 
 def test_a_configuration_that_hangs_is_a_report_line_and_the_sweep_goes_on():
@@ -329,8 +337,8 @@ def test_a_concurrent_variant_at_one_worker_is_never_refined():
     clock = FakeClock()
     runner = Modest(clock)
     choice = choose(is_coroutine=False, serializer_problems={}, names=list(FOUR))
-    result = Sweep(runner, choice, items_total=10_000, budget_s=60.0, usable_cpus=2, clock=clock,
-                   worker_counts=(1, 2)).run()
+    result = Sweep(runner, choice, items_total=10_000, budget_s=40.0, usable_cpus=2, clock=clock,
+                   worker_counts=(1, 2)).run()  # 40 s: rounds under LONG_ROUND_S, so five of them
     at_one = [(c, rounds) for c, rounds in runner.calls if c.workers == 1 and c.variant != "sequential"]
     assert at_one and all(rounds == 1 for _, rounds in at_one), at_one  # their first round, and the scaling run
     refined = [t.config for t in result.trials if len(t.round_seconds) == 5 and t.config.workers > 1]
@@ -339,7 +347,7 @@ def test_a_concurrent_variant_at_one_worker_is_never_refined():
 
 def test_the_further_rounds_come_in_passes_in_reverse_order():
     """No configuration gets all its further rounds at one moment: a load that comes and goes falls on each."""
-    result, _, runner, _ = _sweep(budget=60.0, runner_factory=EqualFooting)
+    result, _, runner, _ = _sweep(budget=40.0, runner_factory=EqualFooting)  # rounds under 1 s: five of them
     configs = [config for config, _ in runner.calls]
     # The first call of a configuration measured before, after the baseline's first rounds: refinement begins.
     start = next((i for i, c in enumerate(configs) if c.workers > 1 and c in configs[:i]), None)

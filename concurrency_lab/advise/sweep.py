@@ -30,6 +30,7 @@ MAX_WORKERS_TRIED = 64
 #: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
 ITEMS_PER_WORKER_MIN = 2
 ITEMS_PER_CPU_MIN = 4
+EVEN_SPLIT_SHARE = 0.5  # the sample grows by at most this share so that default chunks split evenly
 #: After one round each, a configuration slower than this share of the best is not refined further.
 KEEP_SHARE = 0.6
 MAX_REFINED = 3  # and at most this many (the fastest, then the simplest) get more rounds, besides the baseline
@@ -172,16 +173,31 @@ class SweepResult:
 
 
 def sample_size(per_item_s: float, *, items_total: int, budget_s: float, largest_workers: int,
-                usable_cpus: int = 1) -> int:
+                usable_cpus: int = 1, chunks_per_worker: Sequence[int] = ()) -> int:
     """Items per round: one sequential round takes about ROUND_SHARE of the budget, with at least
-    ITEMS_PER_WORKER_MIN items per worker, rounded up to a whole number of items per worker."""
+    ITEMS_PER_WORKER_MIN items per worker, rounded up to a whole number of items per worker, and (adding at
+    most EVEN_SPLIT_SHARE) to one that each `chunks_per_worker` policy cuts into equal chunks, as many for
+    every one of `usable_cpus` workers: 10 items in chunks of 2 are 5 chunks, 3 for one worker and 2 for the
+    other, and the sample would measure that ceiling (1.67x on 2) instead of the function's."""
     target = min(max(budget_s * ROUND_SHARE, ROUND_SECONDS_MIN), ROUND_SECONDS_MAX)
     if per_item_s < TINY_ITEM_S:
         target = min(target, TINY_ROUND_S)
     n = max(math.ceil(target / max(per_item_s, 1e-9)), ITEMS_PER_WORKER_MIN * largest_workers,
             ITEMS_PER_CPU_MIN * usable_cpus)
     n = math.ceil(n / largest_workers) * largest_workers
+    even = n
+    while even <= n * (1 + EVEN_SPLIT_SHARE) and not all(
+            splits_evenly(even, per_worker * usable_cpus, usable_cpus) for per_worker in chunks_per_worker):
+        even += largest_workers
+    if even <= n * (1 + EVEN_SPLIT_SHARE):
+        n = even
     return max(1, min(n, items_total))
+
+
+def splits_evenly(n: int, chunks_wanted: int, workers: int) -> bool:
+    """Whether n items in chunks of ceil(n / chunks_wanted) are whole chunks, as many for each worker."""
+    size = math.ceil(n / chunks_wanted)
+    return n % size == 0 and (n // size) % workers == 0
 
 
 class Sweep:
@@ -227,8 +243,9 @@ class Sweep:
         per_item = result.per_item_seconds = probe.seconds_per_item or 0.0
         result.waiting = probe.cpu_seconds < WAITING_CORES * sum(probe.item_seconds)
         counts = self._worker_counts(result.waiting)
+        policies = sorted({k for k in (variant_class(c.name).chunks_per_worker for c in self.choice.candidates) if k})
         result.n = n = sample_size(per_item, items_total=self.items_total, budget_s=self.budget_s,
-                                   largest_workers=max(counts), usable_cpus=self.usable_cpus)
+                                   largest_workers=max(counts), usable_cpus=self.usable_cpus, chunks_per_worker=policies)
         self.limit_s = max(PER_ITEM_LIMIT_FLOOR_S, PER_ITEM_LIMIT_FACTOR * max(probe.item_seconds))
         self.round_s = per_item * n
         self.n = n
