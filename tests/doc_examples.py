@@ -72,7 +72,7 @@ def shell_commands(block: Block) -> list[str]:
             raw = raw[2:]
         pending += raw.strip() if pending else raw.rstrip()
         if pending.endswith("\\"):
-            pending = pending[:-1] + " "
+            pending = pending[:-1].rstrip() + " "
             continue
         if pending.strip() and not pending.lstrip().startswith("#"):
             lines.append(pending.strip())

@@ -113,11 +113,31 @@ def test_shell_lines_are_split_into_lab_invocations():
     assert lab_commands("python3 -m concurrency_lab.server --port 0 &") == [["python3", "-m", "concurrency_lab.server", "--port", "0"]]
 
 
+def _anchors(path):
+    """GitHub's ids for a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#+ (.*)$", text, flags=re.MULTILINE)}
+
+
 def test_every_docs_page_is_linked_from_the_readme_and_every_link_resolves():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for page in DOC_FILES[1:]:
         assert f"docs/{page.name}" in readme, f"README.md does not link {page.relative_to(ROOT)}"
     for path in DOC_FILES:
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
-            if "://" not in target:
-                assert (path.parent / target).exists(), f"{path.relative_to(ROOT)} links {target}, which does not exist"
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", path.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            linked = (path.parent / target) if target else path
+            assert linked.exists(), f"{path.relative_to(ROOT)} links {target}, which does not exist"
+            assert not anchor or anchor in _anchors(linked), f"{path.relative_to(ROOT)} links {target}#{anchor}: no such heading"
+
+
+def test_code_is_in_fenced_blocks_the_suite_checks():
+    """An indented code block is neither run nor parsed: every example goes in a fence with its language."""
+    for path in DOC_FILES:
+        text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+        indented = re.findall(r"\n[ \t]*\n((?: {4}|\t)\S.*)", text)
+        assert not indented, f"{path.relative_to(ROOT)} has an indented code block: {indented[0]!r}"
+    fences = {block.language for block in blocks()}
+    assert fences <= SHELL_LANGUAGES | {"python", "text"}, f"fences the suite does not know: {fences}"
