@@ -1,4 +1,4 @@
-"""summary.md: per run, per workload, the variant table, the fastest result and the verdicts; then the advice."""
+"""summary.md: per run, per workload, the variant table, the winner and the verdicts; then the advice."""
 
 from __future__ import annotations
 
@@ -181,8 +181,8 @@ def _failure_lines(run: Run) -> list[str]:
 def _group_lines(facts: GroupFacts, verdicts: list[Verdict]) -> list[str]:
     lines = [f"**Winner:** {prose(v.text)}" for v in verdicts if v.rule == "winner"]
     rows = variant_rows(facts)
-    fastest = frozenset(number for number, row in enumerate(rows) if row.fastest)
-    lines += [""] + table(columns_for(facts), [row.cells for row in rows], NUMERIC_COLUMNS, fastest)
+    winner = frozenset(number for number, row in enumerate(rows) if row.winner)
+    lines += [""] + table(columns_for(facts), [row.cells for row in rows], NUMERIC_COLUMNS, winner)
     for note in table_notes(facts):
         lines += ["", cell(note).replace("*", "\\*")]
     others = [v for v in verdicts if v.rule != "winner"]
