@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..traits import Bound, Kind
+from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts
 from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
 from .model import Result, Run, Summary
@@ -128,11 +129,12 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
         processes, threads = _start_cost(g, Kind.PROCESSES), _start_cost(g, Kind.THREADS)
         if processes and threads:
             rows += [*processes, *threads]
-            p_cost, t_cost = (processes[0].median_s - processes[1].median_s), (threads[0].median_s - threads[1].median_s)
-            numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {format_seconds(p_cost)} vs "
-                           f"{code(threads[0].variant)} {format_seconds(t_cost)} (cold − warm, "
+            p_cost, t_cost = start_cost(*processes), start_cost(*threads)
+            numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {_cost_text(*processes, p_cost)} vs "
+                           f"{code(threads[0].variant)} {_cost_text(*threads, t_cost)} (cold − warm, "
                            f"{plural(processes[0].workers, 'worker')})")
-            verdicts.append(p_cost > t_cost)
+            if p_cost is not None or t_cost is not None:  # two costs not measured decide nothing
+                verdicts.append((p_cost or 0.0) > (t_cost or 0.0))
             used.append(g)
         memory = _uss_pair(g)
         if memory:
@@ -145,6 +147,14 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
     if not verdicts:
         return _not_measured(run, "no process and thread rows, cold and warm or with USS, on a workload that waits")
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD, numbers, rows)
+
+
+def _cost_text(cold: Result, warm: Result, cost: float | None) -> str:
+    """The start-up cost, or "not measurable" with the medians that made it so (never a negative figure)."""
+    if cost is not None:
+        return format_seconds(cost)
+    why = "cold no slower" if cold.median_s <= warm.median_s else "within noise"
+    return f"not measurable (cold {format_seconds(cold.median_s)}, warm {format_seconds(warm.median_s)}: {why})"
 
 
 def _uss_pair(facts: GroupFacts) -> tuple[Result, Result] | None:

@@ -36,7 +36,7 @@ def winner(facts: GroupFacts) -> list[Verdict]:
     if ties:
         named = [f"{facts.describe(r)} at {format_seconds(r.median_s)} ({_gap(d)})" for r, d in ties[:TIES_NAMED]]
         more = f" and {len(ties) - TIES_NAMED} more" if len(ties) > TIES_NAMED else ""
-        lead = "; not distinguishable from " if choice.decided_by is None else "; also within noise: "
+        lead = "; within noise of it: " if choice.decided_by is None else "; also within noise: "
         text += lead + ", ".join(named) + more
     return [facts.verdict("winner", text, *choice.contenders)]
 
@@ -71,11 +71,13 @@ def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
 
 
 def _gap(d: Difference, signed: bool = True) -> str:
-    """ "+1.2%, p=0.421" (the other against the named one: "-" when it was faster); a tie by closeness alone
-    shows no p (a significant one would read as a contradiction)."""
-    close = d.relative < TIE_TOLERANCE
+    """ "+1.2%, p=0.421" (the other against the named one: "-" when it was faster). A difference the rounds
+    separate but smaller than TIE_TOLERANCE says so, so that "within noise" never stands beside a bare p<0.05."""
     sign = ("-" if d.a_slower else "+") if signed else ""
-    return f"{sign}{format_percent(d.relative, 1)}" + (f", {d.p_text()}" if d.p_text() and not close else "")
+    text = f"{sign}{format_percent(d.relative, 1)}" + (f", {d.p_text()}" if d.p_text() else "")
+    if d.rounds_differ and d.relative < TIE_TOLERANCE:
+        text += f": measurable, but under the {format_percent(TIE_TOLERANCE)} a re-run moves a median"
+    return text
 
 
 def mismatched_outputs(facts: GroupFacts) -> list[Verdict]:
