@@ -108,3 +108,18 @@ def test_a_negative_start_up_cost_is_not_measurable_never_a_negative_figure(summ
     assert not re.search(r"-\d", check.numbers)
     text = render_markdown(load_results([NEWCOMER]))
     assert not re.search(r"(?<![\w-])-\d+(\.\d+)? ?(ms|s|µs)\b", text)
+
+
+def test_a_claim_whose_threshold_lies_within_the_noise_is_not_judged(summary):
+    def claim(s, key):
+        return next(checks[0] for c, checks in check_claims(s) if c.key == key)
+
+    assert claim(summary, "threads_no_cpu_speedup").status == "holds"  # 0.99x, rounds CV 1%
+    threads = row(summary, "processor", "thread_pool", 2)
+    noisy = dataclasses.replace(summary, results=[dataclasses.replace(r, cv=0.12, noisy=True) if r is threads else r
+                                                  for r in summary.results])
+    check = claim(noisy, "threads_no_cpu_speedup")
+    assert check.status == "not judged"
+    assert "rounds spread CV 12%, so anywhere in 0.75x-1.23x, either side of 1.10x" in check.numbers
+    assert "quieter machine" in check.numbers
+    assert claim(noisy, "processes_suit_cpu").status == "holds"  # its rows were not noisy
