@@ -2,7 +2,7 @@
 
 The fastest median is not the answer by itself: a configuration within noise of it that costs less
 (memory first, then processes, then simplicity) serves a user better, and the line says why. When the
-rows within noise are themselves too noisy to trust, the choice among them is not judged.
+noise of the row it would name, or of the faster row preferred against, could change the answer: not judged.
 Costs are read from what each row measured and from its variant's declared traits, never its name.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..traits import Kind
-from .evidence import Difference, difference
+from .evidence import difference
 from .facts import GroupFacts
 from .formatting import MIB
 from .model import Result
@@ -36,9 +36,6 @@ class Choice:
     @property
     def judged(self) -> bool:
         return self.chosen is not None
-
-    def gap(self, result: Result) -> Difference:
-        return difference(result, self.fastest)
 
 
 def processes_of(result: Result) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..traits import Bound, Kind
-from .choice import NOISE_ADVICE, choose, format_memory
+from .choice import NOISE_ADVICE, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .facts import GroupFacts, group_facts
 from .formatting import format_cores, format_percent, format_seconds, format_times
@@ -90,11 +90,14 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
                      cores=format_cores(best.cores_used), why=_why(facts, choice))
 
 
-def _why(facts: GroupFacts, choice) -> str:
+def _why(facts: GroupFacts, choice: Choice) -> str:
+    """What decided the line: the faster row it was preferred to and why, or that it was the fastest."""
     best, fastest = choice.chosen, choice.fastest
     if choice.decided_by is not None:
+        cost = {"memory": f"at {format_memory(fastest.peak_rss_bytes)}", "processes": f"with {processes_of(fastest)} processes",
+                "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
         return (f"`{fastest.variant}` x{fastest.workers} was {format_seconds(best.median_s - fastest.median_s)} faster, "
-                f"within noise, at {format_memory(fastest.peak_rss_bytes)}: least {_COST_WORD[choice.decided_by]} wins")
+                f"within noise, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
     others = [r for r in facts.trusted if r is not best]
     runner_up = min(others, key=lambda r: r.median_s, default=None)
     if best.is_baseline:
@@ -109,7 +112,7 @@ def _why(facts: GroupFacts, choice) -> str:
     return text
 
 
-_COST_WORD = {"memory": "memory", "processes": "processes", "simplicity": "complexity"}
+_COST_WORDS = {"memory": "least memory wins", "processes": "fewest processes win", "simplicity": "the simpler wins"}
 
 
 def render_text(found: list[Guide]) -> str:
