@@ -8,6 +8,7 @@ Chromium, chromedriver or Selenium (see tests/browser.py).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -76,6 +77,8 @@ class RenderedReport:
     window_width: int  # CSS pixels, less the scroll bar
     height: int  # the whole page's, in CSS pixels
     claims: list[Seen]  # the heading, the table, each of its rows
+    guide: list[Seen]  # the "what to use for what" heading and tables, which open the report
+    failures: list[Seen]  # each run's failure-modes table (it must fit the page's width)
     charts: dict[str, list[Seen]]  # a workload section's id: its charts, in page order
     screenshot: Path
 
@@ -107,13 +110,17 @@ def read_as_a_reader(driver: Any, page: Path) -> RenderedReport:
     rows = table.find_elements(By.CSS_SELECTOR, "tr")
     claims = [seen(heading, "the claims heading"), seen(table, "the claims table"),
               *(seen(row, f"claims table row {number}") for number, row in enumerate(rows))]
+    guide = [seen(driver.find_element(By.CSS_SELECTOR, "h2#guide"), "the guide heading"),
+             *(seen(t, f"guide table {n}") for n, t in enumerate(driver.find_elements(By.CSS_SELECTOR, "table.guide")))]
+    failures = [seen(t, f"failure-modes table {n}")
+                for n, t in enumerate(driver.find_elements(By.CSS_SELECTOR, "section.failures table"))]
     charts = {}
     for section in driver.find_elements(By.CSS_SELECTOR, "section.workload"):
         anchor = section.get_attribute("id")
         charts[anchor] = [seen(svg, f"{anchor}, chart {number + 1}")
                           for number, svg in enumerate(section.find_elements(By.CSS_SELECTOR, "figure svg"))]
     return RenderedReport(page, driver.current_url, driver.execute_script("return document.readyState"),
-                          driver.title, console, requested, resources, window_width, height, claims, charts,
+                          driver.title, console, requested, resources, window_width, height, claims, guide, failures, charts,
                           screenshot)
 
 
@@ -149,7 +156,13 @@ def off_screen(rendered: RenderedReport, expected_sections: set[str]) -> list[st
     if set(rendered.charts) != expected_sections:
         problems.append(f"workload sections {sorted(rendered.charts)}, expected {sorted(expected_sections)}")
     problems += [f"{anchor}: no chart" for anchor, charts in rendered.charts.items() if not charts]
-    everything = [*rendered.claims, *(chart for charts in rendered.charts.values() for chart in charts)]
+    if len(rendered.guide) < 2:
+        problems.append("the report does not open with a what-to-use table")
+    elif rendered.guide[0].y > rendered.claims[0].y:
+        problems.append("the what-to-use table comes after the claims: the answer must come first")
+    if not rendered.failures:
+        problems.append("no failure-modes table")
+    everything = [*rendered.guide, *rendered.claims, *rendered.failures, *(chart for charts in rendered.charts.values() for chart in charts)]
     return problems + [problem for item in everything for problem in item.problems(rendered.window_width)]
 
 
@@ -162,7 +175,10 @@ def screenshot_problems(rendered: RenderedReport) -> list[str]:
 
 def test_the_report_as_a_reader_sees_it(tmp_path):
     browser.chromium_or_skip()  # before the report is built
-    summary = load_results([DATA / "run_py311.json", DATA / "run_py313.json"])
+    with_failures = json.loads((DATA / "run_py311.json").read_text())
+    with_failures["lab_failures"] = json.loads((DATA / "lab_failures.json").read_text())
+    (tmp_path / "run_py311.json").write_text(json.dumps(with_failures))
+    summary = load_results([tmp_path / "run_py311.json", DATA / "run_py313.json"])
     write_reports(summary, tmp_path)
     with browser.headless_chromium(tmp_path / "chromium-profile") as driver:
         rendered = read_as_a_reader(driver, tmp_path / "index.html")

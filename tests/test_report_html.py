@@ -98,7 +98,7 @@ def test_page_carries_tables_and_verdicts(lab_page):
     assert "How each figure was obtained" in lab_page
     assert "threads gain nothing on <code>processor</code> with the GIL" in lab_page
     assert "no GIL on this free-threaded build" in lab_page
-    assert '<tr class="fastest">' in lab_page
+    assert '<tr class="winner">' in lab_page
     assert "CPython 3.13.1 free-threaded, GIL disabled" in lab_page
     assert "threads scale on <code>hashing</code>: its work releases the GIL" in lab_page
 

@@ -251,9 +251,13 @@ def test_winner_is_the_fastest_identical_result(summary, all_verdicts):
     assert "`threading` with 4 workers did NOT reproduce the reference output" in warning
 
 
-def test_ties_are_noted(all_verdicts):
+def test_ties_are_noted_and_the_simpler_of_them_wins(summary, all_verdicts):
     (text,) = texts(all_verdicts, 0, "hashing", "winner")
-    assert "not distinguishable from `thread_pool` with 2 workers" in text
+    four, two = row(summary, 0, "hashing", "thread_pool", 4), row(summary, 0, "hashing", "thread_pool", 2)
+    assert four.median_s < two.median_s  # fastest, but within noise, and with more workers
+    assert text.startswith(f"`thread_pool` with 2 workers wins on `hashing`: {format_seconds(two.median_s)}")
+    assert f"`thread_pool` with 4 workers was {format_seconds(two.median_s - four.median_s)} faster, within noise" in text
+    assert "the simplest among results within noise wins" in text and "also within noise: `threading` with 2 workers" in text
 
 
 def test_noise_warning_names_the_cv(summary, all_verdicts):

@@ -52,9 +52,11 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     return code, final
 
 
-def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
-    """Build the reports from saved results, print what was written and the verdicts; 1 when nothing could be reported."""
+def write_run_reports(results: Sequence[Path], out_dir: Path, verbose: bool = False) -> int:
+    """Build the reports from saved results and print the answer: the what-to-use table and where the report
+    is (the verdicts are in the files; `verbose` prints them too). 1 when nothing could be reported."""
     from ..report import load_results, verdicts, write_reports
+    from ..report.guide import guides, render_text
 
     summary = load_results(results)
     for warning in summary.warnings:
@@ -66,8 +68,21 @@ def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
     drawn = verdicts(summary)
     with interrupt.during("while writing the reports; each report is whole, the previous one or the new one"):
         written = write_reports(summary, out_dir, drawn)
-    for path in written:
-        print(f"wrote {path}")
-    for verdict in drawn:
-        print(f"  - {verdict.text}")
+    if verbose:
+        for verdict in drawn:
+            print(f"  - {verdict.text}")
+        print()
+    answer = render_text(guides(summary))
+    if answer:
+        print(answer, end="\n\n")
+    print(_where_written(written, len(drawn), verbose))
     return 0
+
+
+def _where_written(written: Sequence[Path], verdict_count: int, verbose: bool) -> str:
+    """ "wrote the report: .../index.html (beside it summary.json, summary.md; 22 verdicts in them: `run -v` prints them)" """
+    page = next((path for path in written if path.suffix == ".html"), written[-1])
+    parts = [f"beside it {', '.join(path.name for path in written if path != page)}"] if len(written) > 1 else []
+    if verdict_count and not verbose:
+        parts.append(f"{verdict_count} verdicts in them: `concurrency-lab run -v` prints them here")
+    return f"wrote the report: {page}" + (f" ({'; '.join(parts)})" if parts else "")

@@ -11,12 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..traits import Bound, Kind
+from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts
 from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
 from .model import Result, Run, Summary
 from .stats import is_noisy
 
-HOLDS, DOES_NOT_HOLD, NOT_MEASURED = "holds", "does not hold", "not measured"
+HOLDS, DOES_NOT_HOLD, NOT_MEASURED, NOT_JUDGED = "holds", "does not hold", "not measured", "not judged"
+#: A speedup is read as lying anywhere within this many CVs of its rounds (its own or its baseline's, the larger):
+#: a claim whose threshold falls inside that range could go either way on a re-run, so it is not judged.
+NOISE_SPAN_CVS = 2
 #: "Very similar": the executor and the older pool within this share of each other.
 SIMILAR_WITHIN = 0.10
 
@@ -63,6 +67,32 @@ def _check(run: Run, groups: list[GroupFacts], status: str, numbers: list[str], 
     return ClaimCheck(run.index, status, "; ".join(numbers), tuple((g.workload, g.size_label) for g in groups))
 
 
+def _straddling(found: list[tuple[GroupFacts, Result]], threshold: float) -> list[str]:
+    """Rows whose speedup, within NOISE_SPAN_CVS of their noise, could fall on either side of `threshold`."""
+    straddling = []
+    for g, r in found:
+        baseline = g.baseline()
+        spread = max((x.cv for x in (r, baseline) if x is not None and x.cv is not None), default=None)
+        if not is_noisy(spread):
+            continue
+        low, high = r.speedup * (1 - NOISE_SPAN_CVS * spread), r.speedup * (1 + NOISE_SPAN_CVS * spread)
+        if low < threshold <= high:
+            straddling.append(f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} with rounds spread CV "
+                              f"{format_percent(spread)}, so anywhere in {format_times(low)}-{format_times(high)}, "
+                              f"either side of {format_times(threshold)}")
+    return straddling
+
+
+def _judged(run: Run, groups: list[GroupFacts], holds: bool, numbers: list[str], rows: list[Result],
+            found: list[tuple[GroupFacts, Result]], threshold: float) -> ClaimCheck:
+    """HOLDS or DOES_NOT_HOLD as the numbers say, unless noise puts a deciding speedup on both sides of the threshold."""
+    straddling = _straddling(found, threshold)
+    if not straddling:
+        return _check(run, groups, HOLDS if holds else DOES_NOT_HOLD, numbers, rows)
+    why = "; ".join(straddling) + "; re-run on a quieter machine, or with more rounds, for a judgement"
+    return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]), tuple((g.workload, g.size_label) for g in groups))
+
+
 def _unique(groups: list[GroupFacts]) -> list[GroupFacts]:
     return [g for number, g in enumerate(groups) if all(g is not other for other in groups[:number])]
 
@@ -80,7 +110,7 @@ def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
                + (f", {r.efficiency_vs_ideal:.2f} of the ideal" if r.efficiency_vs_ideal is not None else "")
                for g, r in found]
     holds = all(r.speedup >= MEANINGFUL_SPEEDUP for _, r in found)
-    return _check(run, [g for g, _ in found], HOLDS if holds else DOES_NOT_HOLD, numbers, [r for _, r in found])
+    return _judged(run, [g for g, _ in found], holds, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
 def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
@@ -91,7 +121,7 @@ def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} on {format_cores(r.cores_used)} cores"
                for g, r in found]
     holds = all(r.speedup >= MEANINGFUL_SPEEDUP and (r.cores_used or 0) >= PARALLEL_CORES for _, r in found)
-    return _check(run, [g for g, _ in found], HOLDS if holds else DOES_NOT_HOLD, numbers, [r for _, r in found])
+    return _judged(run, [g for g, _ in found], holds, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
 def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
@@ -106,7 +136,7 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     no_gain = all(r.speedup < MEANINGFUL_SPEEDUP for _, r in found)
     if run.gil_enabled is False and not no_gain:
         numbers.append("threads scale here: no GIL on this build")
-    return _check(run, [g for g, _ in found], HOLDS if no_gain else DOES_NOT_HOLD, numbers, [r for _, r in found])
+    return _judged(run, [g for g, _ in found], no_gain, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
 def _start_cost(facts: GroupFacts, kind: Kind) -> tuple[Result, Result] | None:
@@ -128,11 +158,12 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
         processes, threads = _start_cost(g, Kind.PROCESSES), _start_cost(g, Kind.THREADS)
         if processes and threads:
             rows += [*processes, *threads]
-            p_cost, t_cost = (processes[0].median_s - processes[1].median_s), (threads[0].median_s - threads[1].median_s)
-            numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {format_seconds(p_cost)} vs "
-                           f"{code(threads[0].variant)} {format_seconds(t_cost)} (cold − warm, "
+            p_cost, t_cost = start_cost(*processes), start_cost(*threads)
+            numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {_cost_text(*processes, p_cost)} vs "
+                           f"{code(threads[0].variant)} {_cost_text(*threads, t_cost)} (cold − warm, "
                            f"{plural(processes[0].workers, 'worker')})")
-            verdicts.append(p_cost > t_cost)
+            if p_cost is not None or t_cost is not None:  # two costs not measured decide nothing
+                verdicts.append((p_cost or 0.0) > (t_cost or 0.0))
             used.append(g)
         memory = _uss_pair(g)
         if memory:
@@ -145,6 +176,14 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
     if not verdicts:
         return _not_measured(run, "no process and thread rows, cold and warm or with USS, on a workload that waits")
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD, numbers, rows)
+
+
+def _cost_text(cold: Result, warm: Result, cost: float | None) -> str:
+    """The start-up cost, or "not measurable" with the medians that made it so (never a negative figure)."""
+    if cost is not None:
+        return format_seconds(cost)
+    why = "cold no slower" if cold.median_s <= warm.median_s else "within noise"
+    return f"not measurable (cold {format_seconds(cold.median_s)}, warm {format_seconds(warm.median_s)}: {why})"
 
 
 def _uss_pair(facts: GroupFacts) -> tuple[Result, Result] | None:

@@ -39,6 +39,13 @@ class Difference:
         return self.p is not None and self.smallest_p is not None and self.p <= self.smallest_p * (1 + 1e-9)
 
     @property
+    def rounds_differ(self) -> bool:
+        """The rounds say the two differ: p below the level, or (untestable) every round on one side."""
+        if self.p is None:
+            return False
+        return self.p < SIGNIFICANCE_LEVEL if self.testable else self.separated
+
+    @property
     def tie(self) -> bool:
         """Too close to call: within TIE_TOLERANCE, not significant, or (untestable) overlapping rounds."""
         if self.relative < TIE_TOLERANCE:
@@ -74,6 +81,15 @@ def difference(a: Result, b: Result) -> Difference:
         return Difference(relative, slower, None, sizes, None)
     p_value = mann_whitney_u(a.round_times_s, b.round_times_s)
     return Difference(relative, slower, p_value, sizes, smallest_p_value(*sizes))
+
+
+def start_cost(cold: Result, warm: Result) -> float | None:
+    """Cold minus warm median, when the rounds show a cold call is slower; None when not measurable (cold no
+    slower, or within noise of warm): never a negative cost, never a cost the rounds do not support."""
+    d = difference(cold, warm)
+    if cold.median_s <= warm.median_s or (d.tie and not d.rounds_differ):
+        return None
+    return cold.median_s - warm.median_s
 
 
 def format_small_p(p_value: float | None) -> str:

@@ -19,6 +19,8 @@ from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
 from .facts import Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
+from .guide import COLUMNS as GUIDE_COLUMNS
+from .guide import guides
 from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
 from .model import GIL_REENABLED, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
@@ -93,6 +95,8 @@ def page_context(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any]:
             "runs": runs,
         })
     return {
+        "guides": guides(summary),
+        "guide_columns": GUIDE_COLUMNS,
         "claims": claim_rows(summary),
         "across": across_pythons(summary),
         "gil_difference": gil_difference(summary.runs),

@@ -1,4 +1,4 @@
-"""summary.md: per run, per workload, the variant table, the fastest result and the verdicts; then the advice."""
+"""summary.md: per run, per workload, the variant table, the winner and the verdicts; then the advice."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from .advice import AdviceView, advice_view
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
+from .guide import COLUMNS as GUIDE_COLUMNS
+from .guide import guides
 from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
 from .model import GIL_REENABLED, Run, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
@@ -64,7 +66,41 @@ def render_markdown(summary: Summary, verdicts: list[Verdict] | None = None) -> 
         lines += _warning_lines(summary)
     for view in map(advice_view, summary.advice):
         lines += _advice_lines(view)
+    if summary.runs:
+        lines += _method_lines(summary)
     return "\n".join(lines) + "\n"
+
+
+def _method_lines(summary: Summary) -> list[str]:
+    """Last, after every answer: how each figure was obtained, and what each run was."""
+    lines = ["", "## How each figure was obtained", ""]
+    lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
+    lines += ["", "## Runs", ""]
+    lines += table(
+        ("run", "Python", "GIL", "usable CPUs", "default start method", "rounds", "warm-up rounds", "machine", "file", "commit"),
+        [(str(run.index), run.label, gil_of(run), "–" if run.usable_cpus is None else str(run.usable_cpus),
+          run.default_start_method or "–", rounds_of(summary, run), warmup_rounds_of(summary, run), run.machine,
+          run.source, run.commit or "–") for run in summary.runs],
+    )
+    lines += [f"\nOptional engines in run {run.index}: {cell(run.engines)}." for run in summary.runs if run.engines]
+    lines += [f"\nClusters in run {run.index} (warm rows): {'; '.join(found)}." for run in summary.runs
+              if (found := clusters_of(summary, run))]
+    return lines
+
+
+def _guide_lines(summary: Summary) -> list[str]:
+    """The answer first: per run, what to use for each kind of work, with the deciding figures and a link."""
+    found = guides(summary)
+    if not found:
+        return []
+    lines = ["## What to use for what", ""]
+    for guide in found:
+        rows = [(*line.cells, f"[{line.workload}](#{line.run_anchor})") for line in guide.lines]
+        lines += [f"**{cell(guide.title)}**", ""]
+        lines += ["| " + " | ".join((*GUIDE_COLUMNS, "details")) + " |", "| " + " | ".join("---" for _ in range(len(GUIDE_COLUMNS) + 1)) + " |"]
+        lines += ["| " + " | ".join(prose(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
+        lines += [""]
+    return lines
 
 
 def _warning_lines(summary: Summary) -> list[str]:
@@ -77,20 +113,9 @@ def _benchmark_lines(summary: Summary, verdicts: list[Verdict]) -> list[str]:
     lines = []
     if (difference := gil_difference(summary.runs)) is not None:
         lines += [f"**Note:** {prose(difference)}.", ""]
+    lines += _guide_lines(summary)
     lines += _claim_lines(summary)
     lines += _across_lines(summary)
-    lines += ["## How each figure was obtained", ""]
-    lines += [f"- **{term}**: {prose(text)}" for term, text in method_notes(summary)]
-    lines += ["", "## Runs", ""]
-    lines += table(
-        ("run", "Python", "GIL", "usable CPUs", "default start method", "rounds", "warm-up rounds", "machine", "file", "commit"),
-        [(str(run.index), run.label, gil_of(run), "–" if run.usable_cpus is None else str(run.usable_cpus),
-          run.default_start_method or "–", rounds_of(summary, run), warmup_rounds_of(summary, run), run.machine,
-          run.source, run.commit or "–") for run in summary.runs],
-    )
-    lines += [f"\nOptional engines in run {run.index}: {cell(run.engines)}." for run in summary.runs if run.engines]
-    lines += [f"\nClusters in run {run.index} (warm rows): {'; '.join(found)}." for run in summary.runs
-              if (found := clusters_of(summary, run))]
     if summary.warnings:
         lines += _warning_lines(summary)
     current_run = None
@@ -181,8 +206,8 @@ def _failure_lines(run: Run) -> list[str]:
 def _group_lines(facts: GroupFacts, verdicts: list[Verdict]) -> list[str]:
     lines = [f"**Winner:** {prose(v.text)}" for v in verdicts if v.rule == "winner"]
     rows = variant_rows(facts)
-    fastest = frozenset(number for number, row in enumerate(rows) if row.fastest)
-    lines += [""] + table(columns_for(facts), [row.cells for row in rows], NUMERIC_COLUMNS, fastest)
+    winner = frozenset(number for number, row in enumerate(rows) if row.winner)
+    lines += [""] + table(columns_for(facts), [row.cells for row in rows], NUMERIC_COLUMNS, winner)
     for note in table_notes(facts):
         lines += ["", cell(note).replace("*", "\\*")]
     others = [v for v in verdicts if v.rule != "winner"]

@@ -7,7 +7,7 @@ do not separate is "no measurable" cost, and one that too few rounds cannot test
 from __future__ import annotations
 
 from ..traits import Role
-from .evidence import Difference, difference
+from .evidence import TIE_TOLERANCE, Difference, difference, start_cost
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_percent, format_seconds, format_times, plural
 from .model import Result
@@ -110,12 +110,15 @@ def _start_cost_text(facts: GroupFacts, subject: str, pairs: list[tuple[Result, 
         d = difference(cold, warm)
         method = f"with {code(cold.start_method)}" if cold.start_method else ""
         figures = f"cold {format_seconds(cold.median_s)} vs warm {format_seconds(warm.median_s)}"
-        if cold.median_s <= warm.median_s or d.tie:  # cold no slower, or not separable from warm
+        if start_cost(cold, warm) is None:  # cold no slower, or not separable from warm
+            # The rounds are quoted only when they do not separate the two: a separated pair is never "no cost".
             p_text = f", {d.p_text()}" if d.p_text() and d.a_slower else ""
             none.append((f"{method}, " if method else "") + figures + p_text)
         else:
             p_text = f", {d.p_text()}" if d.testable else ""
-            costs.append(f"{format_seconds(cold.median_s - warm.median_s)}{f' {method}' if method else ''} ({figures}{p_text})")
+            share = f", {format_percent(d.relative, 1)} of a call" if d.relative < TIE_TOLERANCE else ""
+            costs.append(f"{format_seconds(cold.median_s - warm.median_s)}{f' {method}' if method else ''} "
+                         f"({figures}{p_text}{share})")
             untestable = untestable or (d if d.untestable_note() else None)
     where = f"{subject} on {code(facts.workload)}"
     parts = [f"starting {where} costs {'; '.join(costs)}"] if costs else []
@@ -137,7 +140,7 @@ def start_method_cost(facts: GroupFacts) -> list[Verdict]:
             d = difference(other, reference)
             figures = f"{code(variant)}, {plural(other.workers, 'worker')}, cold {format_seconds(other.median_s)} vs " \
                       f"{format_seconds(reference.median_s)}"
-            if d.tie:
+            if d.tie and not d.rounds_differ:
                 text = f"no measurable difference between starting a {code(other.start_method)} and a " \
                        f"{code(reference.start_method)} pool ({figures}" + (f", {d.p_text()})" if d.p_text() else ")")
             else:

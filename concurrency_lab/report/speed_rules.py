@@ -5,34 +5,79 @@ Trap rows never enter these: `GroupFacts.trusted` and `rows` leave them out.
 
 from __future__ import annotations
 
+from .choice import NOISE_ADVICE, Choice, choose, format_memory, processes_of
 from .evidence import TIE_TOLERANCE, Difference, difference
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_percent, format_seconds, format_times, plural
+
 TIES_NAMED = 3  # the winner line names this many ties, then counts the rest
 
 
 def winner(facts: GroupFacts) -> list[Verdict]:
-    """The fastest median among results that matched the reference; ties named."""
-    best = facts.fastest()
-    if best is None:
+    """The lesson's rule (`choice.choose`): among results within noise of the fastest, the one that costs least;
+    the fastest itself when it costs least too. Not judged when those results are too noisy to choose among."""
+    choice = choose(facts)
+    if choice is None:
         return []
-    text = f"{facts.describe(best)} is the fastest on {code(facts.workload)}: {format_seconds(best.median_s)}"
+    if not choice.judged:
+        return [_not_judged(facts, choice)]
+    best = choice.chosen
+    figures = format_seconds(best.median_s)
     baseline = facts.baseline()
     if best.speedup is not None and not best.is_baseline and baseline is not None:
-        text += f" ({format_times(best.speedup)} {baseline.variant})"
-    ranked = sorted(facts.trusted, key=lambda r: r.median_s)
-    ties = [(r, d) for r in ranked if r is not best and (d := difference(best, r)).tie]
+        figures += f" ({format_times(best.speedup)} {baseline.variant})"
+    if choice.decided_by is None:
+        text = f"{facts.describe(best)} is the fastest on {code(facts.workload)}: {figures}"
+    else:
+        text = (f"{facts.describe(best)} wins on {code(facts.workload)}: {figures}, {format_memory(best.peak_rss_bytes)}; "
+                f"{_faster_but_costlier(facts, choice)}")
+    named_already = (best,) if choice.decided_by is None else (best, choice.fastest)
+    ties = [(r, difference(best, r)) for r in choice.contenders if all(r is not n for n in named_already)]
     if ties:
         named = [f"{facts.describe(r)} at {format_seconds(r.median_s)} ({_gap(d)})" for r, d in ties[:TIES_NAMED]]
         more = f" and {len(ties) - TIES_NAMED} more" if len(ties) > TIES_NAMED else ""
-        text += "; not distinguishable from " + ", ".join(named) + more
-    return [facts.verdict("winner", text, best, *(r for r, _ in ties))]
+        lead = "; within noise of it: " if choice.decided_by is None else "; also within noise: "
+        text += lead + ", ".join(named) + more
+    return [facts.verdict("winner", text, *choice.contenders)]
 
 
-def _gap(d: Difference) -> str:
-    """ "+1.2%, p=0.421"; a tie by closeness alone shows no p (a significant one would read as a contradiction)."""
-    close = d.relative < TIE_TOLERANCE
-    return f"+{format_percent(d.relative, 1)}" + (f", {d.p_text()}" if d.p_text() and not close else "")
+_WHY = {
+    "memory": "the least memory among results within noise wins",
+    "processes": "the fewest processes among results within noise win",
+    "simplicity": "the simplest among results within noise wins (one thread before threads before processes, "
+                  "then fewer workers)",
+}
+
+
+def _faster_but_costlier(facts: GroupFacts, choice: Choice) -> str:
+    """ "`process_pool` with 32 workers was 1.00 ms faster, within noise (+0.9%, p=0.421), at 1.5 GiB: <why>" """
+    fastest, best = choice.fastest, choice.chosen
+    cost = format_memory(fastest.peak_rss_bytes)
+    if choice.decided_by == "processes":
+        cost += f" and {processes_of(fastest)} processes against {processes_of(best)}"
+    gap = difference(best, fastest)
+    return (f"{facts.describe(fastest)} was {format_seconds(best.median_s - fastest.median_s)} faster, "
+            f"within noise ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
+
+
+def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
+    worst = max(choice.noisy, key=lambda r: r.cv)
+    others = len(choice.contenders) - 1
+    text = (f"not judged on {code(facts.workload)}: {facts.describe(choice.fastest)} is the fastest at "
+            f"{format_seconds(choice.fastest.median_s)}, but {plural(others, 'other result')} within noise of it "
+            f"spread too much to choose among them by cost (CV {format_percent(worst.cv)} for {facts.describe(worst)}: "
+            f"{NOISE_ADVICE})")
+    return Verdict(facts.run.index, facts.workload, facts.size_label, facts.size, "winner", text, noisy=True)
+
+
+def _gap(d: Difference, signed: bool = True) -> str:
+    """ "+1.2%, p=0.421" (the other against the named one: "-" when it was faster). A difference the rounds
+    separate but smaller than TIE_TOLERANCE says so, so that "within noise" never stands beside a bare p<0.05."""
+    sign = ("-" if d.a_slower else "+") if signed else ""
+    text = f"{sign}{format_percent(d.relative, 1)}" + (f", {d.p_text()}" if d.p_text() else "")
+    if d.rounds_differ and d.relative < TIE_TOLERANCE:
+        text += f": measurable, but under the {format_percent(TIE_TOLERANCE)} a re-run moves a median"
+    return text
 
 
 def mismatched_outputs(facts: GroupFacts) -> list[Verdict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..traits import Kind, Role, VariantTraits
+from .choice import choose
 from .facts import GroupFacts
 from .formatting import format_cores, format_mib, format_percent, format_seconds, format_times
 from .model import Result
@@ -26,14 +27,14 @@ ROLE_ORDER = (Role.BASELINE, Role.BEFORE, Role.AFTER, None)
 class TableRow:
     cells: tuple[str, ...]
     result: Result
-    fastest: bool
+    winner: bool  # the row the Winner line names (`choice.choose`)
 
     @property
     def flags(self) -> tuple[str, ...]:
         """What a reader must notice about the row, as CSS-class-like words."""
         r = self.result
         candidates = {
-            "fastest": self.fastest, "noisy": r.noisy, "trap": r.trap is not None,
+            "winner": self.winner, "noisy": r.noisy, "trap": r.trap is not None,
             "mismatch": r.identical is False, "oversubscribed": r.oversubscribed is True,
         }
         return tuple(flag for flag, present in candidates.items() if present)
@@ -61,9 +62,10 @@ def columns_for(facts: GroupFacts) -> tuple[str, ...]:
 
 
 def variant_rows(facts: GroupFacts) -> list[TableRow]:
-    fastest = facts.fastest()
+    choice = choose(facts)
+    chosen = choice.chosen if choice else None
     columns = columns_for(facts)
-    return [TableRow(_cells(r, facts, columns), r, r is fastest) for r in sorted(facts.results, key=_order)]
+    return [TableRow(_cells(r, facts, columns), r, r is chosen) for r in sorted(facts.results, key=_order)]
 
 
 def _cells(r: Result, facts: GroupFacts, columns: tuple[str, ...]) -> tuple[str, ...]:

@@ -111,6 +111,29 @@ PY313T_ROWS = [
      {"trap": "chunksize=1", "chunksize": 1, "rounds": 3, "items": TRAP_ITEMS}),
 ]
 
+# What the newcomer of issue 16 saw on a loaded 2-CPU machine: process_pool x32 1 ms faster than threading at
+# 27x its memory; a thread pool started cold 2.07 ms faster than warm; a pool start-up 1% of the call yet
+# significant (many tight rounds).
+NEWCOMER_ROWS = [
+    ("downloader", "sequential", 1, "warm", None, 1.25, 0.02, 0.06, 42),
+    ("downloader", "threading", 16, "warm", None, 0.115, 0.03, 0.30, 58),
+    ("downloader", "thread_pool", 8, "warm", None, 0.170, 0.03, 0.30, 57),
+    ("downloader", "thread_pool", 8, "cold", None, 0.16793, 0.03, 0.30, 57),
+    ("downloader", "process_pool", 8, "warm", "fork", 0.180, 0.03, 0.42, 330),
+    ("downloader", "process_pool", 8, "cold", "fork", 0.260, 0.03, 0.60, 330),
+    ("downloader", "process_pool", 32, "warm", "fork", 0.114, 0.03, 0.90, 1585.7),
+    ("processor", "sequential", 1, "warm", None, 2.00, 0.01, 1.00, 38),
+    ("processor", "thread_pool", 2, "warm", None, 2.02, 0.01, 1.00, 39),
+    ("processor", "process_pool", 2, "warm", "fork", 1.05, 0.002, 1.95, 112, {"rounds": 10}),
+    ("processor", "process_pool", 2, "cold", "fork", 1.06, 0.002, 1.93, 112, {"rounds": 10}),
+    ("hashing", "sequential", 1, "warm", None, 0.420, 0.02, 1.00, 80),
+    ("hashing", "thread_pool", 2, "warm", None, 0.246, 0.03, 1.90, 85),
+    ("hashing", "process_pool", 2, "warm", "fork", 0.309, 0.04, 1.80, 230),
+    ("tiny_tasks", "sequential", 1, "warm", None, 0.0042, 0.04, 1.00, 36),
+    ("tiny_tasks", "thread_pool", 2, "warm", None, 0.0135, 0.05, 1.20, 36),
+    ("tiny_tasks", "process_pool", 2, "warm", "fork", 0.0098, 0.06, 1.40, 71),
+]
+
 
 def machine_info(version: str, *, free_threaded: bool, build: list[str]) -> dict:
     return {
@@ -301,6 +324,9 @@ def main() -> None:
         "run_py313.json": document(
             PY313T_ROWS, seed=313, version="3.13.1", free_threaded=True, build=["main", "Dec  4 2024 08:54:41"],
             when="2025-11-20T11:02:47.118305+00:00", warmup_rounds=None, uss=False),
+        "run_newcomer.json": document(
+            NEWCOMER_ROWS, seed=16, version="3.11.9", free_threaded=False, build=["main", "Apr  2 2024 08:25:04"],
+            when="2026-12-01T09:00:00+00:00", warmup_rounds=1, uss=True),
     }
     for name, content in files.items():
         (DATA / name).write_text(json.dumps(content, indent=4) + "\n", encoding="utf-8")

@@ -1,0 +1,125 @@
+"""Issue 16's newcomer figures (tests/data/run_newcomer.json): the Winner follows the lesson's rule (least cost
+within noise of the fastest, and says why), and no line contradicts its own p-value or shows a negative cost."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from concurrency_lab.report import load_results, verdicts
+from concurrency_lab.report.choice import choose
+from concurrency_lab.report.claims import check_claims
+from concurrency_lab.report.facts import group_facts
+from concurrency_lab.report.formatting import format_seconds
+from concurrency_lab.report.markdown import render_markdown
+
+NEWCOMER = Path(__file__).parent / "data" / "run_newcomer.json"
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return load_results([NEWCOMER])
+
+
+@pytest.fixture(scope="module")
+def found(summary):
+    return verdicts(summary)
+
+
+def one(found, workload: str, rule: str) -> str:
+    (text,) = [v.text for v in found if (v.workload, v.rule) == (workload, rule)]
+    return text
+
+
+def row(summary, workload, variant, workers, mode="warm"):
+    (result,) = [r for r in summary.results if (r.workload, r.variant, r.workers, r.mode) == (workload, variant, workers, mode)]
+    return result
+
+
+def test_within_noise_the_least_memory_wins_and_the_line_says_why(summary, found):
+    threads, processes = row(summary, "downloader", "threading", 16), row(summary, "downloader", "process_pool", 32)
+    assert processes.median_s < threads.median_s and processes.peak_rss_bytes > 20 * threads.peak_rss_bytes
+    text = one(found, "downloader", "winner")
+    assert text.startswith("`threading` with 16 workers wins on `downloader`: 115 ms (10.9x sequential), 58 MiB; ")
+    assert "`process_pool` with 32 workers (warm) was 1.00 ms faster, within noise (0.9%" in text
+    assert "at 1.5 GiB: the least memory among results within noise wins" in text
+
+
+def test_the_winner_row_is_the_one_set_in_bold(summary):
+    facts = next(f for f in group_facts(summary) if f.workload == "downloader")
+    bold = [line for line in render_markdown(summary).splitlines() if line.startswith("| **")]
+    assert any(line.startswith("| **threading** | 16* |") for line in bold)
+    assert not any(line.startswith("| **process_pool**") and "| 32* |" in line for line in bold)
+    assert choose(facts).chosen.variant == "threading"
+
+
+def test_costs_are_read_from_traits_not_names(summary):
+    """Renamed variants, same traits and figures: the same choice (nothing keys on "threading")."""
+    renamed = dataclasses.replace(summary, results=[
+        dataclasses.replace(r, variant=f"v{number}") for number, r in enumerate(summary.results)])
+    facts = next(f for f in group_facts(renamed) if f.workload == "downloader")
+    chosen = choose(facts).chosen
+    assert (chosen.workers, chosen.peak_rss_bytes) == (16, row(summary, "downloader", "threading", 16).peak_rss_bytes)
+
+
+def test_with_equal_memory_fewer_processes_then_the_simpler_wins(summary):
+    facts = next(f for f in group_facts(summary) if f.workload == "downloader")
+    threads, processes = row(summary, "downloader", "threading", 16), row(summary, "downloader", "process_pool", 32)
+    same_memory = dataclasses.replace(processes, peak_rss_bytes=threads.peak_rss_bytes)
+    choice = choose(dataclasses.replace(facts, results=tuple(same_memory if r is processes else r for r in facts.results)))
+    assert choice.chosen is threads and choice.decided_by == "processes"
+
+
+def test_noise_that_could_change_the_choice_gives_not_judged(summary):
+    facts = next(f for f in group_facts(summary) if f.workload == "downloader")
+    processes = row(summary, "downloader", "process_pool", 32)
+    noisy = dataclasses.replace(processes, cv=0.25, noisy=True)
+    facts = dataclasses.replace(facts, results=tuple(noisy if r is processes else r for r in facts.results))
+    assert not choose(facts).judged
+    from concurrency_lab.report.speed_rules import winner
+    (verdict,) = winner(facts)
+    assert verdict.text.startswith("not judged on `downloader`: `process_pool` with 32 workers (warm) is the fastest")
+    assert "CV 25% for `process_pool` with 32 workers (warm)" in verdict.text and "quieter machine" in verdict.text
+
+
+def test_a_significant_start_up_cost_is_never_called_not_measurable(summary, found):
+    cold, warm = row(summary, "processor", "process_pool", 2, "cold"), row(summary, "processor", "process_pool", 2)
+    assert cold.median_s - warm.median_s < 0.02 * warm.median_s  # a cost of 1%: within the closeness tolerance
+    text = one(found, "processor", "pool_start_cost")
+    assert text.startswith(f"starting `process_pool` with 2 workers on `processor` costs {format_seconds(cold.median_s - warm.median_s)}")
+    assert "p<0.001" in text and "no measurable" not in text
+
+
+def test_no_line_says_no_measurable_beside_a_significant_p(found):
+    for v in found:
+        for clause in v.text.split("; "):
+            if "no measurable" in clause or "not distinguishable" in clause:
+                assert not re.search(r"p(<0\.001|=0\.0[0-4])", clause), v.text
+
+
+def test_a_negative_start_up_cost_is_not_measurable_never_a_negative_figure(summary):
+    (check,) = dict(check_claims(summary))[next(c for c, _ in check_claims(summary) if c.key == "processes_cost_more_for_io")]
+    cold, warm = row(summary, "downloader", "thread_pool", 8, "cold"), row(summary, "downloader", "thread_pool", 8)
+    assert cold.median_s < warm.median_s
+    assert "`thread_pool` not measurable (cold 168 ms, warm 170 ms: cold no slower)" in check.numbers
+    assert not re.search(r"-\d", check.numbers)
+    text = render_markdown(load_results([NEWCOMER]))
+    assert not re.search(r"(?<![\w-])-\d+(\.\d+)? ?(ms|s|µs)\b", text)
+
+
+def test_a_claim_whose_threshold_lies_within_the_noise_is_not_judged(summary):
+    def claim(s, key):
+        return next(checks[0] for c, checks in check_claims(s) if c.key == key)
+
+    assert claim(summary, "threads_no_cpu_speedup").status == "holds"  # 0.99x, rounds CV 1%
+    threads = row(summary, "processor", "thread_pool", 2)
+    noisy = dataclasses.replace(summary, results=[dataclasses.replace(r, cv=0.12, noisy=True) if r is threads else r
+                                                  for r in summary.results])
+    check = claim(noisy, "threads_no_cpu_speedup")
+    assert check.status == "not judged"
+    assert "rounds spread CV 12%, so anywhere in 0.75x-1.23x, either side of 1.10x" in check.numbers
+    assert "quieter machine" in check.numbers
+    assert claim(noisy, "processes_suit_cpu").status == "holds"  # its rows were not noisy
