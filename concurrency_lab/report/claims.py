@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..traits import Bound, Kind
 from .evidence import start_cost
-from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts
+from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
 from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
 from .model import Result, Run, Summary
 from .stats import is_noisy
@@ -30,7 +30,7 @@ class ClaimCheck:
     """One claim on one run."""
 
     run: int
-    status: str  # HOLDS, DOES_NOT_HOLD or NOT_MEASURED
+    status: str  # HOLDS, DOES_NOT_HOLD, NOT_MEASURED or NOT_JUDGED
     numbers: str  # the deciding figures, or why there are none
     sections: tuple[tuple[str, str | None], ...] = ()  # (workload, size label) of the rows it read
     from_failure_table: bool = False  # it read the run's failure-modes table
@@ -136,6 +136,9 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     no_gain = all(r.speedup < MEANINGFUL_SPEEDUP for _, r in found)
     if run.gil_enabled is False and not no_gain:
         numbers.append("threads scale here: no GIL on this build")
+    if run.gil_enabled and (noise := [serial_gain(r) for _, r in found if serial_gain(r)]):
+        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, *noise]),
+                          tuple((g.workload, g.size_label) for g, _ in found))
     return _judged(run, [g for g, _ in found], no_gain, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..traits import Bound, Kind, Role, VariantTraits
-from .formatting import code, format_percent, plural
+from .formatting import code, format_cores, format_percent, format_times, plural
 from .model import Result, Run, Summary
 from .stats import is_noisy
 
@@ -16,6 +16,18 @@ MEANINGFUL_SPEEDUP = 1.10
 # At or above this many cores the work really ran on more than one CPU at once; a GIL-bound
 # pool shows 1.0 plus sampling slack, an I/O-bound one far less.
 PARALLEL_CORES = 1.3
+
+
+def serial_gain(r: Result) -> str | None:
+    """Why a thread row's speedup on GIL-holding work, on a build with a GIL, cannot be read as parallelism:
+    it ran on fewer than PARALLEL_CORES cores, so its gain is the sequential baseline's noise (other load
+    slowed that run), not threads running Python in parallel, which the GIL makes impossible."""
+    if r.speedup is None or r.speedup < MEANINGFUL_SPEEDUP or (r.cores_used or 0) >= PARALLEL_CORES:
+        return None
+    return (f"{format_times(r.speedup)} on {format_cores(r.cores_used)} cores cannot come from threads running "
+            f"Python in parallel under the GIL: the sequential baseline was slowed (other load); re-run on a "
+            f"quieter machine for a judgement")
+
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..traits import Bound, Kind
-from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict
+from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict, serial_gain
 from .formatting import code, format_cores, format_seconds, format_times
 from .model import Result
 
@@ -64,6 +64,8 @@ def holds_gil_wording(facts: GroupFacts, best: Result) -> str:
         return f"threads {_no_gain(best.speedup)} on {workload}{context}: best is {_figures(facts, best)}"
     if gil is False:
         return f"threads scale on {workload}: no GIL on this free-threaded build: {_figures(facts, best)}"
+    if gil and (why := serial_gain(best)):
+        return f"not judged: threads on {workload} with the GIL: {why}"
     return f"threads scale on {workload} although its work holds the GIL: {_figures(facts, best)}"
 
 
