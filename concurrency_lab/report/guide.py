@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..traits import Bound, Kind
 from .choice import NOISE_ADVICE, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
-from .facts import GroupFacts, group_facts
+from .facts import GroupFacts, group_facts, serial_gain
 from .formatting import format_cores, format_percent, format_seconds, format_times
 from .model import Run, Summary, gil_of
 from .stats import is_noisy
@@ -83,6 +83,9 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
                          why=f"{len(choice.contenders)} results within noise of the fastest, CV up to "
                              f"{format_percent(worst.cv)}: {NOISE_ADVICE}")
     best = choice.chosen
+    if facts.run.gil_enabled and bound is Bound.CPU_HOLDS_GIL and best.kind is Kind.THREADS and (why := serial_gain(best)):
+        return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–",
+                         why=f"`{best.variant}` x{best.workers}: {why}")
     kind = _KIND_WORDS.get(best.kind, "") if best.kind else ""
     use = (f"{kind}: " if kind else "") + f"`{best.variant}`" + ("" if best.workers == 1 else f" with {best.workers} workers")
     speedup = "baseline" if best.is_baseline else format_times(best.speedup)
