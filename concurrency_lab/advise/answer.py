@@ -217,8 +217,9 @@ def render(advice: Advice) -> str:
         close = within_noise_text(advice)
         if close:
             lines.append(f"  within noise: {close}")
-    lines.append("why:")
-    lines += [f"  - {reason}" for reason in advice.reasons]
+    if advice.reasons:
+        lines.append("why:")
+        lines += [f"  - {reason}" for reason in advice.reasons]
     if advice.trials:
         lines.append("measured (speedup over sequential, cores used, start-up, peak USS):")
         base_s = advice.trials[0].median_seconds

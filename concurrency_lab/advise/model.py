@@ -190,8 +190,8 @@ class Advice:
                     f"OS's 10 ms CPU ticks (at least {OTHER_LOAD_MIN_WALL_S:g} s is needed)")
         cpus = self.machine_cpus
         if cpus and cpu / wall > cpus:
-            return (f"other processes' load measured {cpu / wall:.2f} cores, more than the machine's {cpus} CPUs: "
-                    f"shown as {cpus} (the OS's CPU ticks are coarse)")
+            return (f"other processes' load measured more than the machine's {cpus} CPUs (the OS's CPU ticks are "
+                    f"coarse): shown as {cpus}")
         return None
 
     @property
