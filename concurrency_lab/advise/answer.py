@@ -152,7 +152,7 @@ def _bytes(value: int | None) -> str:
     return "?" if value is None else f"{value / 2**20:.0f} MiB"
 
 
-def _rounds(count: int) -> str:
+def rounds_text(count: int) -> str:
     return f"{count} round{'s' if count != 1 else ''}"
 
 
@@ -191,7 +191,7 @@ def recommendation_text(advice: Advice) -> str | None:
     how = "" if sequential else f" with {config.workers} workers" + (f", chunksize={chunk}" if chunk and chunk > 1 else "")
     trial = advice.trial(config)
     spread = "" if advice.speedup_low is None or advice.speedup_high is None else (
-        f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x" + (f" over {len(trial.round_seconds)} rounds)"
+        f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x" + (f" over {rounds_text(len(trial.round_seconds))})"
                                                                     if trial else ")"))
     return f"{config.variant}{how}: expected {advice.speedup:.2f}x sequential{spread}"
 
@@ -228,7 +228,7 @@ def render(advice: Advice) -> str:
                 sp = base_s / trial.median_seconds
                 startup = "" if trial.startup_seconds is None else f", start-up {trial.startup_seconds * 1e3:.0f} ms"
                 lines.append(f"  {trial.config.label:<34} {sp:5.2f}x  {trial.median_cores or 0:.2f} cores{startup}, "
-                             f"{_bytes(trial.peak_uss_bytes)}, {_rounds(len(trial.round_seconds))}")
+                             f"{_bytes(trial.peak_uss_bytes)}, {rounds_text(len(trial.round_seconds))}")
             else:
                 lines.append(f"  {trial.config.label:<34} NOT RECOMMENDED: {trial.problem or 'no rounds'}")
     not_run = not_run_text(advice)

@@ -15,7 +15,7 @@ from ..measure.machine import gil_enabled
 from ..traits import Bound, Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
-from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, snippet
+from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, rounds_text, snippet
 from .classify import Classification, classify
 from .inputs import describe
 from .model import Advice, Config
@@ -52,7 +52,7 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
     it), or None when they do: threads for computing work on a GIL build whose GIL use was not established, or
     sequential when other load left too few free cores for parallel work to show."""
     spread = ("" if pick.low is None or pick.high is None or trial is None else
-              f" ({pick.low:.2f}-{pick.high:.2f}x over {len(trial.round_seconds)} rounds)")
+              f" ({pick.low:.2f}-{pick.high:.2f}x over {rounds_text(len(trial.round_seconds))})")
     if kind is Kind.THREADS and threads_unproven(gil, found.bound):
         figure = found.undecided or ("threads did not clearly use more than one core"
                                      if found.bound is not Bound.DISPATCH else "its items are cheaper than a hand-off")
