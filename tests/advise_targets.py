@@ -177,6 +177,17 @@ def differs_in_threads(item: int) -> tuple[int, bool]:
     return item, threading.current_thread() is threading.main_thread()
 
 
+#: Every call of `counts_its_calls` in this process so far (advise's child process and each worker have their own).
+CALLS_SO_FAR: list[int] = []
+
+
+def counts_its_calls(item: int) -> int:
+    """Appends to a module-level list and returns its length: not deterministic, its result depends on the
+    calls made before it in the same process."""
+    CALLS_SO_FAR.append(item)
+    return len(CALLS_SO_FAR)
+
+
 def returns_a_lock(item: int) -> object:
     time.sleep(0.005)
     return threading.Lock()

@@ -138,6 +138,9 @@ STABLE = [targets.sleep_20ms, targets.collatz_steps]
 def test_the_advice_is_stable(func):
     """Run twice, it names the same configuration, or one of the runs lists the other's pick as within noise."""
     first, second = (advise(func, range(200), budget=BUDGET) for _ in range(2))
+    unjudged = [advice for advice in (first, second) if not advice.judged]
+    if unjudged:  # other load left too few cores, or the budget ran out: said so, with the figure
+        pytest.skip(f"not judged: {unjudged[0].problem}" + _explain(unjudged[0]))
     assert first.recommended is not None and second.recommended is not None, _explain(first) + _explain(second)
     same = first.recommended == second.recommended
     close = first.recommended.label in second.as_fast or second.recommended.label in first.as_fast

@@ -62,11 +62,11 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
 def test_bad_input_is_one_line_and_status_2(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(TESTS))
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://no-port-here")
-    import concurrency_lab.advise.api as api
+    import concurrency_lab.advise as advise_package
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("advise ran on bad input")
-    monkeypatch.setattr(api, "advise", must_not_run)
+    monkeypatch.setattr(advise_package, "advise", must_not_run)  # what the command calls (restored after)
     for argv, says in _bad_inputs(tmp_path):
         status, out, err = _run_in_process(argv)
         assert status == 2, (argv, err)
@@ -95,13 +95,26 @@ def test_a_module_that_hangs_at_import_ends_advise_in_one_line_within_its_budget
                                   "longer than the budget (1 s): importing the module or making the items hangs"), done.stderr
 
 
+def judged(done: subprocess.CompletedProcess) -> bool:
+    """Whether advise judged (status 0); otherwise it must have said why, in one line on stderr naming what
+    would decide it: on a busy machine a budget may run out, and that is an answer too, never a silent 1."""
+    shown = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    if done.returncode == 0:
+        return True
+    assert done.returncode == 1, shown
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("advise: NOT JUDGED: ") or (last.startswith("advise: NO ADVICE: ") and "--budget" in last), shown
+    assert "Traceback" not in done.stderr, shown
+    return False
+
+
 def test_a_run_prints_json_and_writes_the_page(tmp_path):
     done = subprocess.run(_command("advise_targets:sleep_20ms", "--range", "16", "--budget", "4", "--json",
                                    "--out", str(tmp_path / "out")),
                           capture_output=True, text=True, env=_env(), timeout=120)
-    assert done.returncode == 0, done.stderr
     advice = json.loads(done.stdout)
-    assert advice["function"] == "advise_targets:sleep_20ms" and advice["recommended"] is not None
+    assert (advice["recommended"] is not None) == judged(done)
+    assert advice["function"] == "advise_targets:sleep_20ms"
     assert advice["items_total"] == 16 and advice["schema_version"] == 1
     assert advice["budget_seconds"] == 4.0  # as given, though loading the function was paid from it
     assert "advise: probe:" in done.stderr  # progress goes to stderr
@@ -113,9 +126,32 @@ def test_a_run_prints_json_and_writes_the_page(tmp_path):
 def test_a_function_by_file_path_on_the_screen(tmp_path):
     done = subprocess.run(_command(f"{TESTS / 'advise_targets.py'}:wait_on_event", "--expr", "range(12)",
                                    "--budget", "4"), capture_output=True, text=True, env=child_env(), timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"advise {TESTS / 'advise_targets.py'}:wait_on_event: Python ")
-    assert "\nUSE " in done.stdout and "\ncode:\n" in done.stdout and "from advise_targets import wait_on_event" in done.stdout
+    assert done.stdout.startswith(f"advise {TESTS / 'advise_targets.py'}:wait_on_event: Python "), done.stdout
+    if judged(done):
+        assert "\nUSE " in done.stdout and "\ncode:\n" in done.stdout, done.stdout
+        assert "from advise_targets import wait_on_event" in done.stdout
+    else:
+        assert "\nUSE " not in done.stdout and "\ncode:\n" not in done.stdout, done.stdout
+
+
+def test_an_answer_that_is_not_judged_says_why_on_stderr_too(monkeypatch):
+    """Exit status 1 always comes with a line saying why (here a budget that ran out), also beside --json."""
+    monkeypatch.syspath_prepend(str(TESTS))
+    import concurrency_lab.advise as advise_package
+    from concurrency_lab.advise.model import Advice, Probe
+
+    def budget_ran_out(func, items, **kwargs):
+        return Advice(function="advise_targets:add_one", items_total=3, items_sampled=3, budget_seconds=4.0,
+                      elapsed_seconds=4.0, calls=9, build={"python": "3", "gil_enabled": True, "usable_cpus": 2},
+                      probe=Probe(), bound=None, reasons=[], trials=[], hand_off_seconds={}, ruled_out={},
+                      not_tried={}, judged=False,
+                      problem="the budget (4 s) was spent before any concurrent variant was measured: raise --budget")
+    monkeypatch.setattr(advise_package, "advise", budget_ran_out)
+    for json_flag in ([], ["--json"]):
+        status, out, err = _run_in_process(["advise_targets:add_one", "--range", "3", "--budget", "4", *json_flag])
+        assert status == 1, err
+        assert err.splitlines()[-1] == ("advise: NOT JUDGED: the budget (4 s) was spent before any concurrent variant "
+                                        "was measured: raise --budget"), err
 
 
 def test_sigterm_stops_it_in_one_line(tmp_path):

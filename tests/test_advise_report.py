@@ -145,3 +145,18 @@ def test_a_file_that_is_neither_is_still_refused(tmp_path, capsys):
     (tmp_path / "other.json").write_text(json.dumps({"function": "f"}))
     code, _, err = _report(capsys, str(tmp_path / "other.json"), "--out", str(tmp_path / "report"))
     assert code == 2 and "is not pytest-benchmark results" in err and "advise" in err
+
+
+def test_advice_not_judged_is_labelled_so_everywhere(advice, tmp_path, capsys):
+    """An answer the measurements could not decide reads "Not judged", not "No advice", in every view."""
+    import copy
+
+    unjudged = copy.deepcopy(advice)
+    unjudged.recommended, unjudged.speedup, unjudged.snippet, unjudged.judged = None, None, "", False
+    unjudged.problem = "other processes used 1.29 of the 2 CPUs: run it again on a quieter machine"
+    write_advice(unjudged, tmp_path / "unjudged")
+    assert _report(capsys, str(tmp_path / "unjudged"), "--out", str(tmp_path / "report"))[0] == 0
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert f"<strong>Not judged:</strong> {unjudged.problem}" in page and "<strong>No advice:</strong>" not in page
+    assert f"**Not judged:** {unjudged.problem}" in (tmp_path / "report" / "summary.md").read_text()
+    assert f"NOT JUDGED: {unjudged.problem}" in (tmp_path / "unjudged" / "advise.html").read_text()

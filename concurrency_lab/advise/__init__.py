@@ -1,7 +1,11 @@
 """`concurrency-lab advise`: which variant for the user's own function, proven identical to sequential and measured.
 
-    from concurrency_lab import advise
-    advice = advise(my_function, items, budget=30)   # an Advice; print(advise.render(advice)) for the screen
+    import concurrency_lab
+    advice = concurrency_lab.advise(my_function, items, budget=30)   # an Advice
+    print(advice)   # the screen `concurrency-lab advise` prints
+
+`concurrency_lab.advise` is this subpackage, made callable; `from concurrency_lab.advise import advise` gives the
+function itself.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from ..report.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variatio
 from ..traits import Kind
 from ..variants import variant_class
 from .model import Advice, Config, Trial
-from .sweep import Candidate
+from .sweep import HAND_OFF_EXCLUDES, Candidate
 
 #: Two configurations closer than this (relative to the slower) count as equally fast, whatever their rounds
 #: say: a difference that small is not worth a less simple variant (a rank test on 5 rounds each finds 8%
@@ -126,8 +126,34 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
 
 # --- the screen -------------------------------------------------------------------------------------
 
+def nondeterministic_text(mismatch: dict) -> str:
+    """ "results depend on earlier calls or shared state: item 0 gave 1, then 201": two sequential runs."""
+    return (f"results depend on earlier calls or shared state: item {mismatch['index']} gave {mismatch['expected']}, "
+            f"then {mismatch['got']}")
+
+
+def problem_text(advice: Advice) -> str:
+    """The line shown instead of a recommendation: "NOT JUDGED: ..." (the measurements could not decide) or
+    "NO ADVICE: ..." (something about the function, or nothing could run)."""
+    return f"{'NO ADVICE' if advice.judged else 'NOT JUDGED'}: {advice.problem or 'no configuration was recommended'}"
+
+
+def not_run_text(advice: Advice) -> str | None:
+    """The configurations the hand-off cost excluded before they ran, or None. A label measured anyway is never
+    listed; the ones listed ran in the variant's default chunks, which the same variant in larger chunks may not."""
+    measured = {t.config.label for t in advice.trials}
+    skipped = [label for label, why in advice.excluded.items() if why.startswith("not run") and label not in measured]
+    if not skipped:
+        return None
+    return (f"not run, their hand-offs alone (at the measured cost) would take over {HAND_OFF_EXCLUDES:g}x sequential's "
+            f"round: {', '.join(f'{label} (default chunks)' if ', chunks of' not in label else label for label in skipped)}")
+
 def _bytes(value: int | None) -> str:
     return "?" if value is None else f"{value / 2**20:.0f} MiB"
+
+
+def rounds_text(count: int) -> str:
+    return f"{count} round{'s' if count != 1 else ''}"
 
 
 def busy_warning(advice: Advice) -> str | None:
@@ -165,7 +191,7 @@ def recommendation_text(advice: Advice) -> str | None:
     how = "" if sequential else f" with {config.workers} workers" + (f", chunksize={chunk}" if chunk and chunk > 1 else "")
     trial = advice.trial(config)
     spread = "" if advice.speedup_low is None or advice.speedup_high is None else (
-        f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x" + (f" over {len(trial.round_seconds)} rounds)"
+        f" ({advice.speedup_low:.2f}-{advice.speedup_high:.2f}x" + (f" over {rounds_text(len(trial.round_seconds))})"
                                                                     if trial else ")"))
     return f"{config.variant}{how}: expected {advice.speedup:.2f}x sequential{spread}"
 
@@ -180,16 +206,20 @@ def render(advice: Advice) -> str:
     warning = busy_warning(advice)
     if warning:
         lines.append(f"WARNING: {warning}")
+    note = advice.other_cores_note
+    if note:
+        lines.append(f"NOTE: {note}")
     recommendation = recommendation_text(advice)
     if recommendation is None:
-        lines.append(f"NO ADVICE: {advice.problem}")
+        lines.append(problem_text(advice))
     else:
         lines.append(f"USE {recommendation}")
         close = within_noise_text(advice)
         if close:
             lines.append(f"  within noise: {close}")
-    lines.append("why:")
-    lines += [f"  - {reason}" for reason in advice.reasons]
+    if advice.reasons:
+        lines.append("why:")
+        lines += [f"  - {reason}" for reason in advice.reasons]
     if advice.trials:
         lines.append("measured (speedup over sequential, cores used, start-up, peak USS):")
         base_s = advice.trials[0].median_seconds
@@ -198,12 +228,12 @@ def render(advice: Advice) -> str:
                 sp = base_s / trial.median_seconds
                 startup = "" if trial.startup_seconds is None else f", start-up {trial.startup_seconds * 1e3:.0f} ms"
                 lines.append(f"  {trial.config.label:<34} {sp:5.2f}x  {trial.median_cores or 0:.2f} cores{startup}, "
-                             f"{_bytes(trial.peak_uss_bytes)}, {len(trial.round_seconds)} rounds")
+                             f"{_bytes(trial.peak_uss_bytes)}, {rounds_text(len(trial.round_seconds))}")
             else:
                 lines.append(f"  {trial.config.label:<34} NOT RECOMMENDED: {trial.problem or 'no rounds'}")
-    skipped = [label for label, why in advice.excluded.items() if why.startswith("not run")]
-    if skipped:
-        lines.append(f"excluded by the measured hand-off cost, not run: {', '.join(skipped)}")
+    not_run = not_run_text(advice)
+    if not_run:
+        lines.append(not_run)
     if advice.ruled_out:
         lines.append("ruled out:")
         lines += [f"  {name}: {why}" for name, why in advice.ruled_out.items()]

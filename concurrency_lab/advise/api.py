@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ..cpus import logical_cpus
 from ..cpus import usable_cpus as lab_usable_cpus
 from ..measure.machine import gil_enabled
-from ..traits import Kind
+from ..traits import Bound, Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
-from .answer import chunksize_for_all, recommend, snippet
-from .classify import classify
+from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, rounds_text, snippet
+from .classify import Classification, classify
 from .inputs import describe
 from .model import Advice, Config
 from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
@@ -25,9 +26,43 @@ from .sweep import Choice, Sweep, choose
 DEFAULT_BUDGET_S = 30.0
 
 
+#: What to do for a judgement when the measurements could not decide.
+FOR_A_JUDGEMENT = "for a judgement, run it again on a quieter machine, or with a larger --budget (more rounds)"
+
+
 def build_facts() -> dict[str, Any]:
     return {"python": platform.python_version(), "gil_enabled": gil_enabled(),
-            "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "usable_cpus": lab_usable_cpus()}
+            "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "usable_cpus": lab_usable_cpus(),
+            "machine_cpus": logical_cpus()}
+
+
+def threads_ruled_out_by_gil(gil: bool, bound: Bound | None) -> bool:
+    """On a build with a GIL, threads cannot run GIL-holding Python in parallel: their speedup is noise."""
+    return gil and bound is Bound.CPU_HOLDS_GIL
+
+
+def threads_unproven(gil: bool, bound: Bound | None) -> bool:
+    """On a build with a GIL, threads are named for computing work only when the classifier found the GIL
+    released; for waiting work they always may be."""
+    return gil and bound not in (Bound.IO_WAIT, Bound.CPU_RELEASES_GIL)
+
+
+def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, trial: Any) -> str | None:
+    """Why the measurements do not support naming `pick` (the figure that prevented it, and what would decide
+    it), or None when they do: threads for computing work on a GIL build whose GIL use was not established, or
+    sequential when other load left too few free cores for parallel work to show."""
+    spread = ("" if pick.low is None or pick.high is None or trial is None else
+              f" ({pick.low:.2f}-{pick.high:.2f}x over {rounds_text(len(trial.round_seconds))})")
+    if kind is Kind.THREADS and threads_unproven(gil, found.bound):
+        figure = found.undecided or ("threads did not clearly use more than one core"
+                                     if found.bound is not Bound.DISPATCH else "its items are cheaper than a hand-off")
+        return (f"{pick.config.label} measured {pick.speedup:.2f}x sequential{spread}, but on a build with a GIL threads "
+                f"run computing work in parallel only where it releases the GIL, and that was not established: "
+                f"{figure}; {FOR_A_JUDGEMENT}")
+    if kind is Kind.SEQUENTIAL and found.undecided is not None:
+        return (f"nothing measured beat sequential beyond noise, but {found.undecided}: parallel work could not "
+                f"show its speedup; {FOR_A_JUDGEMENT}")
+    return None
 
 
 def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = DEFAULT_BUDGET_S,
@@ -93,8 +128,14 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
                     reasons=[], trials=sweep.trials, hand_off_seconds=sweep.hand_off_seconds,
                     ruled_out=dict(choice.ruled_out), not_tried={**choice.not_tried, **sweep.not_tried},
                     excluded=dict(sweep.excluded))
+    if sweep.nondeterministic is not None:  # before any variant is judged: nothing can be compared with sequential
+        advice.nondeterministic = dict(sweep.nondeterministic)
+        advice.problem = (f"{nondeterministic_text(sweep.nondeterministic)} (two sequential runs of the same items): "
+                          "no variant can be compared with sequential's results, so none is judged")
+        return advice
     if sweep.problem is not None:
         advice.problem = sweep.probe.problem or sweep.problem
+        advice.judged = not sweep.budget_ran_out
         return advice
     baseline = sweep.trial(Config(choice.baseline.name, 1))
     found = classify(baseline, sweep.trials, per_item_s=sweep.per_item_seconds or 0.0,
@@ -106,15 +147,28 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     others = [t for t in sweep.trials if t.config != baseline.config and t.config.workers > 1 and t.ok]
     if baseline.ok and not others and any(c.name in usable for c in choice.candidates) \
             and not any(t.problem for t in sweep.trials):
+        advice.judged = False
         advice.problem = (f"the budget ({budget:g} s) was spent before any concurrent variant was measured "
                           f"(the sample of {sweep.n} items takes {baseline.median_seconds:.2g} s sequentially): "
                           "raise --budget")
         return advice
     pick = recommend(baseline, sweep.trials, usable)
+    if pick.config is not None and threads_ruled_out_by_gil(advice.build["gil_enabled"], found.bound) \
+            and usable[pick.config.variant].kind is Kind.THREADS:
+        advice.reasons.append(f"{pick.config.label} measured {pick.speedup:.2f}x, but this function holds the GIL on a "
+                              "build with one: threads cannot run it in parallel, so that figure is noise, and no "
+                              "thread variant is named")
+        usable = {name: c for name, c in usable.items() if c.kind is not Kind.THREADS}
+        pick = recommend(baseline, sweep.trials, usable)
     if pick.config is None:
         advice.problem = ("no configuration returned sequential's results, sequential itself included: the function's "
                           "results differ from run to run (compared with ==)" if baseline.ok else
                           "no configuration ran correctly")
+        return advice
+    not_judged = why_not_judged(pick, usable[pick.config.variant].kind, found, advice.build["gil_enabled"],
+                                advice.trial(pick.config))
+    if not_judged is not None:
+        advice.judged, advice.problem = False, not_judged
         return advice
     advice.recommended, advice.speedup = pick.config, pick.speedup
     advice.speedup_low, advice.speedup_high, advice.as_fast = pick.low, pick.high, list(pick.as_fast)
@@ -160,12 +214,23 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
     """
     from .answer import render, speedups
 
+    __tracebackhide__ = True  # pytest shows the caller's line, not the lab's
     advice = advise(func, items, budget=budget, variants=variants, workers=[workers])
     baseline = advice.trials[0] if advice.trials else None
+    gil = bool(advice.build.get("gil_enabled"))
+    bound = Bound(advice.bound) if advice.bound else None
     reached = [speedups(baseline, t)[0] for t in advice.trials[1:] if baseline is not None and baseline.ok and t.ok
-               and t.config.workers == workers and t.config.variant not in advice.ruled_out]
+               and t.config.workers == workers and t.config.variant not in advice.ruled_out
+               and not (t.kind == Kind.THREADS.value and threads_unproven(gil, bound))]
     best = max(reached, default=0.0)
-    if best < at_least:
-        raise AssertionError(f"no variant reached {at_least:g}x on {workers} workers (the best: {best:.2f}x)\n"
-                             f"{render(advice)}")
-    return advice
+    if best >= at_least:
+        return advice
+    if advice.nondeterministic is not None:
+        why = f"{at_least:g}x on {workers} workers not judged: the function is not deterministic: {advice.problem}"
+    elif not advice.judged:
+        why = f"{at_least:g}x on {workers} workers not judged: {advice.problem}"
+    elif not reached and advice.problem:
+        why = f"{at_least:g}x on {workers} workers not measured: {advice.problem}"
+    else:
+        why = f"no variant reached {at_least:g}x on {workers} workers (the best: {best:.2f}x)"
+    raise AssertionError(f"{why}\n{render(advice)}")

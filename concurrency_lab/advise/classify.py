@@ -28,6 +28,8 @@ MIN_FREE_CORES = 1.4
 class Classification:
     bound: Bound | None
     reasons: list[str] = field(default_factory=list)
+    #: When other load left too few free cores to tell GIL use: the figure, for a "not judged" answer.
+    undecided: str | None = None
 
 
 def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],
@@ -59,9 +61,11 @@ def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, han
     build = "this build has a GIL" if gil_enabled else "this free-threaded build runs without a GIL"
     figures = f"threads use {used:.2f} cores at {top.config.workers} workers, {used / max(cores, 1e-9):.2f}x sequential's"
     if free < MIN_FREE_CORES:
-        reasons.append(f"{figures}; other processes used {other_cores:.2f} of the {usable_cpus} CPUs meanwhile, leaving "
-                       f"{free:.2f}: too few to tell whether threads run it in parallel (run again on a quieter machine)")
-        return Classification(None, reasons)
+        load = (f"other processes used {other_cores:.2f} of the {usable_cpus} CPUs meanwhile, leaving {free:.2f} "
+                f"(at least {MIN_FREE_CORES:g} are needed)")
+        reasons.append(f"{figures}; {load}: too few to tell whether threads run it in parallel "
+                       "(run again on a quieter machine)")
+        return Classification(None, reasons, undecided=load)
     threshold = 1 + RELEASES_SHARE * (free - 1)
     if other_cores >= 0.05:
         figures += f", with {free:.2f} cores left free by other processes"

@@ -87,6 +87,7 @@ def _within(seconds: float, what: str) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from . import advise, render
+    from .answer import problem_text
     from .page import write_advice
 
     try:
@@ -114,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
                         include_cluster=args.include_cluster, progress=progress, name=args.target,
                         check_spawn=args.target.rpartition(":")[0].endswith(".py"))
     print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
+    if advice.recommended is None:  # also where the progress is, and beside --json: why there is no answer
+        print(f"advise: {problem_text(advice)}", file=sys.stderr, flush=True)
     if args.out is not None:
         for path in write_advice(advice, args.out):
             print(f"advise: wrote {path}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -9,6 +10,9 @@ from typing import Any
 
 #: Bumped when a field changes meaning or goes away; `Advice.from_dict` refuses a newer one.
 ADVICE_SCHEMA_VERSION = 1
+#: The other processes' load is a figure only over rounds lasting this long in all: the OS counts CPU time in
+#: 10 ms ticks, so one tick over a 64 µs round reads as 156 cores (seen on a function of 100 ns per item).
+OTHER_LOAD_MIN_WALL_S = 1.0
 
 
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,9 +107,10 @@ class Probe:
         return cls(**{**_known(cls, data), "item_seconds": tuple(data.get("item_seconds", ()))})
 
 
-@dataclass
+@dataclass(repr=False)
 class Advice:
-    """The answer: what to use and why, with every figure it rests on (see `answer.render` for the screen)."""
+    """The answer: what to use and why, with every figure it rests on. ``print(advice)`` shows the screen
+    `concurrency-lab advise` prints (`answer.render`); its repr is one short line."""
 
     function: str
     items_total: int
@@ -129,20 +134,65 @@ class Advice:
     as_fast: list[str] = field(default_factory=list)  # labels of the configurations within noise of it
     chunksize_for_all: int | None = None  # the chunk size for the whole input, from the measured policy
     problem: str | None = None  # why there is no recommendation
+    #: False when the measurements could not decide (`problem` then names the figure and what would decide it):
+    #: not a finding about the function, unlike a problem with `judged` True.
+    judged: bool = True
+    #: Two sequential runs of the same items differed: {"index", "expected" (the first run's), "got"}.
+    nondeterministic: dict[str, Any] | None = None
     snippet: str = ""
     schema_version: int = ADVICE_SCHEMA_VERSION
 
     def trial(self, config: Config) -> Trial | None:
         return next((t for t in self.trials if t.config == config), None)
 
+    def __str__(self) -> str:
+        from .answer import render
+
+        return render(self)
+
+    def __repr__(self) -> str:
+        if self.recommended is not None and self.speedup is not None:
+            answer = f"use {self.recommended.label}, {self.speedup:.2f}x"
+        else:
+            answer = "not judged" if not self.judged else "no advice"
+        return f"<Advice for {self.function}: {answer}; print() it for the screen>"
+
+    def _other_load(self) -> tuple[float, float]:
+        """Other processes' CPU seconds and the rounds' wall seconds, over every round with a figure."""
+        pairs = [(cores * seconds, seconds) for trial in self.trials
+                 for cores, seconds in zip(trial.other_cores, trial.round_seconds) if cores is not None]
+        return sum(cpu for cpu, _ in pairs), sum(seconds for _, seconds in pairs)
+
+    @property
+    def machine_cpus(self) -> int | None:
+        """The most cores other processes can use: every CPU of the machine (usable CPUs, for older advice)."""
+        return self.build.get("machine_cpus") or self.build.get("usable_cpus")
+
     @property
     def other_cores(self) -> float | None:
         """The cores other processes used while the rounds ran, over all of them: their CPU seconds over the
-        rounds' wall seconds (the OS counts system-wide CPU in 10 ms ticks, too coarse for one short round)."""
-        pairs = [(cores * seconds, seconds) for trial in self.trials
-                 for cores, seconds in zip(trial.other_cores, trial.round_seconds) if cores is not None]
-        wall = sum(seconds for _, seconds in pairs)
-        return max(0.0, sum(cpu for cpu, _ in pairs) / wall) if wall > 0 else None
+        rounds' wall seconds (the OS counts system-wide CPU in 10 ms ticks, too coarse for one short round).
+        None (not measured) when the rounds lasted less than OTHER_LOAD_MIN_WALL_S in all; never more than
+        the machine's CPUs nor less than 0 (`other_cores_note` says when it was clamped)."""
+        cpu, wall = self._other_load()
+        if wall < OTHER_LOAD_MIN_WALL_S:
+            return None
+        return min(max(0.0, cpu / wall), self.machine_cpus or math.inf)
+
+    @property
+    def other_cores_note(self) -> str | None:
+        """Why the other processes' load is not measured, or was clamped; None when the figure stands as measured."""
+        cpu, wall = self._other_load()
+        if wall <= 0:
+            return None
+        if wall < OTHER_LOAD_MIN_WALL_S:
+            return (f"other processes' load not measured: the rounds lasted {wall:.2g} s in all, too short for the "
+                    f"OS's 10 ms CPU ticks (at least {OTHER_LOAD_MIN_WALL_S:g} s is needed)")
+        cpus = self.machine_cpus
+        if cpus and cpu / wall > cpus:
+            return (f"other processes' load measured more than the machine's {cpus} CPUs (the OS's CPU ticks are "
+                    f"coarse): shown as {cpus}")
+        return None
 
     @property
     def recommended_kind(self) -> str | None:

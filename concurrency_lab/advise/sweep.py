@@ -46,7 +46,9 @@ HAND_OFF_EXCLUDES = 4.0
 #: `answer.within_noise` tell two configurations apart (its smallest p is then 0.008; three against three
 #: can never reach 5%, and long rounds fall back on the spread of their rounds).
 ROUNDS_WANTED, ROUNDS_WANTED_LONG = 5, 3
-BASELINE_ROUNDS = 3  # the baseline's rounds right after one round of each kind's first variant
+#: The baseline's rounds before the others: its reference run, one more compared with it (is it deterministic?),
+#: then the rest right after one round of each kind's first variant.
+BASELINE_ROUNDS = 3
 LONG_ROUND_S = 1.0
 WARMUP_BELOW_S = 0.5  # rounds shorter than this get one untimed warm-up round first
 PER_ITEM_LIMIT_FLOOR_S = 1.0  # an item may take 20x its probe time, and never less than this, before it counts as hung
@@ -160,6 +162,8 @@ class SweepResult:
     not_tried: dict[str, str] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)  # label -> why it got no more rounds
     problem: str | None = None  # why the sweep stopped without a reference
+    nondeterministic: dict[str, Any] | None = None  # two sequential runs differed: the first item that did
+    budget_ran_out: bool = False  # the budget stopped the reference run: nothing could be judged
     waiting: bool | None = None
     per_item_seconds: float | None = None
     dispatch_bound: bool | None = None
@@ -259,6 +263,11 @@ class Sweep:
                 reference.problem if reference is not None and reference.problem else "was not measured")
             return
         self.round_s = reference.median_seconds or self.round_s
+        # Sequential again, compared with the first run, before any variant: a function whose results depend on
+        # earlier calls or shared state can be compared with nothing, so no variant is judged.
+        self._trial(result, baseline, rounds=1, kind=self.choice.baseline.kind)
+        if result.nondeterministic is not None:
+            return
         result.waiting = (reference.median_cores or 0.0) < WAITING_CORES
         counts = self._worker_counts(result.waiting)
         self._hand_offs(result)
@@ -272,7 +281,7 @@ class Sweep:
             if candidate in firsts.values():
                 self._trial(result, config, rounds=1, kind=candidate.kind)
         # The baseline's own noise, before the other candidates: every speedup divides by it.
-        self._trial(result, baseline, rounds=BASELINE_ROUNDS - 1, kind=self.choice.baseline.kind)
+        self._trial(result, baseline, rounds=BASELINE_ROUNDS - 2, kind=self.choice.baseline.kind)
         for candidate, config in configs:
             if candidate not in firsts.values():
                 self._trial(result, config, rounds=1, kind=candidate.kind)
@@ -366,7 +375,9 @@ class Sweep:
     def _trial(self, result: SweepResult, config: Config, *, rounds: int, kind: Kind, check: bool = True,
                missing: int | None = None) -> Trial | None:
         """Run `rounds` more rounds of `config`; None when the budget cut them (listed as not tried, with the
-        `missing` rounds it still wanted, by default these)."""
+        `missing` rounds it still wanted, by default these), or once the function was found not deterministic."""
+        if result.nondeterministic is not None:
+            return None
         existing = result.trial(config)
         # What "not tried" calls it: a configuration already measured was not tried further.
         label = config.label if existing is None else f"{config.label}, {missing or rounds} more rounds"
@@ -397,14 +408,25 @@ class Sweep:
             trial = self.runner.trial(min(own_bound, budget_left), config, n=self.n, rounds=rounds, warmup=warmup,
                                       timeout=round_timeout, baseline=self.baseline, check=check)
         except NoAnswer as exc:
-            if budget_left < own_bound and exc.exit_code is None and check:  # not the reference: it must say
+            cut = budget_left < own_bound and exc.exit_code is None
+            if cut and check:
                 result.not_tried[label] = "stopped unfinished when the budget ran out"
                 self.progress(f"{label}: stopped, the budget ran out")
                 return None
-            why = (f"ended the process running it (exit code {exc.exit_code})" if exc.exit_code is not None else
-                   f"gave no answer within {min(own_bound, budget_left):.3g} s (the per-item limit from the probe, "
-                   "or what was left of the budget): it hangs, or is slower than the budget allows; stopped by advise")
+            if cut:  # the reference: without it nothing can be judged
+                result.budget_ran_out = True
+                why = (f"was stopped unfinished when the budget ran out ({budget_left:.3g} s were left): "
+                       "raise --budget")
+            elif exc.exit_code is not None:
+                why = f"ended the process running it (exit code {exc.exit_code})"
+            else:
+                why = (f"gave no answer within {own_bound:.3g} s (the per-item limit from the probe): it hangs, or "
+                       "is slower than the budget allows (raise --budget); stopped by advise")
             trial = Trial(config=config, kind=kind.value, items=self.n, problem=why)
+        if config == self.baseline and trial.mismatch is not None:  # sequential differed from itself
+            result.nondeterministic, result.problem = trial.mismatch, "not deterministic"
+            self.progress(f"{config.label}: two runs gave different results: not deterministic")
+            return None
         if existing is not None:
             existing.merge(trial)
             trial = existing

@@ -57,6 +57,7 @@ class AdviceView:
     measured: str  # "8 of 64 items, 73 calls, 28.6 s of a 30 s budget"
     recommendation: str | None  # "process_pool with 2 workers, chunksize=4: expected 1.61x sequential (1.55-1.66x over 5 rounds)"
     problem: str | None  # why there is no recommendation
+    problem_label: str  # "Not judged" (the measurements could not decide) or "No advice"
     warning: str | None  # other processes loaded the machine while advise measured
     within_noise: str | None  # the configurations not told apart from the one named, with their figures
     reasons: tuple[str, ...]
@@ -103,6 +104,7 @@ def advice_view(advice: Advice) -> AdviceView:
                   f"{advice.elapsed_seconds:.1f} s of a {advice.budget_seconds:g} s budget"),
         recommendation=recommendation,
         problem=None if recommendation else (advice.problem or "no configuration was recommended"),
+        problem_label="No advice" if advice.judged else "Not judged",
         warning=busy_warning(advice),
         within_noise=within_noise_text(advice),
         reasons=tuple(advice.reasons),

@@ -141,7 +141,7 @@ def _advice_lines(view: AdviceView) -> list[str]:
     lines = ["", f"## Advice: `{view.function.replace('`', chr(39))}`", "", f"{cell(view.build)}; measured {cell(view.measured)}.", ""]
     if view.warning:
         lines += [f"**Warning:** {prose(view.warning)}", ""]
-    lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**No advice:** {prose(view.problem or '')}"]
+    lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**{view.problem_label}:** {prose(view.problem or '')}"]
     if view.within_noise:
         lines += ["", f"Within noise: {prose(view.within_noise)}."]
     lines += [""] + [f"- {prose(reason)}" for reason in view.reasons]
