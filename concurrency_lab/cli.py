@@ -39,13 +39,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     use_scheduler_address(args.dask_address)
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
                                workers=args.workers, out_dir=args.out, timeout=args.timeout,
-                               extra_pytest_args=() if args.failures else ("--no-lab-failures",))
+                               extra_pytest_args=() if args.failures else ("--no-lab-failures",), verbose=args.verbose)
     if not raw.exists():
-        print(f"the benchmarks did not finish (pytest exit status {code}): no reports written; "
-              f"whatever was measured is in {raw.with_suffix('.json.partial')}", file=sys.stderr)
+        partial = raw.with_suffix(".json.partial")
+        kept = f"; whatever was measured is in {partial}" if partial.exists() else ""
+        print(f"the benchmarks did not finish (pytest exit status {code}): no reports written{kept}", file=sys.stderr)
         return code or 1
     print(f"results: {raw}")
-    return write_run_reports([raw], args.out) or (1 if code else 0)
+    return write_run_reports([raw], args.out, verbose=args.verbose) or (1 if code else 0)
 
 
 def _results_paths(args: argparse.Namespace) -> list[Path]:
@@ -107,7 +108,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     problem = _results_problem(paths)
     if problem:
         return _refused("report", problem)
-    return write_run_reports(paths, args.out)
+    return write_run_reports(paths, args.out, verbose=True)  # what `report` printed before `run -v` existed
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -146,11 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Benchmark every variant x workload x workers case under pytest-benchmark "
                                           "(median of several rounds after warm-up; exact CPU seconds; memory and per-core "
                                           "use sampled from a separate process), then write summary.json, summary.md and "
-                                          "index.html. smoke takes about 2 minutes here, standard about 10.")
+                                          "index.html. It says first what it will run and about how long it will take.")
     add_run_options(run.add_argument, only=("profile", "variants", "workloads", "worker_counts", "timeout", "dask_address",
                                            "out"))
     run.add_argument("--no-failures", dest="failures", action="store_false",
                      help=f"leave out the failure-modes table ({FAILURES_SUMMARY})")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="pytest's own output (each test, its summary and pytest-benchmark's tables) and every "
+                          "verdict; without it, the progress, one line of counts and the reports' paths")
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",

@@ -62,7 +62,7 @@ def test_a_registered_variant_reaches_every_part_of_the_report(toy_registered, t
     code, results = run_benchmarks(profile="smoke", variants=["sequential", TOY], workloads=["processor"], workers=[2],
                                    out_dir=tmp_path)
     assert code == 0 and results.exists()
-    assert write_run_reports([results], tmp_path) == 0
+    assert write_run_reports([results], tmp_path, verbose=True) == 0
 
     rows = json.loads((tmp_path / "summary.json").read_text())["results"]
     toy_rows = [r for r in rows if r["variant"] == TOY]
@@ -79,4 +79,4 @@ def test_a_registered_variant_reaches_every_part_of_the_report(toy_registered, t
     speedup_svg = section[section.index("<svg"):section.index("</svg>")]
     assert "Speedup over the baseline" in section and TOY in speedup_svg  # a line of its own in the speedup chart
     assert f"<code>{TOY}</code>" in html
-    assert f"`{TOY}`" in capsys.readouterr().out  # the verdicts `run` prints
+    assert f"`{TOY}`" in capsys.readouterr().out  # the verdicts `run -v` prints

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,15 +15,21 @@ import pytest
 from ..cpus import usable_cpus
 from ..failures import JSON_KEY as FAILURES_KEY
 from ..failures import SUMMARY as FAILURES_SUMMARY
+from ..interrupt import Interrupted
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
 from ..options import add_run_options
 from ..workloads import environments
+from ..variants import variant_class
 from .cases import PROFILES, cases
-
+from .estimate import TIMING_KEY, Timing, duration_text, remaining_seconds
 
 _CASES = pytest.StashKey[dict]()
 _FAILURES = pytest.StashKey[dict | None]()
+_STARTED = pytest.StashKey[float]()  # time.perf_counter() at the session's start
+_CASE_SECONDS = pytest.StashKey[dict]()  # case id -> seconds its test took, set-up and tear-down included
+_RUNNING = pytest.StashKey[str | None]()  # the case whose test is running
+_FIRST_CASE = pytest.StashKey[float]()  # time.perf_counter() as the first case started: the ETA's clock
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,13 +37,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # The options of `concurrency-lab run`, checked alike; a bad value is a UsageError naming the option.
     add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts", "timeout", "dask_address"),
                     defaults={"profile": "smoke"}, error=pytest.UsageError)
-    group.addoption("--lab-progress", action="store_true", help="print one line per finished benchmark")
+    group.addoption("--lab-progress", action="store_true",
+                    help="print one line per finished benchmark, with the time left")
+    group.addoption("--lab-eta-from", type=Path, metavar="FILE",
+                    help="an earlier run's benchmark JSON: the time left weighs each case by its time there "
+                         "(default: the mean of the cases so far)")
     group.addoption("--lab-failures", action=argparse.BooleanOptionalAction, default=True,
                     help=f"the failure-modes table ({FAILURES_SUMMARY}), measured once after the benchmarks, in "
                          f"the JSON as {FAILURES_KEY}; --no-lab-failures leaves it out (default: on)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STARTED] = time.perf_counter()
+    config.stash[_CASE_SECONDS] = {}
+    config.pluginmanager.register(_SilentOnInterruption(config), "concurrency-lab-silent-on-interruption")
     address = config.getoption("--lab-dask-address", default=None)
     if address is not None:  # for every dask variant made here, and the failure probes' processes
         from ..variants.dask_cluster import use_scheduler_address
@@ -52,6 +68,47 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.config.stash[_CASES] = {case.id: case for case in matrix}
     # Plain strings as parameters: pytest-benchmark stores anything else as "UNSERIALIZABLE[...]".
     metafunc.parametrize("bench_case", [case.id for case in matrix], ids=[case.id for case in matrix], indirect=True)
+
+
+def case_id(item: pytest.Item) -> str | None:
+    """The benchmark case an item runs, or None for any other test."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("bench_case") if callspec is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Each case's seconds, kept in the JSON (`TIMING_KEY`) so that the next run can say how long it will
+    take; not a case skipped as unavailable here, which says nothing of its time."""
+    started = time.perf_counter()
+    case = item.config.stash[_RUNNING] = case_id(item)
+    if case is not None:
+        item.config.stash.setdefault(_FIRST_CASE, started)
+    try:
+        return (yield)
+    finally:
+        if case is not None and case in _runnable(item.config, [item]):
+            item.config.stash[_CASE_SECONDS][case] = time.perf_counter() - started
+
+
+class _SilentOnInterruption:
+    """Stopped by the lab's own signal handling (`concurrency-lab run`): the command prints its one line, so
+    pytest's terminal says nothing more (no "!!! KeyboardInterrupt !!!", no partial summary or table). A
+    plain Ctrl-C under pytest itself keeps pytest's usual report."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if not isinstance(excinfo.value, Interrupted):
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()  # a progress line left open stays a line of its own
+            # It would report the interruption at the session's end and print the summary hooks
+            # (pytest-benchmark's table): unregistered, it hears of neither.
+            self.config.pluginmanager.unregister(reporter)
 
 
 @pytest.fixture
@@ -111,34 +168,80 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info.update(facts)
 
 
+def say(config: pytest.Config, line: str) -> None:
+    """Print a line now, past pytest's capturing: through its terminal, or on stdout where the terminal
+    plugin is off (`concurrency-lab run` without -v runs pytest with ``-p no:terminal``)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(line)
+        else:
+            print(line, flush=True)
+
+
+def _runnable(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """The cases of `items` whose variant can run here (the others are skipped, with the reason)."""
+    known = config.stash.get(_CASES, {})
+    ids = [case for case in map(case_id, items) if case in known]
+    return [case for case in ids if variant_class(known[case].variant).unavailable_reason() is None]
+
+
+def _expected_seconds(config: pytest.Config) -> dict[str, float] | None:
+    """--lab-eta-from: each case's seconds in an earlier run, or None (unreadable files are not the run's concern)."""
+    path = config.getoption("--lab-eta-from")
+    if path is None:
+        return None
+    try:
+        timing = Timing.from_document(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return timing.case_seconds if timing is not None else None
+
+
 @pytest.fixture(scope="session")
 def bench_progress(pytestconfig: pytest.Config, request: pytest.FixtureRequest):
-    """`progress(line)`: with --lab-progress, prints `[k/N] line` as each benchmark finishes."""
-    total = sum("bench_case" in getattr(item, "fixturenames", ()) for item in request.session.items)
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
-    done = 0
+    """`progress(line)`: with --lab-progress, prints `[k/N] [bar] 1 min 20 s left  line` as each benchmark finishes.
+
+    N counts the cases whose variant can run here; the time left is the remaining cases' times in an
+    earlier run (--lab-eta-from) scaled by this run's pace so far, or the mean so far for each.
+    """
+    pending = _runnable(pytestconfig, request.session.items)
+    total = len(pending)
+    expected = _expected_seconds(pytestconfig)
+    done: list[str] = []
 
     def progress(line: str) -> None:
-        nonlocal done
-        done += 1
-        if pytestconfig.getoption("--lab-progress") and reporter is not None:
-            width = len(str(total))
-            bar = "#" * (20 * done // max(total, 1))
-            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-                reporter.ensure_newline()
-                reporter.write_line(f"[{done:>{width}}/{total}] [{bar:<20}] {line}")
+        case = pytestconfig.stash.get(_RUNNING, None)
+        done.append(case or "")
+        if case in pending:
+            pending.remove(case)
+        if not pytestconfig.getoption("--lab-progress"):
+            return
+        elapsed = time.perf_counter() - pytestconfig.stash.get(_FIRST_CASE, pytestconfig.stash[_STARTED])
+        left = remaining_seconds(elapsed, done, pending, expected)
+        width = len(str(total))
+        bar = "#" * (20 * len(done) // max(total, 1))
+        eta = f"{duration_text(left)} left" if left is not None and pending else "done"
+        say(pytestconfig, f"[{len(done):>{width}}/{total}] [{bar:<20}] {eta:>14}  {line}")
 
     return progress
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict[str, Any]) -> None:
     """The failure-modes table beside the benchmarks, in every JSON the session writes (the
-    --benchmark-json file and the autosaved one): measured once, after the benchmarks ran."""
+    --benchmark-json file and the autosaved one): measured once, after the benchmarks ran. Then
+    how long each case and the whole session took, for the next run's estimate (`TIMING_KEY`)."""
     if config.getoption("--lab-failures"):
         table = failure_table(config)
         if table is not None:
             output_json[FAILURES_KEY] = table
+    output_json[TIMING_KEY] = {
+        "profile": config.getoption("--lab-profile"),
+        "case_seconds": {case: round(seconds, 3) for case, seconds in config.stash[_CASE_SECONDS].items()},
+        "session_seconds": round(time.perf_counter() - config.stash[_STARTED], 3),
+    }
 
 
 def failure_table(config: pytest.Config) -> dict[str, Any] | None:
@@ -147,23 +250,24 @@ def failure_table(config: pytest.Config) -> dict[str, Any] | None:
     if _FAILURES not in config.stash:
         from ..failures import measure_failures
 
-        def say(line: str) -> None:
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            capture = config.pluginmanager.get_plugin("capturemanager")
-            if reporter is not None:
-                with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-                    reporter.ensure_newline()
-                    reporter.write_line(line)
+        announced = False
 
         def progress(outcome) -> None:
-            if config.getoption("--lab-progress"):
+            """One line as the probes start; a line per probe when pytest is verbose."""
+            nonlocal announced
+            if not config.getoption("--lab-progress"):
+                return
+            if config.get_verbosity() > 0:
                 raised = (outcome.error or "returned").rsplit(".", 1)[-1]
                 what = outcome.note or f"{raised} in {outcome.seconds * 1000:.0f} ms"
-                say(f"[failure modes] {outcome.variant} {outcome.case}: {what}")
+                say(config, f"[failure modes] {outcome.variant} {outcome.case}: {what}")
+            elif not announced:
+                say(config, f"[failure modes] measuring {FAILURES_SUMMARY}")
+            announced = True
 
         try:
             config.stash[_FAILURES] = measure_failures(config.getoption("--lab-variants"), progress=progress).to_dict()
         except Exception as error:  # noqa: BLE001 - the benchmarks must still be written
-            say(f"failure modes not measured: {type(error).__name__}: {error}")
+            say(config, f"failure modes not measured: {type(error).__name__}: {error}")
             config.stash[_FAILURES] = None
     return config.stash[_FAILURES]
