@@ -350,5 +350,6 @@ def _gil_threads_sped_up_by_noise(tmp_path):
 
 def test_threads_beating_the_gil_on_one_core_is_not_judged(tmp_path):
     (text,) = texts(verdicts(_gil_threads_sped_up_by_noise(tmp_path)), 0, "processor", "threads_and_the_gil")
-    assert text.startswith("not judged: threads on `processor` with the GIL: 1.60x on 0.89 cores cannot come from")
+    assert text.startswith("not judged: threads on `processor` with the GIL, `threading` with 2 workers: 1.60x on "
+                           "0.89 cores cannot come from")
     assert "scale" not in text

@@ -65,7 +65,7 @@ def holds_gil_wording(facts: GroupFacts, best: Result) -> str:
     if gil is False:
         return f"threads scale on {workload}: no GIL on this free-threaded build: {_figures(facts, best)}"
     if gil and (why := serial_gain(best)):
-        return f"not judged: threads on {workload} with the GIL: {why}"
+        return f"not judged: threads on {workload} with the GIL, {facts.describe(best)}: {why}"
     return f"threads scale on {workload} although its work holds the GIL: {_figures(facts, best)}"
 
 
