@@ -102,12 +102,18 @@ def _refused(command: str, problem: str) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .bench.run import write_run_reports
+    from .report.envs import env_notes
+    from .report.model import ReportWarning
 
     paths = _results_paths(args)
+    # The tox envs that failed, were skipped or did not finish: named in the report, not left out in silence.
+    envs = [ReportWarning(f"tox env {env}", None, note) for env, note in env_notes(args.latest_in or ())]
     problem = _results_problem(paths)
     if problem:
+        for warning in envs:
+            print(f"warning: {warning.source}: {warning.message}", file=sys.stderr)
         return _refused("report", problem)
-    return write_run_reports(paths, args.out)
+    return write_run_reports(paths, args.out, warnings=envs)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

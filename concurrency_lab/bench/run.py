@@ -8,9 +8,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import interrupt
 from . import test_matrix
+
+if TYPE_CHECKING:
+    from ..report.model import ReportWarning
 
 
 def raw_results_path(out_dir: Path) -> Path:
@@ -52,11 +56,15 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     return code, final
 
 
-def write_run_reports(results: Sequence[Path], out_dir: Path) -> int:
-    """Build the reports from saved results, print what was written and the verdicts; 1 when nothing could be reported."""
+def write_run_reports(results: Sequence[Path], out_dir: Path, warnings: Sequence[ReportWarning] = ()) -> int:
+    """Build the reports from saved results, print what was written and the verdicts; 1 when nothing could be reported.
+
+    `warnings` (ReportWarning) come first among the report's own: what the caller knows beyond the files
+    (the tox envs that failed or were skipped)."""
     from ..report import load_results, verdicts, write_reports
 
     summary = load_results(results)
+    summary.warnings[:0] = warnings
     for warning in summary.warnings:
         where = f" [{warning.benchmark}]" if warning.benchmark else ""
         print(f"warning: {warning.source}{where}: {warning.message}", file=sys.stderr)
