@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__, interrupt
 from .failures import SUMMARY as FAILURES_SUMMARY
-from .options import ArgumentParser, add_run_options, error_line
+from .options import PATH_ARGUMENT, ArgumentParser, add_run_options, error_line
 from .variants import VARIANT_NAMES, variant_class
 from .variants.dask_cluster import use_scheduler_address
 from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
@@ -103,12 +103,18 @@ def _refused(command: str, problem: str) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .bench.run import write_run_reports
+    from .report.envs import env_notes
+    from .report.model import ReportWarning
 
     paths = _results_paths(args)
+    # The tox envs that failed, were skipped or did not finish: named in the report, not left out in silence.
+    envs = [ReportWarning(f"tox env {env}", None, note) for env, note in env_notes(args.latest_in or ())]
     problem = _results_problem(paths)
     if problem:
+        for warning in envs:
+            print(f"warning: {warning.source}: {warning.message}", file=sys.stderr)
         return _refused("report", problem)
-    return write_run_reports(paths, args.out, verbose=True)  # what `report` printed before `run -v` existed
+    return write_run_reports(paths, args.out, verbose=True, warnings=envs)  # verdicts: what `report` printed before `run -v` existed
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -160,10 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",
                                  description="Merge saved pytest-benchmark JSON results (one file per Python run), and advise.json files, into "
                                              "summary.json, summary.md and index.html.")
-    report.add_argument("results", nargs="*", type=Path, metavar="RESULTS",
+    report.add_argument("results", nargs="*", type=PATH_ARGUMENT, metavar="RESULTS",
                         help="pytest-benchmark JSON files or folders of them; an advise.json there (from `advise --out`) "
                              "is shown in an Advice section")
-    report.add_argument("--latest-in", action="append", type=Path, metavar="DIR",
+    report.add_argument("--latest-in", action="append", type=PATH_ARGUMENT, metavar="DIR",
                         help="also take DIR/*/latest.json (what each tox env saved) and DIR/*/advise.json")
     add_run_options(report.add_argument, only=("out",))
     report.set_defaults(handler=_cmd_report)
@@ -171,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="per-benchmark ratios between two saved runs, with significance",
                                   description="Per-benchmark median ratios between two pytest-benchmark JSON files, with a "
                                               "Mann-Whitney U p-value where both kept per-round data (--benchmark-save-data).")
-    compare.add_argument("a", type=Path, metavar="A")
-    compare.add_argument("b", type=Path, metavar="B")
+    compare.add_argument("a", type=PATH_ARGUMENT, metavar="A")
+    compare.add_argument("b", type=PATH_ARGUMENT, metavar="B")
     compare.set_defaults(handler=_cmd_compare)
 
     matrix = commands.add_parser("matrix", help="run every variant over every workload once, printing results and times",

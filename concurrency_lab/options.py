@@ -49,6 +49,12 @@ MAX_TASKS = 10_000  # the processor lesson's ranges: ~10 ms each on one core, so
 MAX_ADVISE_BUDGET_SECONDS = 24 * 3600.0  # a day: past any sweep worth waiting for
 
 
+#: The longest file name and path the system looks up (Linux's NAME_MAX and PATH_MAX, in bytes);
+#: past them every call fails with ENAMETOOLONG, which pathlib's exists() raises instead of answering.
+_NAME_MAX = 255
+_PATH_MAX = 4096
+
+
 class OptionError(ValueError):
     """A bad option value. Its text says what is wrong, without the option's name: ``must be at least 1, got 0``."""
 
@@ -139,19 +145,46 @@ def parse_start_methods(text: str) -> list[str]:
     return [parse_start_method(method) for method in parse_names(text, START_METHODS, "start method")]
 
 
+def path_problem(text: str) -> str | None:
+    """Why `text` cannot name a file on this system at all (whether or not one exists there), or None.
+
+    Checked where arguments are parsed, because deeper down each of these fails differently: a NUL is a
+    ValueError from ``os.scandir`` (pathlib's glob on 3.13) but silently "does not exist" from
+    ``Path.exists``; a lone surrogate is a UnicodeEncodeError; a name too long an OSError from ``exists``.
+    """
+    if not text:
+        return "expected a path, got ''"
+    if "\0" in text:
+        return "a path cannot hold a NUL character"
+    try:
+        encoded = os.fsencode(text)
+    except UnicodeEncodeError as exc:
+        return f"{text[exc.start:exc.end]!r} cannot be part of a file name here ({exc.reason})"
+    # Checked by length, not by a lookup: a lookup stops at the first missing folder, before a long name.
+    if len(encoded) >= _PATH_MAX or any(len(name) > _NAME_MAX for name in encoded.split(os.sep.encode())):
+        return "the name is too long for this system"
+    return None
+
+
+def parse_path(text: str) -> Path:
+    """A path that the system can look up: no NUL, encodable, not too long (`path_problem`)."""
+    problem = path_problem(text)
+    if problem:
+        raise OptionError(f"{problem}: {_shown(text)}" if text else problem)
+    return Path(text)
+
+
 def parse_folder(text: str) -> Path:
     """A folder that exists or can be made, and can be written in; checked without making anything."""
     if not text.strip():
         raise OptionError("expected a folder, got ''")
-    problem = _folder_problem(Path(text))
+    problem = path_problem(text) or _folder_problem(Path(text))
     if problem:
         raise OptionError(f"cannot write to {_shown(text)}: {problem}")
     return Path(text)
 
 
 def _folder_problem(folder: Path) -> str | None:
-    if "\0" in str(folder):
-        return "a path cannot hold a NUL character"
     try:
         if folder.exists() and not folder.is_dir():
             return "it is a file, not a folder"
@@ -286,6 +319,16 @@ def _checked(parse: Callable[[str], Any], flag: str, error: type[Exception] | No
             raise error(option_message(flag, str(exc))) from None
     check.__name__ = flag  # what argparse would call the type in a message of its own
     return check
+
+
+def argument_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    """`parse` as an argparse ``type=`` for an argument outside `OPTIONS` (a positional path, say): an
+    OptionError becomes argparse's one-line error, ``prog: error: RESULTS: a path cannot hold a NUL character``."""
+    return _checked(parse, name, None)
+
+
+#: The argparse type of every argument that names a file or folder to read: one check for every command.
+PATH_ARGUMENT = argument_type(parse_path, "path")
 
 
 def option_message(flag: str, problem: str) -> str:

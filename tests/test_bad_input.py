@@ -4,6 +4,7 @@ command, before any work starts; ValueError or TypeError from the API), never a 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import inspect
@@ -297,6 +298,83 @@ def test_junk_result_paths_are_one_line_and_status_2(tmp_path, monkeypatch):
         one_error_line(outcome["err"], f"concurrency-lab {argv[0]}", "concurrency-lab")
 
     check()
+
+
+# --- paths: one check (options.PATH_ARGUMENT) for every argument that names a file or folder ---------------
+
+WORK["advise"] = ["concurrency_lab.advise.command:load_function"]
+#: Every place a command takes a path, with the rest of a valid command line around it; P is the path.
+PATH_PLACES = {
+    "report-RESULTS": ["report", "P"],
+    "report--latest-in": ["report", "--latest-in", "P"],
+    "report--out": ["report", str(RESULTS), "--out", "P"],
+    "run--out": ["run", "--out", "P"],
+    "compare-A": ["compare", "P", str(RESULTS)],
+    "compare-B": ["compare", str(RESULTS), "P"],
+    "advise--inputs": ["advise", "json:loads", "--inputs", "P"],
+    "advise--out": ["advise", "json:loads", "--range", "3", "--out", "P"],
+    "advise-file-target": ["advise", "P.py:main", "--range", "3"],
+}
+#: Names no system call can take: pathlib fails on each differently (ValueError from scandir on 3.13,
+#: UnicodeEncodeError, OSError ENAMETOOLONG from exists()) or, worse, quietly says "does not exist".
+UNUSABLE_PATHS = {"nul": "\x00", "nul-inside": "results/\x00.json", "lone-surrogate": "\ud800x",
+                  "name-too-long": "a" * 300, "deep-name-too-long": "ok/" + "b" * 300 + "/c"}
+PATH_PROBLEMS = ("a path cannot hold a NUL character", "cannot be part of a file name here",
+                 "the name is too long for this system")
+
+
+def _with_path(place: str, path: str) -> list[str]:
+    return [arg.replace("P", path, 1) if arg.startswith("P") else arg for arg in PATH_PLACES[place]]
+
+
+@pytest.mark.parametrize("path", UNUSABLE_PATHS.values(), ids=UNUSABLE_PATHS.keys())
+@pytest.mark.parametrize("place", PATH_PLACES)
+def test_an_unusable_path_is_one_line_and_status_2_wherever_a_path_is_taken(place, path, tmp_path, monkeypatch):
+    stub_work(monkeypatch, [target for targets in WORK.values() for target in targets if "server" not in target])
+    monkeypatch.chdir(tmp_path)
+    argv = _with_path(place, path)
+    outcome = outcome_of(lambda: cli.main(argv))
+    assert outcome["status"] == 2 and outcome["out"] == "", outcome
+    line = one_error_line(outcome["err"], f"concurrency-lab {argv[0]}")
+    assert any(problem in line for problem in PATH_PROBLEMS), line
+
+
+@pytest.mark.parametrize("place", PATH_PLACES)
+def test_any_path_holding_a_nul_is_refused_as_one_line(place, tmp_path, monkeypatch):
+    stub_work(monkeypatch, [target for targets in WORK.values() for target in targets if "server" not in target])
+    monkeypatch.chdir(tmp_path)
+
+    # Not starting with "-": argparse takes that for an option (the junk tests above cover it).
+    @given(st.text(alphabet="/.\\:\x00 -_a", max_size=8).filter(lambda text: not text.startswith("-")),
+           st.text(alphabet="/.\\:\x00 -_a", max_size=8))
+    def check(before: str, after: str) -> None:
+        path = f"{before}\x00{after}"
+        outcome = outcome_of(lambda: cli.main(_with_path(place, path)))
+        assert outcome["status"] == 2 and outcome["out"] == "", outcome
+        assert "a path cannot hold a NUL character" in one_error_line(outcome["err"], f"concurrency-lab {PATH_PLACES[place][0]}")
+
+    check()
+
+
+def _parsers() -> Iterator[argparse.ArgumentParser]:
+    """Every parser of every command, sub-commands included."""
+    from concurrency_lab.download.cli import build_parser as download_parser
+    from concurrency_lab.server.cli import build_parser as server_parser
+
+    pending = [cli.build_parser(), download_parser("download", "thread_pool", ""), server_parser()]
+    while pending:
+        parser = pending.pop()
+        yield parser
+        for action in parser._actions:  # noqa: SLF001 - argparse has no public list of its arguments
+            if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001 - nor of its sub-parsers
+                pending.extend(action.choices.values())
+
+
+def test_no_argument_takes_a_path_unchecked():
+    """A bare ``type=Path`` is how the NUL reached pathlib's glob: every path goes through PATH_ARGUMENT."""
+    unchecked = [f"{parser.prog} {action.dest}" for parser in _parsers() for action in parser._actions  # noqa: SLF001
+                 if action.type is Path]
+    assert unchecked == []
 
 
 @given(st.one_of(st.text(max_size=20), st.sampled_from(["http://", "http://[::1", "http://127.0.0.1:99999/", "ftp://x",

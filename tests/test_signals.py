@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from concurrency_lab.interrupt import run_command
+from concurrency_lab.interrupt import STOP_SIGNALS, run_command
 from concurrency_lab.server import running_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
@@ -44,8 +44,21 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a shell's background job starts with SIGINT ignored, and keeps it so
+def _default_stop_signals() -> None:
+    """In the child, before it runs: the stop signals as a command started from a terminal has them.
+
+    The commands keep a stop signal that was ignored when they started (`interrupt.run_command`), and a
+    child inherits what this process ignores: SIGINT in a shell's background job, SIGHUP under ``nohup``.
+    A test that means to stop a command with a signal gives it that signal's default first.
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _ignore_sighup() -> None:
+    """In the child: SIGHUP ignored, as ``nohup`` starts a command; the other stop signals at their default."""
+    _default_stop_signals()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def _running(process: psutil.Process) -> bool:
@@ -65,9 +78,11 @@ def _descendants(pid: int) -> list[psutil.Process]:
 class Command:
     """A command in a session of its own, its stdout read as it comes, its descendants seen with psutil."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], start: Callable[[], None] = _default_stop_signals) -> None:
+        # preexec_fn: the one way to set a child's signal dispositions before it runs (restore_signals=True
+        # resets only SIGPIPE and SIGXFSZ); `start` only calls signal.signal, which is safe after a fork.
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
-                                        start_new_session=True, preexec_fn=_default_sigint)
+                                        start_new_session=True, preexec_fn=start)  # noqa: PLW1509 - see above
         self.out = b""
         self.seen: dict[int, psutil.Process] = {}  # every descendant noticed, by pid
 
@@ -132,8 +147,8 @@ class Command:
 def command() -> Iterator[Callable[[list[str]], Command]]:
     started: list[Command] = []
 
-    def start(argv: list[str]) -> Command:
-        started.append(Command(argv))
+    def start(argv: list[str], start: Callable[[], None] = _default_stop_signals) -> Command:
+        started.append(Command(argv, start))
         return started[-1]
 
     try:
@@ -260,6 +275,37 @@ def test_sigterm_stops_a_lesson_processor_and_its_workers(command):
                                 "nothing printed"]
 
 
+#: Whether each stop signal is ignored in the child (Python replaces SIGINT's default with its own handler).
+SHOW_DISPOSITIONS = "import signal; print(*(signal.getsignal(s) is signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)))"
+
+
+def test_the_commands_here_start_with_the_stop_signals_this_test_run_ignores_at_their_default(command):
+    """Under ``nohup`` (SIGHUP ignored) or as a shell's background job (SIGINT ignored), this process's
+    children would inherit the ignored signal and keep it: the tests above would signal in vain."""
+    before = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGHUP)}
+    try:
+        shown = command([sys.executable, "-c", SHOW_DISPOSITIONS])
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    shown.read_until(b"\n")
+    assert shown.out.split() == [b"False", b"False", b"False"]
+
+
+def test_a_command_started_with_sighup_ignored_keeps_running_on_sighup_and_finishes(command):
+    """As ``nohup`` asks: the terminal going away (SIGHUP to the whole group) neither stops the command nor
+    its workers; it prints its answer and exits 0. ~10 s of sums on one core: mid-run when signalled."""
+    lesson = command([sys.executable, "-m", "concurrency_lab.executor_processor", "--tasks", "1000", "--workers", "2"],
+                     _ignore_sighup)
+    workers = lesson.wait_for_descendants(lambda found: len(found) >= 2, "two worker processes")
+    lesson.signal(signal.SIGHUP, group=True)
+    assert lesson.process.poll() is None, "the command had finished before the signal: nothing was tested"
+    out, err = lesson.process.communicate(timeout=START_TIMEOUT + 60)  # the rest of its sums, on a loaded machine
+    print(f"executor_processor under SIGHUP ignored: exit {lesson.process.returncode}, {len(workers)} workers")
+    assert lesson.process.returncode == 0, err.decode(errors="replace")
+    assert b"matches the closed form" in lesson.out + out and b"interrupted" not in err
+
+
 def test_sigterm_stops_download_without_waiting_for_the_thread_still_downloading(command):
     # A thread cannot be stopped: the command must exit anyway, not when the 30 s page arrives. A server
     # of its own, so that the request left waiting there counts in no other test's figures.
@@ -323,7 +369,12 @@ def test_a_signal_reaching_a_worker_before_its_fork_hook_ends_it_as_it_would_hav
         _, status = os.waitpid(pid, 0)
         return status
 
-    status = run_command("prog", body)
+    # The default, as the test means: under nohup SIGHUP is ignored here, and "as it would have" is then to carry on.
+    previous = signal.signal(signum, signal.SIG_DFL)
+    try:
+        status = run_command("prog", body)
+    finally:
+        signal.signal(signum, previous)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signum, status
     assert capfd.readouterr().err == ""  # the parent's line is the parent's
 

@@ -6,8 +6,12 @@ bounds; how long each failure takes to surface is measured in the failure table,
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -24,6 +28,7 @@ from lab_tasks import (
     sleep_long_async,
 )
 
+from concurrency_lab.cpus import available_start_methods
 from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable
 from concurrency_lab.variants import variant_class
 from concurrency_lab.variants.base import RemoteTraceback
@@ -102,6 +107,35 @@ def test_a_task_that_kills_its_worker_breaks_the_pool_clearly(name, start_method
         expected = "SIGKILL" if killer is sigkill_on_five else "SIGSEGV"
         assert expected in str(raised.value)
     assert all(variant.last_run.salvaged[i] == i for i in variant.last_run.salvaged)
+
+
+#: A pool whose task segfaults its worker, in an interpreter with faulthandler on, as pytest and
+#: ``-X faulthandler`` turn it on: the worker inherits it (forked, or through the flags a spawned one is given).
+CRASH_SCRIPT = """
+import sys
+from concurrency_lab.errors import BrokenPool
+from concurrency_lab.variants import get_variant
+from {module} import {task} as task
+
+try:
+    get_variant("process_pool", workers=2, start_method=sys.argv[1]).map(task, range(8), chunksize=1)
+except BrokenPool as exc:
+    print("broken:", exc)
+"""
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize("start_method", available_start_methods())
+@pytest.mark.parametrize(("module", "task"), [("concurrency_lab.failures.tasks", "crash_on_item"),
+                                              ("lab_tasks", "segfault_on_five")], ids=["failure-probe", "test-task"])
+def test_a_deliberate_crash_prints_no_fatal_error_dump(module, task, start_method):
+    """The crash is the point of these tasks: no "Fatal Python error: Segmentation fault" reaches a log."""
+    path = os.pathsep.join([str(TESTS.parent), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", CRASH_SCRIPT.format(module=module, task=task),
+                           start_method], env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0 and "broken:" in done.stdout and "SIGSEGV" in done.stdout, (done.stdout, done.stderr)
+    assert "Fatal Python error" not in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(("name", "start_method"), variant_start_method_params(processes=True))

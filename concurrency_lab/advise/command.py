@@ -13,18 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import interrupt
-from ..options import OptionError, add_run_options, error_line, parse_folder, parse_whole_number
+from ..options import PATH_ARGUMENT, OptionError, add_run_options, error_line, parse_folder, parse_whole_number
 from .inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
 
 PROG = "concurrency-lab advise"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="MODULE:FUNCTION",
+    parser.add_argument("target", type=_target, metavar="MODULE:FUNCTION",
                         help="the function: a module on sys.path and its function, or path/to/file.py:function")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--range", type=_range_count, metavar="N", help=f"the items 0..N-1 (N from 1 to {MAX_ITEMS})")
-    source.add_argument("--inputs", type=Path, metavar="FILE", help="a JSON array, or JSON lines: one item per line")
+    source.add_argument("--inputs", type=PATH_ARGUMENT, metavar="FILE", help="a JSON array, or JSON lines: one item per line")
     source.add_argument("--expr", metavar="EXPRESSION", help="a Python expression giving the items, e.g. 'range(100)'")
     add_run_options(parser.add_argument, only=("budget",))
     parser.add_argument("--out", type=_folder, metavar="DIR",
@@ -45,6 +45,14 @@ def _check_cluster_address() -> None:
         configured_address()
     except ValueError as exc:
         raise InputError(f"--include-cluster: {ADDRESS_VARIABLE} or dask's scheduler-address: {exc}") from None
+
+
+def _target(text: str) -> str:
+    """MODULE:FUNCTION as given; when it names a file (path/to/file.py:FUNCTION), a path the system can look up."""
+    module_part = text.rpartition(":")[0]
+    if module_part.endswith(".py"):
+        PATH_ARGUMENT(module_part)  # argparse's one line for a NUL, a lone surrogate or a name too long
+    return text
 
 
 def _range_count(text: str) -> int:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import interrupt
 from ..cpus import usable_cpus
@@ -20,6 +20,9 @@ from ..variants import variant_class
 from . import test_matrix
 from .cases import PROFILES, BenchCase, cases
 from .estimate import Estimate, duration_text, estimate_run, previous_timing
+
+if TYPE_CHECKING:
+    from ..report.model import ReportWarning
 
 
 def raw_results_path(out_dir: Path) -> Path:
@@ -197,13 +200,18 @@ def remove_if_empty(folders: Sequence[Path]) -> None:
             pass
 
 
-def write_run_reports(results: Sequence[Path], out_dir: Path, *, verbose: bool = False) -> int:
+def write_run_reports(results: Sequence[Path], out_dir: Path, *, verbose: bool = False,
+                      warnings: Sequence[ReportWarning] = ()) -> int:
     """Build the reports from saved results and print the answer: the what-to-use table and where the report
-    is (the verdicts are in the files; `verbose` prints them too). 1 when nothing could be reported."""
+    is (the verdicts are in the files; `verbose` prints them too). 1 when nothing could be reported.
+
+    `warnings` (ReportWarning) come first among the report's own: what the caller knows beyond the files
+    (the tox envs that failed or were skipped)."""
     from ..report import load_results, verdicts, write_reports
     from ..report.guide import guides, render_text
 
     summary = load_results(results)
+    summary.warnings[:0] = warnings
     for warning in summary.warnings:
         where = f" [{warning.benchmark}]" if warning.benchmark else ""
         print(f"warning: {warning.source}{where}: {warning.message}", file=sys.stderr)

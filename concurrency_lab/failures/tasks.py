@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import faulthandler
 import os
 import signal
 import time
@@ -40,10 +41,21 @@ def kill_self_on_item(item: int) -> int:
     return item
 
 
+def segfault() -> None:
+    """End this process with SIGSEGV by reading address 0 through ctypes, as a broken C extension would.
+
+    faulthandler is turned off first: pytest enables it in its process (and ``-X faulthandler`` or
+    PYTHONFAULTHANDLER in every interpreter), a forked or spawned worker inherits it, and its "Fatal
+    Python error: Segmentation fault" dump would reach the log of a crash that is the point of the test.
+    """
+    faulthandler.disable()
+    ctypes.string_at(0)
+
+
 def crash_on_item(item: int) -> int:
-    """A segmentation fault in its worker: reading address 0 through ctypes, as a broken C extension would."""
+    """A segmentation fault in its worker (`segfault`)."""
     if item == FAILING_ITEM:
-        ctypes.string_at(0)
+        segfault()
     return item
 
 
