@@ -186,7 +186,7 @@ class Advice:
         if wall <= 0:
             return None
         if wall < OTHER_LOAD_MIN_WALL_S:
-            return (f"other processes' load not measured: the rounds lasted {wall:.2g} s in all, too short for the "
+            return (f"other processes' load not measured: the rounds lasted {wall * 1e3:.3g} ms in all, too short for the "
                     f"OS's 10 ms CPU ticks (at least {OTHER_LOAD_MIN_WALL_S:g} s is needed)")
         cpus = self.machine_cpus
         if cpus and cpu / wall > cpus:

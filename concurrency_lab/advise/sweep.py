@@ -380,7 +380,8 @@ class Sweep:
             return None
         existing = result.trial(config)
         # What "not tried" calls it: a configuration already measured was not tried further.
-        label = config.label if existing is None else f"{config.label}, {missing or rounds} more rounds"
+        more = missing or rounds
+        label = config.label if existing is None else f"{config.label}, {more} more round{'s' if more != 1 else ''}"
         # Measured before: its own round time; else as slow as sequential, the worst case.
         round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
         warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
