@@ -201,7 +201,7 @@ def _uss_pair(facts: GroupFacts) -> tuple[Result, Result] | None:
 def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
     """The lesson pair of process variants, head to head on CPU-bound work (warm, same workers)."""
     groups = _groups(summary, run, lambda f: f.bound is not None and f.bound.computes)
-    numbers, verdicts, used, rows = [], [], [], []
+    numbers, verdicts, used, rows, straddling = [], [], [], [], []
     for g in groups:
         for after, before in g.lesson_pairs():
             traits = g.traits_of(after)
@@ -219,10 +219,30 @@ def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
             verdicts.append(abs(ratio - 1) <= SIMILAR_WITHIN)
             used.append(g)
             rows += [a, b]
+            if (why := _similarity_straddles(ratio, a, b)) is not None:
+                straddling.append(f"{code(g.workload)}: {why}")
     if not verdicts:
         return _not_measured(run, "no pair of process variants (the lesson's before and after) on CPU-bound work")
+    if straddling:
+        why = "; ".join(straddling) + "; re-run on a quieter machine, or with more rounds, for a judgement"
+        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]), tuple((g.workload, g.size_label) for g in _unique(used)))
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD,
                   numbers + [f"similar: within {format_percent(SIMILAR_WITHIN)}"], rows)
+
+
+def _similarity_straddles(ratio: float, a: Result, b: Result) -> str | None:
+    """Why noise could put the two on either side of "similar" (within SIMILAR_WITHIN), or None: their ratio,
+    read anywhere within NOISE_SPAN_CVS of the larger of their rounds' CVs, is both within it and outside."""
+    spread = max((r.cv for r in (a, b) if r.cv is not None), default=None)
+    if not is_noisy(spread):
+        return None
+    low, high = ratio * (1 - NOISE_SPAN_CVS * spread), ratio * (1 + NOISE_SPAN_CVS * spread)
+    similar_possible = low <= 1 + SIMILAR_WITHIN and high >= 1 - SIMILAR_WITHIN
+    apart_possible = low < 1 - SIMILAR_WITHIN or high > 1 + SIMILAR_WITHIN
+    if not (similar_possible and apart_possible):
+        return None
+    return (f"rounds spread CV {format_percent(spread)}, so the ratio could be anywhere in {low:.2f}-{high:.2f}, "
+            f"within {format_percent(SIMILAR_WITHIN)} of each other or not")
 
 
 def _failure_check(run: Run, case: str, applies: Callable[[object], bool], describe: Callable[[object], str],
