@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..traits import Kind
+from ..traits import Bound, Kind
 from .evidence import difference
-from .facts import GroupFacts
-from .formatting import MIB
+from .facts import GroupFacts, serial_gain
+from .formatting import MIB, format_percent
 from .model import Result
 from .stats import NOISY_CV, is_noisy
 
@@ -32,10 +32,23 @@ class Choice:
     chosen: Result | None  # None: not judged (see `noisy`)
     decided_by: str | None  # "memory", "processes", "simplicity"; None when the fastest is chosen as the cheapest
     noisy: tuple[Result, ...] = ()  # contenders whose rounds spread too much to choose among them
+    barred: tuple[Result, ...] = ()  # rows the build rules out (threads on GIL-holding work with a GIL), not candidates
+    suspect: str | None = None  # why the baseline itself cannot be trusted (then not judged), naming the row that showed it
 
     @property
     def judged(self) -> bool:
         return self.chosen is not None
+
+    @property
+    def why_not_judged(self) -> str | None:
+        """What prevented a judgement and how to get one, or None when judged."""
+        if self.judged:
+            return None
+        if self.suspect is not None:
+            return self.suspect
+        worst = max(self.noisy, key=lambda r: r.cv or 0.0)
+        return (f"{len(self.contenders)} results within noise of the fastest, CV up to {format_percent(worst.cv)}: "
+                f"{NOISE_ADVICE}")
 
 
 def processes_of(result: Result) -> int | None:
@@ -55,21 +68,36 @@ def simplicity(result: Result) -> tuple:
     return (kind_rank, result.workers, result.mode not in ("warm", None))
 
 
+def barred_by_the_build(facts: GroupFacts) -> list[Result]:
+    """Rows that cannot be the answer whatever they measured: threads on work that holds the GIL, on a build
+    with one (they cannot run its Python in parallel; a row of them ahead of sequential is noise)."""
+    if facts.run.gil_enabled and facts.bound is Bound.CPU_HOLDS_GIL:
+        return facts.of_kind(Kind.THREADS)
+    return []
+
+
 def choose(facts: GroupFacts) -> Choice | None:
-    """The lesson's rule over the trusted rows of one group; None when the group has none."""
-    fastest = facts.fastest()
+    """The lesson's rule over the trusted rows of one group; None when the group has none. Rows the build
+    rules out are no candidates; one of them well ahead of sequential on one core means the baseline was
+    slowed by other load, and then nothing is judged."""
+    barred = barred_by_the_build(facts)
+    candidates = [r for r in facts.trusted if all(r is not b for b in barred)]
+    fastest = min(candidates, key=lambda r: r.median_s, default=None)
     if fastest is None:
         return None
-    ties = sorted((r for r in facts.trusted if r is not fastest and difference(r, fastest).tie), key=lambda r: r.median_s)
+    ties = sorted((r for r in candidates if r is not fastest and difference(r, fastest).tie), key=lambda r: r.median_s)
     contenders = (fastest, *ties)
+    suspect = next((f"{facts.describe(r)}: {why}" for r in barred if (why := serial_gain(r))), None)
+    if suspect is not None:
+        return Choice(fastest, contenders, None, None, barred=tuple(barred), suspect=suspect)
     chosen, decided_by = _cheapest(list(contenders))
     # Noise matters where it could change the answer: in the row named, or in the faster row it is preferred
     # to (were that row's rounds tighter, it might be faster beyond noise, and the winner).
     named = (chosen,) if chosen is fastest else (chosen, fastest)
     noisy = tuple(r for r in named if is_noisy(r.cv)) if len(contenders) > 1 else ()
     if noisy:
-        return Choice(fastest, contenders, None, None, noisy)
-    return Choice(fastest, contenders, chosen, None if chosen is fastest else decided_by)
+        return Choice(fastest, contenders, None, None, noisy, tuple(barred))
+    return Choice(fastest, contenders, chosen, None if chosen is fastest else decided_by, barred=tuple(barred))
 
 def _cheapest(rows: list[Result]) -> tuple[Result, str | None]:
     """Narrow by memory, then processes, then simplicity, then speed; the step that dropped the fastest
@@ -113,5 +141,8 @@ def format_memory(size_bytes: int | None) -> str:
     mib = size_bytes / MIB
     return f"{mib:.0f} MiB" if mib < 1024 else f"{mib / 1024:.1f} GiB"
 
+
+#: Said wherever a choice left out the rows `barred_by_the_build` rules out.
+BARRED_WORDS = "threads are no candidate here: the GIL runs this work's Python on one core at a time"
 
 NOISE_ADVICE = f"rounds spread at or above CV {NOISY_CV:.0%}; re-run on a quieter machine, or with more rounds"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..traits import Bound, Kind
-from .choice import NOISE_ADVICE, Choice, choose, format_memory, processes_of
+from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
-from .facts import GroupFacts, group_facts, serial_gain
+from .facts import GroupFacts, group_facts
 from .formatting import format_cores, format_percent, format_seconds, format_times
 from .model import Run, Summary, gil_of
 from .stats import is_noisy
@@ -78,14 +78,8 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
     anchor = section_anchor(facts.workload, facts.size_label)
     where = dict(bound=bound, workload=facts.workload, anchor=anchor, run_anchor=f"{anchor}-run{facts.run.index}")
     if not choice.judged:
-        worst = max(choice.noisy, key=lambda r: r.cv)
-        return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–",
-                         why=f"{len(choice.contenders)} results within noise of the fastest, CV up to "
-                             f"{format_percent(worst.cv)}: {NOISE_ADVICE}")
+        return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–", why=choice.why_not_judged or "")
     best = choice.chosen
-    if facts.run.gil_enabled and bound is Bound.CPU_HOLDS_GIL and best.kind is Kind.THREADS and (why := serial_gain(best)):
-        return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–",
-                         why=f"`{best.variant}` x{best.workers}: {why}")
     kind = _KIND_WORDS.get(best.kind, "") if best.kind else ""
     use = (f"{kind}: " if kind else "") + f"`{best.variant}`" + ("" if best.workers == 1 else f" with {best.workers} workers")
     speedup = "baseline" if best.is_baseline else format_times(best.speedup)
@@ -101,17 +95,20 @@ def _why(facts: GroupFacts, choice: Choice) -> str:
                 "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
         return (f"`{fastest.variant}` x{fastest.workers} was {format_seconds(best.median_s - fastest.median_s)} faster, "
                 f"within noise, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
-    others = [r for r in facts.trusted if r is not best]
+    others = [r for r in facts.trusted if r is not best and all(r is not b for b in choice.barred)]
     runner_up = min(others, key=lambda r: r.median_s, default=None)
     if best.is_baseline:
-        return "nothing beat one item after another" + (
+        text = "nothing beat one item after another" + (
             f" (next: `{runner_up.variant}` x{runner_up.workers} {format_times(runner_up.speedup)})"
             if runner_up is not None and runner_up.speedup is not None else "")
-    text = f"fastest, {format_seconds(best.median_s)}"
-    if len(choice.contenders) > 1:
-        text += f"; {len(choice.contenders) - 1} more within noise, none cheaper"
-    if is_noisy(best.cv):
-        text += f"; its rounds spread (CV {format_percent(best.cv)}): a rough figure"
+    else:
+        text = f"fastest, {format_seconds(best.median_s)}"
+        if len(choice.contenders) > 1:
+            text += f"; {len(choice.contenders) - 1} more within noise, none cheaper"
+        if is_noisy(best.cv):
+            text += f"; its rounds spread (CV {format_percent(best.cv)}): a rough figure"
+    if choice.barred:
+        text += f"; {BARRED_WORDS}"
     return text
 
 

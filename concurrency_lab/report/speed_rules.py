@@ -5,7 +5,7 @@ Trap rows never enter these: `GroupFacts.trusted` and `rows` leave them out.
 
 from __future__ import annotations
 
-from .choice import NOISE_ADVICE, Choice, choose, format_memory, processes_of
+from .choice import BARRED_WORDS, NOISE_ADVICE, Choice, choose, format_memory, processes_of
 from .evidence import TIE_TOLERANCE, Difference, difference
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_percent, format_seconds, format_times, plural
@@ -27,7 +27,8 @@ def winner(facts: GroupFacts) -> list[Verdict]:
     if best.speedup is not None and not best.is_baseline and baseline is not None:
         figures += f" ({format_times(best.speedup)} {baseline.variant})"
     if choice.decided_by is None:
-        text = f"{facts.describe(best)} is the fastest on {code(facts.workload)}: {figures}"
+        fastest = "wins" if any(r.median_s < best.median_s for r in choice.barred) else "is the fastest"
+        text = f"{facts.describe(best)} {fastest} on {code(facts.workload)}: {figures}"
     else:
         text = (f"{facts.describe(best)} wins on {code(facts.workload)}: {figures}, {format_memory(best.peak_rss_bytes)}; "
                 f"{_faster_but_costlier(facts, choice)}")
@@ -38,6 +39,8 @@ def winner(facts: GroupFacts) -> list[Verdict]:
         more = f" and {len(ties) - TIES_NAMED} more" if len(ties) > TIES_NAMED else ""
         lead = "; within noise of it: " if choice.decided_by is None else "; also within noise: "
         text += lead + ", ".join(named) + more
+    if choice.barred:
+        text += f"; {BARRED_WORDS}"
     return [facts.verdict("winner", text, *choice.contenders)]
 
 
@@ -61,12 +64,15 @@ def _faster_but_costlier(facts: GroupFacts, choice: Choice) -> str:
 
 
 def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
-    worst = max(choice.noisy, key=lambda r: r.cv)
-    others = len(choice.contenders) - 1
-    text = (f"not judged on {code(facts.workload)}: {facts.describe(choice.fastest)} is the fastest at "
-            f"{format_seconds(choice.fastest.median_s)}, but {plural(others, 'other result')} within noise of it "
-            f"spread too much to choose among them by cost (CV {format_percent(worst.cv)} for {facts.describe(worst)}: "
-            f"{NOISE_ADVICE})")
+    if choice.suspect is not None:
+        text = f"not judged on {code(facts.workload)}: {choice.suspect}"
+    else:
+        worst = max(choice.noisy, key=lambda r: r.cv)
+        others = len(choice.contenders) - 1
+        text = (f"not judged on {code(facts.workload)}: {facts.describe(choice.fastest)} is the fastest at "
+                f"{format_seconds(choice.fastest.median_s)}, but {plural(others, 'other result')} within noise of it "
+                f"spread too much to choose among them by cost (CV {format_percent(worst.cv)} for {facts.describe(worst)}: "
+                f"{NOISE_ADVICE})")
     return Verdict(facts.run.index, facts.workload, facts.size_label, facts.size, "winner", text, noisy=True)
 
 
