@@ -257,7 +257,7 @@ def test_ties_are_noted_and_the_simpler_of_them_wins(summary, all_verdicts):
     assert four.median_s < two.median_s  # fastest, but within noise, and with more workers
     assert text.startswith(f"`thread_pool` with 2 workers wins on `hashing`: {format_seconds(two.median_s)}")
     assert f"`thread_pool` with 4 workers was {format_seconds(two.median_s - four.median_s)} faster, within noise" in text
-    assert "the simplest among results within noise wins" in text and "also within noise: `threading` with 2 workers" in text
+    assert "the simplest among results too close to call wins" in text and "also too close to call: `threading` with 2 workers" in text
 
 
 def test_noise_warning_names_the_cv(summary, all_verdicts):

@@ -47,7 +47,7 @@ def test_within_noise_the_least_memory_wins_and_the_line_says_why(summary, found
     text = one(found, "downloader", "winner")
     assert text.startswith("`threading` with 16 workers wins on `downloader`: 115 ms (10.9x sequential), 58 MiB; ")
     assert "`process_pool` with 32 workers (warm) was 1.00 ms faster, within noise (0.9%" in text
-    assert "at 1.5 GiB: the least memory among results within noise wins" in text
+    assert "at 1.5 GiB: the least memory among results too close to call wins" in text
 
 
 def test_the_winner_row_is_the_one_set_in_bold(summary):
@@ -169,3 +169,42 @@ def test_a_suspect_baseline_leaves_table_winner_and_bold_row_not_judged(tmp_path
     text = one(verdicts(slowed), "processor", "winner")
     assert text.startswith("not judged on `processor`: `thread") and "cannot come from threads running" in text
     assert not any(table_row.winner for table_row in variant_rows(facts))  # no row in bold
+
+
+def test_a_start_up_cost_lost_in_noise_decides_nothing(tmp_path):
+    """Processes' start-up within noise of nothing, threads' measurable: that is no evidence either way (it was
+    counted as zero, so 'processes cost more' did not hold); the memory figure still decides the claim."""
+    import json
+
+    document = json.loads(NEWCOMER.read_text())
+    warm = {(b["extra_info"]["variant"], b["extra_info"]["workers"]): b["stats"] for b in document["benchmarks"]
+            if b["extra_info"]["workload"] == "downloader" and b["extra_info"]["mode"] == "warm"}
+    for benchmark in document["benchmarks"]:
+        info, stats = benchmark["extra_info"], benchmark["stats"]
+        if info["workload"] != "downloader" or info["mode"] != "cold":
+            continue
+        factor = 1.5 if info["variant"] in ("thread_pool", "threading") else 1.003  # threads: clearly; processes: noise
+        base = warm[(info["variant"], info["workers"])]
+        for key in ("min", "max", "mean", "median"):
+            stats[key] = base[key] * factor
+        stats["data"] = [seconds * factor for seconds in base.get("data", [])]
+    path = tmp_path / "noisy_start.json"
+    path.write_text(json.dumps(document))
+    found = load_results([path])
+    (check,) = dict(check_claims(found))[next(c for c, _ in check_claims(found) if c.key == "processes_cost_more_for_io")]
+    assert "within noise" in check.numbers and "memory" in check.numbers
+    assert check.status == "holds", check.numbers
+
+
+def test_a_gap_the_rounds_separate_is_never_called_within_noise(summary):
+    """A 1% gap with p<0.001 is too close to matter, but it is not 'within noise': the words follow the p-value."""
+    from concurrency_lab.report.evidence import difference
+    from concurrency_lab.report.speed_rules import _close
+
+    base = next(r for r in summary.results if len(r.round_times_s) >= 5)
+    spread = [1.0 + n * 0.001 for n in range(len(base.round_times_s))]  # tight rounds, 0.1% apart
+    fast = dataclasses.replace(base, round_times_s=tuple(base.median_s * f for f in spread))
+    slow = dataclasses.replace(base, median_s=base.median_s * 1.01, round_times_s=tuple(base.median_s * 1.01 * f for f in spread))
+    gap = difference(slow, fast)
+    assert gap.rounds_differ and _close(gap) == "a real difference but under the re-run spread"
+    assert _close(difference(fast, dataclasses.replace(fast))) == "within noise"

@@ -165,8 +165,9 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
             numbers.append(f"{code(g.workload)} start-up: {code(processes[0].variant)} {_cost_text(*processes, p_cost)} vs "
                            f"{code(threads[0].variant)} {_cost_text(*threads, t_cost)} (cold − warm, "
                            f"{plural(processes[0].workers, 'worker')})")
-            if p_cost is not None or t_cost is not None:  # two costs not measured decide nothing
-                verdicts.append((p_cost or 0.0) > (t_cost or 0.0))
+            p_known, t_known = _known_cost(*processes, p_cost), _known_cost(*threads, t_cost)
+            if p_known is not None and t_known is not None and (p_cost is not None or t_cost is not None):
+                verdicts.append(p_known > t_known)  # a cost lost in noise, or two costs of zero, decide nothing
             used.append(g)
         memory = _uss_pair(g)
         if memory:
@@ -179,6 +180,14 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
     if not verdicts:
         return _not_measured(run, "no process and thread rows, cold and warm or with USS, on a workload that waits")
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD, numbers, rows)
+
+
+def _known_cost(cold: Result, warm: Result, cost: float | None) -> float | None:
+    """The start-up cost as evidence: the measured cost; zero where a cold call was no slower than a warm one;
+    None where it is within noise (it may be anything small: it cannot be compared with another)."""
+    if cost is not None:
+        return cost
+    return 0.0 if cold.median_s <= warm.median_s else None
 
 
 def _cost_text(cold: Result, warm: Result, cost: float | None) -> str:

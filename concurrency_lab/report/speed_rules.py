@@ -37,7 +37,8 @@ def winner(facts: GroupFacts) -> list[Verdict]:
     if ties:
         named = [f"{facts.describe(r)} at {format_seconds(r.median_s)} ({_gap(d)})" for r, d in ties[:TIES_NAMED]]
         more = f" and {len(ties) - TIES_NAMED} more" if len(ties) > TIES_NAMED else ""
-        lead = "; within noise of it: " if choice.decided_by is None else "; also within noise: "
+        # "Too close to call": within noise, or apart by less than a re-run moves a median (then its p says so).
+        lead = "; too close to call against it: " if choice.decided_by is None else "; also too close to call: "
         text += lead + ", ".join(named) + more
     if choice.barred:
         text += f"; {BARRED_WORDS}"
@@ -45,9 +46,9 @@ def winner(facts: GroupFacts) -> list[Verdict]:
 
 
 _WHY = {
-    "memory": "the least memory among results within noise wins",
-    "processes": "the fewest processes among results within noise win",
-    "simplicity": "the simplest among results within noise wins (one thread before threads before processes, "
+    "memory": "the least memory among results too close to call wins",
+    "processes": "the fewest processes among results too close to call win",
+    "simplicity": "the simplest among results too close to call wins (one thread before threads before processes, "
                   "then fewer workers)",
 }
 
@@ -60,7 +61,7 @@ def _faster_but_costlier(facts: GroupFacts, choice: Choice) -> str:
         cost += f" and {processes_of(fastest)} processes against {processes_of(best)}"
     gap = difference(best, fastest)
     return (f"{facts.describe(fastest)} was {format_seconds(best.median_s - fastest.median_s)} faster, "
-            f"within noise ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
+            f"{_close(gap)} ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
 
 
 def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
@@ -74,6 +75,11 @@ def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
                 f"spread too much to choose among them by cost (CV {format_percent(worst.cv)} for {facts.describe(worst)}: "
                 f"{NOISE_ADVICE})")
     return Verdict(facts.run.index, facts.workload, facts.size_label, facts.size, "winner", text, noisy=True)
+
+
+def _close(d: Difference) -> str:
+    """How near two results are, in words their p-value never contradicts."""
+    return "a real difference but under the re-run spread" if d.rounds_differ else "within noise"
 
 
 def _gap(d: Difference, signed: bool = True) -> str:
