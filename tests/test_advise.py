@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -959,3 +962,43 @@ def test_the_package_call_gives_a_readable_advice():
     assert "\n" not in repr(advice) and len(repr(advice)) < 120
     advice.recommended, advice.judged = None, False
     assert repr(advice) == "<Advice for advise_targets:sum_of_squares: not judged; print() it for the screen>"
+
+
+_JOBLIB_TRIAL_IN_THE_CHILD = """
+import sys
+from concurrency_lab.advise.model import Config
+from concurrency_lab.advise.session import Session
+
+session = Session(abs, list(range(40)), is_coroutine=False)
+try:
+    trial = session.trial(120.0, Config(sys.argv[1], 2), n=40, rounds=2, warmup=1, timeout=60.0,
+                          baseline=Config("sequential", 1))
+    print(session._process.pid, trial.problem, flush=True)
+finally:
+    session.close(kill_now=sys.argv[2] == "kill")
+"""
+
+
+@pytest.mark.parametrize("ending", ["stop", "kill"])
+def test_a_joblib_trial_leaves_no_memmapping_folder_however_the_child_ends(ending):
+    """advise's child is forked and ends with os._exit (stopped) or is killed with its tree, loky's resource
+    tracker included (after a trial with a problem, or a hang): no atexit hook runs either way, so the trial's
+    close must remove every folder joblib made. Stopped, the tracker used to warn of "leaked folder objects";
+    killed, the folders stayed in /dev/shm."""
+    from concurrency_lab.helper_process import child_env
+
+    names = [n for n in VARIANT_NAMES if variant_class(n).api_family == "joblib"]
+    reason = variant_class(names[0]).unavailable_reason() if names else "no variant runs joblib"
+    if reason:
+        pytest.skip(reason)
+    shm = Path("/dev/shm")
+    done = subprocess.run([sys.executable, "-c", _JOBLIB_TRIAL_IN_THE_CHILD, names[0], ending], capture_output=True,
+                          text=True, env=child_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    child, problem = done.stdout.split(maxsplit=1)
+    left = sorted(shm.glob(f"joblib_memmapping_folder_{child}_*")) if shm.is_dir() else []
+    for folder in left:  # so that a failure here leaves nothing behind
+        shutil.rmtree(folder, ignore_errors=True)
+    assert problem.strip() == "None", done.stdout
+    assert "leaked folder" not in done.stderr, done.stderr
+    assert not left

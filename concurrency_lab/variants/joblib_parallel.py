@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
+import inspect
 import multiprocessing
 import os
+import types
 
 from .base import TimedOut, remaining
 from .chunks import run_chunk
@@ -66,13 +70,14 @@ class JoblibParallel(LokyWorkers):
         its memmapping folder in /dev/shm (left to an atexit hook otherwise, which a forked child that ends
         with os._exit never runs: loky's resource tracker then warns of "leaked folder objects"). Then
         reuse=False replaces it (waiting for its workers, or killing them) by a new one that has started
-        none, which is shut down in turn."""
+        none, which is shut down in turn. Last, the folders its reusing calls made (`_remove_folders_left_to_exit`)."""
         from joblib.externals.loky import get_reusable_executor, reusable_executor
 
         current = getattr(reusable_executor, "_executor", None)  # joblib's MemmappingExecutor, when it made one
         if current is not None and hasattr(current, "terminate"):
             current.terminate(kill_workers=kill_workers)
         get_reusable_executor(max_workers=1, reuse=False, kill_workers=kill_workers).shutdown(wait=True)
+        _remove_folders_left_to_exit()
 
     def map(self, task, items, *, chunksize=None, timeout=None):
         # A chunk size given here or to the variant is a batch size the caller chose; none leaves joblib's.
@@ -100,3 +105,30 @@ class JoblibParallel(LokyWorkers):
             raise self.terminated(exc) from exc
         except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
             raise self.unsent(exc, chunks[done:], start) from exc
+
+
+def _remove_folders_left_to_exit() -> None:
+    """Run now, and take off atexit, joblib's clean-up hooks for the memmapping folders this process made.
+
+    Every call that reuses the executor makes a TemporaryResourcesManager of its own that the executor
+    ignores (joblib issue 1620, open in joblib 1.6): its folder, made at once in /dev/shm and registered
+    with loky's resource tracker, is removed only by an atexit hook. A forked child (advise's) ends with
+    os._exit, which runs none: the tracker then warns of "leaked folder objects", and when the tracker is
+    killed with the child's tree the folder stays in /dev/shm. joblib keeps no other handle on these
+    hooks, so they are found by their code object. Hooks inherited from a parent that forked this process
+    name the parent's pid and are left to it. Called once joblib's executor is shut down, so no call of
+    this process still uses a folder."""
+    from joblib._memmapping_reducer import TemporaryResourcesManager
+
+    hook_code = next((const for const in TemporaryResourcesManager.register_folder_finalizer.__code__.co_consts
+                      if isinstance(const, types.CodeType)), None)
+    if hook_code is None:  # another joblib than the one this was written against: its atexit hooks stay
+        return
+    ours = f"joblib_memmapping_folder_{os.getpid()}_"
+    hooks = [thing for thing in gc.get_objects()
+             if isinstance(thing, types.FunctionType) and thing.__code__ is hook_code]
+    for hook in hooks:
+        folder = inspect.getclosurevars(hook).nonlocals.get("pool_subfolder")
+        if isinstance(folder, str) and os.path.basename(folder).startswith(ours):
+            atexit.unregister(hook)
+            hook()  # deletes the folder, then unregisters it from the resource tracker
