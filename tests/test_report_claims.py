@@ -107,3 +107,22 @@ def test_executor_and_pool_14_percent_apart_are_judged_only_when_their_noise_all
     (check,) = _checks(load_results([path]))["executor_like_pool"]
     assert check.status == expected, check.numbers
     assert ("within 10% of each other or not" in check.numbers) == (expected == "not judged")
+
+
+def test_a_speedup_within_two_cvs_of_the_threshold_is_not_judged_even_under_the_noisy_mark(tmp_path):
+    """Threads at 1.08x with rounds spread 5% (under the 10% 'noisy' mark): anywhere in about 0.97-1.19x, either
+    side of 1.10x, so 'threads give no speedup' can neither hold nor fail on it."""
+    document = json.loads(PY311.read_text())
+    sequential = next(b["stats"]["median"] for b in document["benchmarks"]
+                      if (b["extra_info"]["workload"], b["extra_info"]["variant"]) == ("processor", "sequential"))
+    for benchmark in document["benchmarks"]:
+        info, stats = benchmark["extra_info"], benchmark["stats"]
+        if info["workload"] == "processor" and info["variant"] in ("threading", "thread_pool"):
+            median = sequential / 1.08
+            stats.pop("data", None)
+            stats.update(median=median, mean=median, stddev=median * 0.05)
+    path = tmp_path / "near_threshold.json"
+    path.write_text(json.dumps(document))
+    (check,) = _checks(load_results([path]))["threads_no_cpu_speedup"]
+    assert check.status == NOT_JUDGED, check.numbers
+    assert "either side of 1.10x" in check.numbers

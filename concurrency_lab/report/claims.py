@@ -72,8 +72,9 @@ def _straddling(found: list[tuple[GroupFacts, Result]], threshold: float) -> lis
     straddling = []
     for g, r in found:
         baseline = g.baseline()
+        # Any spread, not only a "noisy" one: at CV 9% a 1.08x could be 1.24x (the range scales with it).
         spread = max((x.cv for x in (r, baseline) if x is not None and x.cv is not None), default=None)
-        if not is_noisy(spread):
+        if spread is None:
             continue
         low, high = r.speedup * (1 - NOISE_SPAN_CVS * spread), r.speedup * (1 + NOISE_SPAN_CVS * spread)
         if low < threshold <= high:
@@ -243,7 +244,7 @@ def _similarity_straddles(ratio: float, a: Result, b: Result) -> str | None:
     """Why noise could put the two on either side of "similar" (within SIMILAR_WITHIN), or None: their ratio,
     read anywhere within NOISE_SPAN_CVS of the larger of their rounds' CVs, is both within it and outside."""
     spread = max((r.cv for r in (a, b) if r.cv is not None), default=None)
-    if not is_noisy(spread):
+    if not is_noisy(spread):  # 2 CVs of the rounds overstate how far a median moves: only a noisy pair can flip
         return None
     low, high = ratio * (1 - NOISE_SPAN_CVS * spread), ratio * (1 + NOISE_SPAN_CVS * spread)
     similar_possible = low <= 1 + SIMILAR_WITHIN and high >= 1 - SIMILAR_WITHIN
