@@ -74,6 +74,7 @@ def test_a_status_survives_its_round_trip_and_is_not_taken_for_results(tmp_path)
     assert read_status(tmp_path) == written and read_status(tmp_path / "none") is None
     assert not path.name.endswith(".json")  # `report FOLDER` takes every *.json as results
     assert [p.name for p in tmp_path.iterdir()] == [envs.STATUS_FILE]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by others, as the reports are (mkstemp makes 0600)
 
 
 def test_the_merged_report_lists_the_envs_that_failed_or_were_skipped(tmp_path, capsys):
