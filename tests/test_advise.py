@@ -722,7 +722,8 @@ def test_what_the_caller_already_spent_is_paid_from_the_budget():
 
 class MachineFigures(FakeRunner):
     """A pure-Python CPU function of 10 ms per item measured on 2 CPUs, with the rounds' figures given: each
-    kind's speedups at 2 workers (cycled over its rounds), the cores it used, and the other processes' load."""
+    kind's speedups at 2 workers (cycled over its rounds), the cores it used, and the other processes' load
+    (None: not known, as when psutil cannot say)."""
 
     def __init__(self, clock, *, speedups, cores, other_cores=0.0):
         super().__init__(clock)
@@ -755,9 +756,10 @@ def gil_build(monkeypatch):
 THREADS_NOISE = [1.40, 1.42, 1.20, 1.41, 1.39]  # the newcomer's thread_pool x2: 1.40x (1.20-1.42x over 5 rounds)
 
 
-def _advise_on(figures: MachineFigures, clock: FakeClock) -> Advice:
+def _advise_on(figures: MachineFigures, clock: FakeClock,
+               variants=("sequential", "thread_pool", "process_pool")) -> Advice:
     return advise(targets.sum_of_squares, range(10_000), budget=30.0, clock=clock, runner=figures,
-                  variants=["sequential", "thread_pool", "process_pool"], name="advise_targets:sum_of_squares")
+                  variants=list(variants), name="advise_targets:sum_of_squares")
 
 
 def test_the_newcomers_loaded_machine_is_not_judged(gil_build):
@@ -784,6 +786,81 @@ def test_a_loaded_machine_where_nothing_beat_sequential_is_not_judged_either(gil
     assert advice.recommended is None and not advice.judged, render(advice)
     assert "nothing measured beat sequential beyond noise, but other processes used 1.29 of the 2 CPUs" \
         in advice.problem
+
+
+def test_a_loaded_machine_with_no_thread_variant_measured_does_not_name_sequential(gil_build):
+    """The free-core check is not only the thread question's: with processes alone no faster on a machine
+    other processes loaded, sequential is not named (a GIL question never arose to catch it)."""
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"processes": [1.0, 1.03, 0.98]},
+                             cores={"sequential": 0.7, "processes": 0.75}, other_cores=1.29)
+    advice = _advise_on(figures, clock, variants=("sequential", "process_pool"))
+    screen = render(advice)
+    assert advice.recommended is None and not advice.judged and not advice.snippet, screen
+    assert advice.problem.startswith("nothing measured beat sequential beyond noise, but other processes used 1.29 "
+                                     "of the 2 CPUs meanwhile, leaving 0.71"), screen
+    assert "quieter machine" in advice.problem and "\nUSE " not in screen and "code:" not in screen, screen
+
+
+class TinyItems(MachineFigures):
+    """Items of 1 µs (the probe's figure), far cheaper than a process hand-off (0.1 ms): dispatch-bound."""
+
+    def __init__(self, clock, **figures):
+        super().__init__(clock, **figures)
+        self.per_item = 2e-5  # a sample's rounds of 0.2 s, so that other load is measured when given
+
+    def probe(self, bound_s, **arguments):
+        self.clock.now += 0.2
+        return Probe(item_seconds=(1e-6,) * 2000, cpu_seconds=0.002)
+
+
+@pytest.mark.parametrize("other_cores", [1.29, None], ids=["loaded", "load_not_measured"])
+def test_work_cheaper_than_a_hand_off_is_sequential_on_any_machine(gil_build, other_cores):
+    """Sequential wins there for a reason other load cannot explain: judged, loaded or not measured."""
+    clock = FakeClock()
+    figures = TinyItems(clock, speedups={"threads": [1.0, 0.97, 1.02], "processes": [1.0, 1.03, 0.98]},
+                        cores={"sequential": 0.99, "threads": 0.99, "processes": 1.0}, other_cores=other_cores)
+    advice = _advise_on(figures, clock)
+    screen = render(advice)
+    assert advice.bound == "dispatch" and advice.judged, screen
+    assert advice.recommended == Config("sequential", 1) and "\nUSE sequential" in screen, screen
+    assert (advice.other_cores is None) == (other_cores is None), screen
+
+
+def test_other_load_not_measured_is_not_taken_as_idle(gil_build):
+    """Rounds with no figure for other processes (too short, or psutil could not say): the newcomer's threads'
+    1.40x is not named, nor is sequential (it was named, unknown load being read as none)."""
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"threads": THREADS_NOISE, "processes": [1.05, 0.9, 1.1, 1.0, 0.95]},
+                             cores={"sequential": 0.97, "threads": 0.96, "processes": 1.0}, other_cores=None)
+    advice = _advise_on(figures, clock)
+    screen = render(advice)
+    assert advice.other_cores is None and advice.recommended is None and not advice.judged, screen
+    assert "other processes' load was not measured" in advice.problem and "quieter machine" in advice.problem, screen
+    assert "\nNOT JUDGED: " in screen and "\nUSE " not in screen and "code:" not in screen, screen
+    # No thread variant: sequential is not named either.
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"processes": [1.0, 1.03, 0.98]},
+                             cores={"sequential": 0.99, "processes": 1.0}, other_cores=None)
+    advice = _advise_on(figures, clock, variants=("sequential", "process_pool"))
+    assert not advice.judged and advice.problem.startswith("nothing measured beat sequential beyond noise, but "
+                                                           "other processes' load was not measured"), render(advice)
+
+
+def test_the_free_core_check_from_given_figures():
+    """`undecided` carries the figure whenever other load leaves too few cores, whatever was measured; never for
+    work cheaper than a hand-off, nor with one usable CPU (nothing runs in parallel on any machine)."""
+    base = _trial("sequential", 1, [1.0], 0.98)
+    args = dict(per_item_s=0.01, hand_off_s={"processes": 1e-4}, gil_enabled=True)
+    assert "1.29 of the 2 CPUs meanwhile, leaving 0.71" in classify(base, [], **args, usable_cpus=2,
+                                                                    other_cores=1.29).undecided
+    assert "not measured" in classify(base, [], **args, usable_cpus=2, other_cores=None).undecided
+    assert classify(base, [], **args, usable_cpus=2, other_cores=0.3).undecided is None
+    assert classify(base, [], **args, usable_cpus=1, other_cores=0.5).undecided is None
+    tiny = dict(args, per_item_s=1e-6)
+    for other in (1.29, None):
+        found = classify(base, [], **tiny, usable_cpus=2, other_cores=other)
+        assert found.bound is Bound.DISPATCH and found.undecided is None
 
 
 def test_a_quiet_machines_figures_give_the_right_variant(gil_build):
