@@ -677,6 +677,37 @@ def test_a_budget_too_small_for_any_comparison_says_so():
     assert choice.candidates
 
 
+def test_a_probe_cut_by_the_budget_is_not_judged_as_a_cut_reference_is():
+    """Both stop at their share of the budget: a larger one may decide, so neither is a finding about the
+    function. A probe that ends its process is one (NO ADVICE)."""
+    class ProbeNeverAnswers(FakeRunner):
+        def probe(self, bound_s, **arguments):
+            self.clock.now += bound_s
+            raise NoAnswer(f"no answer within {bound_s:.3g} s")
+
+    class ReferenceNeverAnswers(FakeRunner):
+        def trial(self, bound_s, config, **kwargs):
+            self.clock.now += bound_s
+            raise NoAnswer(f"no answer within {bound_s:.3g} s")
+
+    class ProbeExits(FakeRunner):
+        def probe(self, bound_s, **arguments):
+            raise NoAnswer("the child exited", exit_code=3)
+
+    answers = {}
+    for runner_class in (ProbeNeverAnswers, ReferenceNeverAnswers, ProbeExits):
+        clock = FakeClock()
+        answers[runner_class] = advise(targets.add_one, range(100), budget=2.0, clock=clock, runner=runner_class(clock),
+                                       variants=["sequential", "process_pool"])
+    for cut in (answers[ProbeNeverAnswers], answers[ReferenceNeverAnswers]):
+        screen = render(cut)
+        assert not cut.judged and cut.recommended is None and "raise --budget" in cut.problem, screen
+        assert "\nNOT JUDGED: " in screen and "NO ADVICE" not in screen, screen
+    assert answers[ProbeNeverAnswers].problem.startswith("the first sequential calls (the probe) gave no result within")
+    exits = answers[ProbeExits]
+    assert exits.judged and "\nNO ADVICE: " in render(exits) and "(exit code 3)" in exits.problem, render(exits)
+
+
 def test_the_chunk_size_for_the_whole_input_follows_the_measured_policy():
     advice = advise(targets.sleep_20ms, range(200), budget=4.0, variants=["sequential", "thread_pool"])
     if judged_or_said_why(advice):
