@@ -1001,6 +1001,46 @@ def test_a_function_that_is_not_deterministic_is_named_before_any_variant():
     assert render(Advice.from_dict(data)) == screen
 
 
+@pytest.mark.parametrize("func, gave", [
+    (targets.returns_nan, "item 0 gave nan both times"),
+    (targets.returns_an_object, "item 0 gave <object objec"),  # (reprlib shortens it)
+], ids=["nan", "object"])
+def test_results_that_do_not_equal_themselves_are_not_called_not_deterministic(func, gave):
+    """NaN, or objects without __eq__: == finds two sequential runs different, but the function is not to blame."""
+    from concurrency_lab.advise import assert_parallel_speedup
+
+    advice = advise(func, range(20), budget=4.0, variants=["sequential", "thread_pool"])
+    screen = render(advice)
+    said = ("results do not compare equal to themselves with == (" + gave)
+    assert advice.recommended is None and advice.nondeterministic["uncomparable"] is True, screen
+    assert advice.problem.startswith(said), advice.problem
+    assert advice.problem.endswith("NaN, arrays or objects without __eq__ cannot be checked against sequential's, "
+                                   "so no variant is judged"), advice.problem
+    assert f"\nNO ADVICE: {said}" in screen and "depend on earlier calls" not in screen, screen
+    data = json.loads(json.dumps(advice.to_dict()))
+    assert data["problem"] == advice.problem and data["nondeterministic"]["uncomparable"] is True
+    with pytest.raises(AssertionError) as failed:
+        assert_parallel_speedup(func, range(20), at_least=1.5, workers=2, budget=4.0,
+                                variants=["sequential", "thread_pool"])
+    headline = str(failed.value).splitlines()[0]
+    assert headline.startswith(f"1.5x on 2 workers not judged: {said}") and "not deterministic" not in headline, \
+        headline
+
+
+def test_what_equality_cannot_check_is_told_from_a_real_difference():
+    from concurrency_lab.advise.trials import first_difference
+
+    class Unorderable:
+        def __eq__(self, other):
+            raise ValueError("the truth value of an array with more than one element is ambiguous")
+
+    assert first_difference([1, 2], [1, 3]) == {"index": 1, "expected": "2", "got": "3"}
+    assert first_difference([[float("nan")]], [[float("nan")]])["uncomparable"] is True  # print the same
+    assert first_difference([Unorderable()], [Unorderable()])["uncomparable"] is True
+    assert first_difference([float("nan")], [1.0])["uncomparable"] is True
+    assert "uncomparable" not in first_difference([(0, True)], [(0, False)])
+
+
 def test_assert_parallel_speedup_gives_the_real_reason():
     from concurrency_lab.advise import assert_parallel_speedup
 

@@ -131,7 +131,9 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
                     excluded=dict(sweep.excluded))
     if sweep.nondeterministic is not None:  # before any variant is judged: nothing can be compared with sequential
         advice.nondeterministic = dict(sweep.nondeterministic)
-        advice.problem = (f"{nondeterministic_text(sweep.nondeterministic)} (two sequential runs of the same items): "
+        advice.problem = (f"{nondeterministic_text(sweep.nondeterministic)}, so no variant is judged"
+                          if sweep.nondeterministic.get("uncomparable") else
+                          f"{nondeterministic_text(sweep.nondeterministic)} (two sequential runs of the same items): "
                           "no variant can be compared with sequential's results, so none is judged")
         return advice
     if sweep.problem is not None:
@@ -226,7 +228,9 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
     best = max(reached, default=0.0)
     if best >= at_least:
         return advice
-    if advice.nondeterministic is not None:
+    if advice.nondeterministic is not None and advice.nondeterministic.get("uncomparable"):
+        why = f"{at_least:g}x on {workers} workers not judged: {advice.problem}"
+    elif advice.nondeterministic is not None:
         why = f"{at_least:g}x on {workers} workers not judged: the function is not deterministic: {advice.problem}"
     elif not advice.judged:
         why = f"{at_least:g}x on {workers} workers not judged: {advice.problem}"

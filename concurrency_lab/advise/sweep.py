@@ -427,7 +427,8 @@ class Sweep:
             trial = Trial(config=config, kind=kind.value, items=self.n, problem=why)
         if config == self.baseline and trial.mismatch is not None:  # sequential differed from itself
             result.nondeterministic, result.problem = trial.mismatch, "not deterministic"
-            self.progress(f"{config.label}: two runs gave different results: not deterministic")
+            self.progress(f"{config.label}: two runs gave different results: " + (
+                "== cannot check them" if trial.mismatch.get("uncomparable") else "not deterministic"))
             return None
         if existing is not None:
             existing.merge(trial)
