@@ -596,6 +596,10 @@ def test_a_function_that_misbehaves_gets_a_line_not_a_hang(func, says):
 def test_a_variant_whose_results_differ_is_reported_with_the_first_item():
     advice = advise(targets.differs_in_threads, range(12), **SMALL)
     threads = [t for t in advice.trials if t.kind == "threads"]
+    if not threads:  # all() of nothing would pass: a busy machine may spend the budget first, and only that skips
+        cut = [f"{label}: {why}" for label, why in advice.not_tried.items() if "budget" in why]
+        assert cut or not advice.judged, render(advice)
+        pytest.skip(f"no thread trial to check: {'; '.join(cut) or advice.problem}")
     assert all(t.mismatch == {"index": 0, "expected": "(0, True)", "got": "(0, False)"} for t in threads)
     assert advice.recommended is None or advice.recommended_kind != "threads"
     assert advice.nondeterministic is None  # sequential agrees with itself: the threads differ
