@@ -188,6 +188,16 @@ def counts_its_calls(item: int) -> int:
     return len(CALLS_SO_FAR)
 
 
+def returns_nan(item: int) -> float:
+    """The same result every call, which == never finds equal to itself."""
+    return float("nan")
+
+
+def returns_an_object(item: int) -> object:
+    """A fresh object() each call: a class without __eq__, each result equal only to itself."""
+    return object()
+
+
 def returns_a_lock(item: int) -> object:
     time.sleep(0.005)
     return threading.Lock()

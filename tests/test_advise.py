@@ -599,6 +599,10 @@ def test_a_function_that_misbehaves_gets_a_line_not_a_hang(func, says):
 def test_a_variant_whose_results_differ_is_reported_with_the_first_item():
     advice = advise(targets.differs_in_threads, range(12), **SMALL)
     threads = [t for t in advice.trials if t.kind == "threads"]
+    if not threads:  # all() of nothing would pass: a busy machine may spend the budget first, and only that skips
+        cut = [f"{label}: {why}" for label, why in advice.not_tried.items() if "budget" in why]
+        assert cut or not advice.judged, render(advice)
+        pytest.skip(f"no thread trial to check: {'; '.join(cut) or advice.problem}")
     assert all(t.mismatch == {"index": 0, "expected": "(0, True)", "got": "(0, False)"} for t in threads)
     assert advice.recommended is None or advice.recommended_kind != "threads"
     assert advice.nondeterministic is None  # sequential agrees with itself: the threads differ
@@ -680,6 +684,37 @@ def test_a_budget_too_small_for_any_comparison_says_so():
     assert choice.candidates
 
 
+def test_a_probe_cut_by_the_budget_is_not_judged_as_a_cut_reference_is():
+    """Both stop at their share of the budget: a larger one may decide, so neither is a finding about the
+    function. A probe that ends its process is one (NO ADVICE)."""
+    class ProbeNeverAnswers(FakeRunner):
+        def probe(self, bound_s, **arguments):
+            self.clock.now += bound_s
+            raise NoAnswer(f"no answer within {bound_s:.3g} s")
+
+    class ReferenceNeverAnswers(FakeRunner):
+        def trial(self, bound_s, config, **kwargs):
+            self.clock.now += bound_s
+            raise NoAnswer(f"no answer within {bound_s:.3g} s")
+
+    class ProbeExits(FakeRunner):
+        def probe(self, bound_s, **arguments):
+            raise NoAnswer("the child exited", exit_code=3)
+
+    answers = {}
+    for runner_class in (ProbeNeverAnswers, ReferenceNeverAnswers, ProbeExits):
+        clock = FakeClock()
+        answers[runner_class] = advise(targets.add_one, range(100), budget=2.0, clock=clock, runner=runner_class(clock),
+                                       variants=["sequential", "process_pool"])
+    for cut in (answers[ProbeNeverAnswers], answers[ReferenceNeverAnswers]):
+        screen = render(cut)
+        assert not cut.judged and cut.recommended is None and "raise --budget" in cut.problem, screen
+        assert "\nNOT JUDGED: " in screen and "NO ADVICE" not in screen, screen
+    assert answers[ProbeNeverAnswers].problem.startswith("the first sequential calls (the probe) gave no result within")
+    exits = answers[ProbeExits]
+    assert exits.judged and "\nNO ADVICE: " in render(exits) and "(exit code 3)" in exits.problem, render(exits)
+
+
 def test_the_chunk_size_for_the_whole_input_follows_the_measured_policy():
     advice = advise(targets.sleep_20ms, range(200), budget=4.0, variants=["sequential", "thread_pool"])
     if judged_or_said_why(advice):
@@ -725,7 +760,8 @@ def test_what_the_caller_already_spent_is_paid_from_the_budget():
 
 class MachineFigures(FakeRunner):
     """A pure-Python CPU function of 10 ms per item measured on 2 CPUs, with the rounds' figures given: each
-    kind's speedups at 2 workers (cycled over its rounds), the cores it used, and the other processes' load."""
+    kind's speedups at 2 workers (cycled over its rounds), the cores it used, and the other processes' load
+    (None: not known, as when psutil cannot say)."""
 
     def __init__(self, clock, *, speedups, cores, other_cores=0.0):
         super().__init__(clock)
@@ -758,9 +794,10 @@ def gil_build(monkeypatch):
 THREADS_NOISE = [1.40, 1.42, 1.20, 1.41, 1.39]  # the newcomer's thread_pool x2: 1.40x (1.20-1.42x over 5 rounds)
 
 
-def _advise_on(figures: MachineFigures, clock: FakeClock) -> Advice:
+def _advise_on(figures: MachineFigures, clock: FakeClock,
+               variants=("sequential", "thread_pool", "process_pool")) -> Advice:
     return advise(targets.sum_of_squares, range(10_000), budget=30.0, clock=clock, runner=figures,
-                  variants=["sequential", "thread_pool", "process_pool"], name="advise_targets:sum_of_squares")
+                  variants=list(variants), name="advise_targets:sum_of_squares")
 
 
 def test_the_newcomers_loaded_machine_is_not_judged(gil_build):
@@ -787,6 +824,81 @@ def test_a_loaded_machine_where_nothing_beat_sequential_is_not_judged_either(gil
     assert advice.recommended is None and not advice.judged, render(advice)
     assert "nothing measured beat sequential beyond noise, but other processes used 1.29 of the 2 CPUs" \
         in advice.problem
+
+
+def test_a_loaded_machine_with_no_thread_variant_measured_does_not_name_sequential(gil_build):
+    """The free-core check is not only the thread question's: with processes alone no faster on a machine
+    other processes loaded, sequential is not named (a GIL question never arose to catch it)."""
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"processes": [1.0, 1.03, 0.98]},
+                             cores={"sequential": 0.7, "processes": 0.75}, other_cores=1.29)
+    advice = _advise_on(figures, clock, variants=("sequential", "process_pool"))
+    screen = render(advice)
+    assert advice.recommended is None and not advice.judged and not advice.snippet, screen
+    assert advice.problem.startswith("nothing measured beat sequential beyond noise, but other processes used 1.29 "
+                                     "of the 2 CPUs meanwhile, leaving 0.71"), screen
+    assert "quieter machine" in advice.problem and "\nUSE " not in screen and "code:" not in screen, screen
+
+
+class TinyItems(MachineFigures):
+    """Items of 1 µs (the probe's figure), far cheaper than a process hand-off (0.1 ms): dispatch-bound."""
+
+    def __init__(self, clock, **figures):
+        super().__init__(clock, **figures)
+        self.per_item = 2e-5  # a sample's rounds of 0.2 s, so that other load is measured when given
+
+    def probe(self, bound_s, **arguments):
+        self.clock.now += 0.2
+        return Probe(item_seconds=(1e-6,) * 2000, cpu_seconds=0.002)
+
+
+@pytest.mark.parametrize("other_cores", [1.29, None], ids=["loaded", "load_not_measured"])
+def test_work_cheaper_than_a_hand_off_is_sequential_on_any_machine(gil_build, other_cores):
+    """Sequential wins there for a reason other load cannot explain: judged, loaded or not measured."""
+    clock = FakeClock()
+    figures = TinyItems(clock, speedups={"threads": [1.0, 0.97, 1.02], "processes": [1.0, 1.03, 0.98]},
+                        cores={"sequential": 0.99, "threads": 0.99, "processes": 1.0}, other_cores=other_cores)
+    advice = _advise_on(figures, clock)
+    screen = render(advice)
+    assert advice.bound == "dispatch" and advice.judged, screen
+    assert advice.recommended == Config("sequential", 1) and "\nUSE sequential" in screen, screen
+    assert (advice.other_cores is None) == (other_cores is None), screen
+
+
+def test_other_load_not_measured_is_not_taken_as_idle(gil_build):
+    """Rounds with no figure for other processes (too short, or psutil could not say): the newcomer's threads'
+    1.40x is not named, nor is sequential (it was named, unknown load being read as none)."""
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"threads": THREADS_NOISE, "processes": [1.05, 0.9, 1.1, 1.0, 0.95]},
+                             cores={"sequential": 0.97, "threads": 0.96, "processes": 1.0}, other_cores=None)
+    advice = _advise_on(figures, clock)
+    screen = render(advice)
+    assert advice.other_cores is None and advice.recommended is None and not advice.judged, screen
+    assert "other processes' load was not measured" in advice.problem and "quieter machine" in advice.problem, screen
+    assert "\nNOT JUDGED: " in screen and "\nUSE " not in screen and "code:" not in screen, screen
+    # No thread variant: sequential is not named either.
+    clock = FakeClock()
+    figures = MachineFigures(clock, speedups={"processes": [1.0, 1.03, 0.98]},
+                             cores={"sequential": 0.99, "processes": 1.0}, other_cores=None)
+    advice = _advise_on(figures, clock, variants=("sequential", "process_pool"))
+    assert not advice.judged and advice.problem.startswith("nothing measured beat sequential beyond noise, but "
+                                                           "other processes' load was not measured"), render(advice)
+
+
+def test_the_free_core_check_from_given_figures():
+    """`undecided` carries the figure whenever other load leaves too few cores, whatever was measured; never for
+    work cheaper than a hand-off, nor with one usable CPU (nothing runs in parallel on any machine)."""
+    base = _trial("sequential", 1, [1.0], 0.98)
+    args = dict(per_item_s=0.01, hand_off_s={"processes": 1e-4}, gil_enabled=True)
+    assert "1.29 of the 2 CPUs meanwhile, leaving 0.71" in classify(base, [], **args, usable_cpus=2,
+                                                                    other_cores=1.29).undecided
+    assert "not measured" in classify(base, [], **args, usable_cpus=2, other_cores=None).undecided
+    assert classify(base, [], **args, usable_cpus=2, other_cores=0.3).undecided is None
+    assert classify(base, [], **args, usable_cpus=1, other_cores=0.5).undecided is None
+    tiny = dict(args, per_item_s=1e-6)
+    for other in (1.29, None):
+        found = classify(base, [], **tiny, usable_cpus=2, other_cores=other)
+        assert found.bound is Bound.DISPATCH and found.undecided is None
 
 
 def test_a_quiet_machines_figures_give_the_right_variant(gil_build):
@@ -894,6 +1006,46 @@ def test_a_function_that_is_not_deterministic_is_named_before_any_variant():
     data = json.loads(json.dumps(advice.to_dict()))
     assert data["nondeterministic"]["index"] == 0 and data["judged"] is True
     assert render(Advice.from_dict(data)) == screen
+
+
+@pytest.mark.parametrize("func, gave", [
+    (targets.returns_nan, "item 0 gave nan both times"),
+    (targets.returns_an_object, "item 0 gave <object objec"),  # (reprlib shortens it)
+], ids=["nan", "object"])
+def test_results_that_do_not_equal_themselves_are_not_called_not_deterministic(func, gave):
+    """NaN, or objects without __eq__: == finds two sequential runs different, but the function is not to blame."""
+    from concurrency_lab.advise import assert_parallel_speedup
+
+    advice = advise(func, range(20), budget=4.0, variants=["sequential", "thread_pool"])
+    screen = render(advice)
+    said = ("results do not compare equal to themselves with == (" + gave)
+    assert advice.recommended is None and advice.nondeterministic["uncomparable"] is True, screen
+    assert advice.problem.startswith(said), advice.problem
+    assert advice.problem.endswith("NaN, arrays or objects without __eq__ cannot be checked against sequential's, "
+                                   "so no variant is judged"), advice.problem
+    assert f"\nNO ADVICE: {said}" in screen and "depend on earlier calls" not in screen, screen
+    data = json.loads(json.dumps(advice.to_dict()))
+    assert data["problem"] == advice.problem and data["nondeterministic"]["uncomparable"] is True
+    with pytest.raises(AssertionError) as failed:
+        assert_parallel_speedup(func, range(20), at_least=1.5, workers=2, budget=4.0,
+                                variants=["sequential", "thread_pool"])
+    headline = str(failed.value).splitlines()[0]
+    assert headline.startswith(f"1.5x on 2 workers not judged: {said}") and "not deterministic" not in headline, \
+        headline
+
+
+def test_what_equality_cannot_check_is_told_from_a_real_difference():
+    from concurrency_lab.advise.trials import first_difference
+
+    class Unorderable:
+        def __eq__(self, other):
+            raise ValueError("the truth value of an array with more than one element is ambiguous")
+
+    assert first_difference([1, 2], [1, 3]) == {"index": 1, "expected": "2", "got": "3"}
+    assert first_difference([[float("nan")]], [[float("nan")]])["uncomparable"] is True  # print the same
+    assert first_difference([Unorderable()], [Unorderable()])["uncomparable"] is True
+    assert first_difference([float("nan")], [1.0])["uncomparable"] is True
+    assert "uncomparable" not in first_difference([(0, True)], [(0, False)])
 
 
 def test_assert_parallel_speedup_gives_the_real_reason():

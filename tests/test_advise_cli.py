@@ -134,8 +134,9 @@ def test_a_function_by_file_path_on_the_screen(tmp_path):
         assert "\nUSE " not in done.stdout and "\ncode:\n" not in done.stdout, done.stdout
 
 
-def test_an_answer_that_is_not_judged_says_why_on_stderr_too(monkeypatch):
-    """Exit status 1 always comes with a line saying why (here a budget that ran out), also beside --json."""
+def test_an_answer_that_is_not_judged_says_why_on_stderr_too(monkeypatch, tmp_path):
+    """Exit status 1 always comes with a line saying why (here a budget that ran out), also beside --json, and
+    as stderr's last line with --out too (after the files written: it is the last thing a user should read)."""
     monkeypatch.syspath_prepend(str(TESTS))
     import concurrency_lab.advise as advise_package
     from concurrency_lab.advise.model import Advice, Probe
@@ -147,11 +148,13 @@ def test_an_answer_that_is_not_judged_says_why_on_stderr_too(monkeypatch):
                       not_tried={}, judged=False,
                       problem="the budget (4 s) was spent before any concurrent variant was measured: raise --budget")
     monkeypatch.setattr(advise_package, "advise", budget_ran_out)
-    for json_flag in ([], ["--json"]):
-        status, out, err = _run_in_process(["advise_targets:add_one", "--range", "3", "--budget", "4", *json_flag])
+    for flags in ([], ["--json"], ["--out", str(tmp_path / "out")], ["--json", "--out", str(tmp_path / "out2")]):
+        status, out, err = _run_in_process(["advise_targets:add_one", "--range", "3", "--budget", "4", *flags])
         assert status == 1, err
         assert err.splitlines()[-1] == ("advise: NOT JUDGED: the budget (4 s) was spent before any concurrent variant "
-                                        "was measured: raise --budget"), err
+                                        "was measured: raise --budget"), (flags, err)
+        if "--out" in flags:
+            assert f"advise: wrote {Path(flags[-1]) / 'advise.json'}" in err.splitlines(), err
 
 
 def test_sigterm_stops_it_in_one_line(tmp_path):

@@ -127,9 +127,14 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
 # --- the screen -------------------------------------------------------------------------------------
 
 def nondeterministic_text(mismatch: dict) -> str:
-    """ "results depend on earlier calls or shared state: item 0 gave 1, then 201": two sequential runs."""
-    return (f"results depend on earlier calls or shared state: item {mismatch['index']} gave {mismatch['expected']}, "
-            f"then {mismatch['got']}")
+    """ "results depend on earlier calls or shared state: item 0 gave 1, then 201": two sequential runs. When ==
+    cannot check such results (NaN, arrays, objects without __eq__), that is the cause named instead."""
+    gave = f"item {mismatch['index']} gave {mismatch['expected']}"
+    if mismatch.get("uncomparable"):
+        gave += " both times" if mismatch["expected"] == mismatch["got"] else f", then {mismatch['got']}"
+        return (f"results do not compare equal to themselves with == ({gave}): NaN, arrays or objects without __eq__ "
+                "cannot be checked against sequential's")
+    return f"results depend on earlier calls or shared state: {gave}, then {mismatch['got']}"
 
 
 def problem_text(advice: Advice) -> str:

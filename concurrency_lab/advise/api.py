@@ -50,7 +50,8 @@ def threads_unproven(gil: bool, bound: Bound | None) -> bool:
 def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, trial: Any) -> str | None:
     """Why the measurements do not support naming `pick` (the figure that prevented it, and what would decide
     it), or None when they do: threads for computing work on a GIL build whose GIL use was not established, or
-    sequential when other load left too few free cores for parallel work to show."""
+    sequential when other load left too few free cores for parallel work to show (or was not measured), unless
+    its items are cheaper than a hand-off: the classifier leaves `undecided` unset for that."""
     spread = ("" if pick.low is None or pick.high is None or trial is None else
               f" ({pick.low:.2f}-{pick.high:.2f}x over {rounds_text(len(trial.round_seconds))})")
     if kind is Kind.THREADS and threads_unproven(gil, found.bound):
@@ -59,9 +60,9 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
         return (f"{pick.config.label} measured {pick.speedup:.2f}x sequential{spread}, but on a build with a GIL threads "
                 f"run computing work in parallel only where it releases the GIL, and that was not established: "
                 f"{figure}; {FOR_A_JUDGEMENT}")
-    if kind is Kind.SEQUENTIAL and found.undecided is not None:
-        return (f"nothing measured beat sequential beyond noise, but {found.undecided}: parallel work could not "
-                f"show its speedup; {FOR_A_JUDGEMENT}")
+    if kind is Kind.SEQUENTIAL and found.undecided is not None:  # (never set for work cheaper than a hand-off)
+        return (f"nothing measured beat sequential beyond noise, but {found.undecided}: too few free cores hide "
+                f"what parallel work gains; {FOR_A_JUDGEMENT}")
     return None
 
 
@@ -130,7 +131,9 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
                     excluded=dict(sweep.excluded))
     if sweep.nondeterministic is not None:  # before any variant is judged: nothing can be compared with sequential
         advice.nondeterministic = dict(sweep.nondeterministic)
-        advice.problem = (f"{nondeterministic_text(sweep.nondeterministic)} (two sequential runs of the same items): "
+        advice.problem = (f"{nondeterministic_text(sweep.nondeterministic)}, so no variant is judged"
+                          if sweep.nondeterministic.get("uncomparable") else
+                          f"{nondeterministic_text(sweep.nondeterministic)} (two sequential runs of the same items): "
                           "no variant can be compared with sequential's results, so none is judged")
         return advice
     if sweep.problem is not None:
@@ -140,7 +143,7 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     baseline = sweep.trial(Config(choice.baseline.name, 1))
     found = classify(baseline, sweep.trials, per_item_s=sweep.per_item_seconds or 0.0,
                      hand_off_s=sweep.hand_off_seconds, usable_cpus=cpus, gil_enabled=advice.build["gil_enabled"],
-                     other_cores=advice.other_cores or 0.0)
+                     other_cores=advice.other_cores)  # None, not measured, is not taken as idle
     advice.bound = None if found.bound is None else found.bound.value
     advice.reasons = found.reasons
     usable = {c.name: c for c in [choice.baseline, *choice.candidates] if c.name not in choice.ruled_out}
@@ -225,7 +228,9 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
     best = max(reached, default=0.0)
     if best >= at_least:
         return advice
-    if advice.nondeterministic is not None:
+    if advice.nondeterministic is not None and advice.nondeterministic.get("uncomparable"):
+        why = f"{at_least:g}x on {workers} workers not judged: {advice.problem}"
+    elif advice.nondeterministic is not None:
         why = f"{at_least:g}x on {workers} workers not judged: the function is not deterministic: {advice.problem}"
     elif not advice.judged:
         why = f"{at_least:g}x on {workers} workers not judged: {advice.problem}"

@@ -32,16 +32,35 @@ class Classification:
     undecided: str | None = None
 
 
+def too_loaded(other_cores: float | None, usable_cpus: int, workers: int | None = None) -> str | None:
+    """Why other load leaves parallel work unjudged, with the figure, or None: fewer than MIN_FREE_CORES left
+    free (of `workers`, when given), or the load not measured at all (unknown is not idle). None with one
+    usable CPU, where nothing runs in parallel on any machine."""
+    if usable_cpus < 2:
+        return None
+    if other_cores is None:
+        return ("other processes' load was not measured (rounds too short for the OS's CPU ticks, or no figure "
+                f"from the OS), so whether {MIN_FREE_CORES:g} cores were free is not known")
+    free = usable_cpus - other_cores if workers is None else min(workers, usable_cpus - other_cores)
+    if free >= MIN_FREE_CORES:
+        return None
+    return (f"other processes used {other_cores:.2f} of the {usable_cpus} CPUs meanwhile, leaving {free:.2f} "
+            f"(at least {MIN_FREE_CORES:g} are needed)")
+
+
 def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],
-             usable_cpus: int, gil_enabled: bool, other_cores: float = 0.0) -> Classification:
-    """The bound, with the sentences that justify it from the figures."""
+             usable_cpus: int, gil_enabled: bool, other_cores: float | None = 0.0) -> Classification:
+    """The bound, with the sentences that justify it from the figures. `other_cores` None: the other processes'
+    load was not measured, and is then taken as possibly too high, never as idle. `undecided` is set whenever
+    that load leaves parallel work unjudged, except for work cheaper than a hand-off (sequential is right for
+    it on any machine)."""
     cores, wall = baseline.median_cores or 0.0, baseline.median_seconds or 0.0
     reasons = [f"sequential takes {_time(per_item_s)} per item and uses {cores:.2f} cores "
                f"({_time(wall)} for {baseline.items} items)"]
     if cores < WAITING_CORES:
         reasons.append("it waits (I/O, sleep, a lock) far more than it computes: overlapping the waits pays, "
                        "and more workers than CPUs help")
-        return Classification(Bound.IO_WAIT, reasons)
+        return Classification(Bound.IO_WAIT, reasons, undecided=too_loaded(other_cores, usable_cpus))
     process_s, thread_s = hand_off_s.get(Kind.PROCESSES.value), hand_off_s.get(Kind.THREADS.value)
     if process_s is not None and per_item_s < process_s:
         thread_text = f", to a thread {_time(thread_s)}" if thread_s is not None else ""
@@ -54,18 +73,18 @@ def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, han
     if usable_cpus < 2 or not threads:
         reasons.append("it computes; " + ("with one usable CPU nothing can run in parallel" if usable_cpus < 2
                                          else "no thread variant was measured, so GIL use is not known"))
-        return Classification(None, reasons)
+        return Classification(None, reasons, undecided=too_loaded(other_cores, usable_cpus))
     top = max(threads, key=lambda t: t.median_cores or 0.0)
-    free = min(top.config.workers, usable_cpus - other_cores)
     used = top.median_cores or 0.0
     build = "this build has a GIL" if gil_enabled else "this free-threaded build runs without a GIL"
     figures = f"threads use {used:.2f} cores at {top.config.workers} workers, {used / max(cores, 1e-9):.2f}x sequential's"
-    if free < MIN_FREE_CORES:
-        load = (f"other processes used {other_cores:.2f} of the {usable_cpus} CPUs meanwhile, leaving {free:.2f} "
-                f"(at least {MIN_FREE_CORES:g} are needed)")
-        reasons.append(f"{figures}; {load}: too few to tell whether threads run it in parallel "
-                       "(run again on a quieter machine)")
+    load = too_loaded(other_cores, usable_cpus, top.config.workers)
+    if load is not None or other_cores is None:
+        reasons.append(f"{figures}; {load}: " + ("too few to tell whether threads run it in parallel (run again on a "
+                                                 "quieter machine)" if other_cores is not None else
+                                                 "whether threads run it in parallel cannot be told"))
         return Classification(None, reasons, undecided=load)
+    free = min(top.config.workers, usable_cpus - other_cores)
     threshold = 1 + RELEASES_SHARE * (free - 1)
     if other_cores >= 0.05:
         figures += f", with {free:.2f} cores left free by other processes"

@@ -123,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
                         include_cluster=args.include_cluster, progress=progress, name=args.target,
                         check_spawn=args.target.rpartition(":")[0].endswith(".py"))
     print(json.dumps(advice.to_dict(), indent=2) if args.json else render(advice), flush=True)
-    if advice.recommended is None:  # also where the progress is, and beside --json: why there is no answer
-        print(f"advise: {problem_text(advice)}", file=sys.stderr, flush=True)
     if args.out is not None:
         for path in write_advice(advice, args.out):
-            print(f"advise: wrote {path}", file=sys.stderr)
+            print(f"advise: wrote {path}", file=sys.stderr, flush=True)
+    if advice.recommended is None:  # stderr's last line (after the files written), also beside --json: why no answer
+        print(f"advise: {problem_text(advice)}", file=sys.stderr, flush=True)
     return 0 if advice.recommended is not None else 1

@@ -52,7 +52,9 @@ class Trial:
     items: int = 0  # items per round
     calls: int = 0  # calls of the function this trial made, warm-up included
     problem: str | None = None  # why it must not be recommended: raised, timed out, died, leaked, differed
-    mismatch: dict[str, Any] | None = None  # {"index", "expected", "got"}: the first item that differed
+    #: {"index", "expected", "got"}: the first item that differed; with "uncomparable": True when == cannot check
+    #: such results (NaN, arrays, objects without __eq__).
+    mismatch: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -163,7 +163,7 @@ class SweepResult:
     excluded: dict[str, str] = field(default_factory=dict)  # label -> why it got no more rounds
     problem: str | None = None  # why the sweep stopped without a reference
     nondeterministic: dict[str, Any] | None = None  # two sequential runs differed: the first item that did
-    budget_ran_out: bool = False  # the budget stopped the reference run: nothing could be judged
+    budget_ran_out: bool = False  # the budget stopped the probe or the reference run: nothing could be judged
     waiting: bool | None = None
     per_item_seconds: float | None = None
     dispatch_bound: bool | None = None
@@ -232,7 +232,8 @@ class Sweep:
             else:
                 why = (f"the first sequential calls (the probe) gave no result within {bound:.3g} s ({PROBE_SHARE:.0%} "
                        "of the budget): an item hangs, or takes longer than the budget allows (raise --budget)")
-            return SweepResult(Probe(problem=why), problem="probe")
+            # Cut at its share of the budget, as a cut reference is: a larger budget may yet give a judgement.
+            return SweepResult(Probe(problem=why), problem="probe", budget_ran_out=exc.exit_code is None)
         result = SweepResult(probe)
         if probe.problem or not probe.item_seconds or self.choice.baseline is None:
             result.problem = probe.problem or "no baseline variant can run this function"
@@ -426,7 +427,8 @@ class Sweep:
             trial = Trial(config=config, kind=kind.value, items=self.n, problem=why)
         if config == self.baseline and trial.mismatch is not None:  # sequential differed from itself
             result.nondeterministic, result.problem = trial.mismatch, "not deterministic"
-            self.progress(f"{config.label}: two runs gave different results: not deterministic")
+            self.progress(f"{config.label}: two runs gave different results: " + (
+                "== cannot check them" if trial.mismatch.get("uncomparable") else "not deterministic"))
             return None
         if existing is not None:
             existing.merge(trial)

@@ -26,17 +26,36 @@ def _noop(item: Any) -> Any:
 
 
 def first_difference(expected: Sequence[Any], got: Sequence[Any]) -> dict[str, Any] | None:
-    """The first index where `got` differs from `expected` (results, in input order), or None."""
+    """The first index where `got` differs from `expected` (results, in input order), or None. With
+    "uncomparable": True when == cannot check such results at all (`cannot_be_compared`)."""
     for index, (want, have) in enumerate(zip(expected, got)):
         try:
             same = bool(want == have)
         except Exception:  # noqa: BLE001 - an == that raises is a difference too
             same = False
         if not same:
-            return {"index": index, "expected": reprlib.repr(want), "got": reprlib.repr(have)}
+            found = {"index": index, "expected": reprlib.repr(want), "got": reprlib.repr(have)}
+            return {**found, "uncomparable": True} if cannot_be_compared(want, have) else found
     if len(expected) != len(got):
         return {"index": min(len(expected), len(got)), "expected": f"{len(expected)} results", "got": f"{len(got)} results"}
     return None
+
+
+def cannot_be_compared(want: Any, have: Any) -> bool:
+    """Whether two results that == calls different may be the same all the same, so that == cannot check them:
+    a value not equal to itself (NaN; an array, whose == gives an array or raises), objects of a class without
+    __eq__ (each equal only to itself), or two that print the same."""
+    try:
+        if not bool(want == want):  # noqa: PLR0124 - the point: NaN and arrays are not equal to themselves
+            return True
+    except Exception:  # noqa: BLE001 - an == that raises cannot check anything
+        return True
+    if type(want) is type(have) and type(want).__eq__ is object.__eq__:
+        return True
+    try:
+        return repr(want) == repr(have)
+    except Exception:  # noqa: BLE001 - a repr that raises tells nothing
+        return False
 
 
 def _describe(error: BaseException) -> str:
