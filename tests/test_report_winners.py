@@ -199,12 +199,11 @@ def test_a_start_up_cost_lost_in_noise_decides_nothing(tmp_path):
 def test_a_gap_the_rounds_separate_is_never_called_within_noise(summary):
     """A 1% gap with p<0.001 is too close to matter, but it is not 'within noise': the words follow the p-value."""
     from concurrency_lab.report.evidence import difference
-    from concurrency_lab.report.speed_rules import _close
 
     base = next(r for r in summary.results if len(r.round_times_s) >= 5)
     spread = [1.0 + n * 0.001 for n in range(len(base.round_times_s))]  # tight rounds, 0.1% apart
     fast = dataclasses.replace(base, round_times_s=tuple(base.median_s * f for f in spread))
     slow = dataclasses.replace(base, median_s=base.median_s * 1.01, round_times_s=tuple(base.median_s * 1.01 * f for f in spread))
     gap = difference(slow, fast)
-    assert gap.rounds_differ and _close(gap) == "a real difference but under the re-run spread"
-    assert _close(difference(fast, dataclasses.replace(fast))) == "within noise"
+    assert gap.rounds_differ and gap.closeness == "a real difference but under the re-run spread"
+    assert difference(fast, dataclasses.replace(fast)).closeness == "within noise"

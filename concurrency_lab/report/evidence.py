@@ -46,6 +46,12 @@ class Difference:
         return self.p < SIGNIFICANCE_LEVEL if self.testable else self.separated
 
     @property
+    def closeness(self) -> str:
+        """How near a tie is, in words its p-value never contradicts: "within noise", or (the rounds do
+        separate them, by less than TIE_TOLERANCE) "a real difference but under the re-run spread"."""
+        return "a real difference but under the re-run spread" if self.rounds_differ else "within noise"
+
+    @property
     def tie(self) -> bool:
         """Too close to call: within TIE_TOLERANCE, not significant, or (untestable) overlapping rounds."""
         if self.relative < TIE_TOLERANCE:

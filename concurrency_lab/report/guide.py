@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..traits import Bound, Kind
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
+from .evidence import difference
 from .facts import GroupFacts, group_facts
 from .formatting import format_cores, format_percent, format_seconds, format_times
 from .model import Run, Summary, gil_of
@@ -94,7 +95,7 @@ def _why(facts: GroupFacts, choice: Choice) -> str:
         cost = {"memory": f"at {format_memory(fastest.peak_rss_bytes)}", "processes": f"with {processes_of(fastest)} processes",
                 "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
         return (f"`{fastest.variant}` x{fastest.workers} was {format_seconds(best.median_s - fastest.median_s)} faster, "
-                f"within noise, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
+                f"{difference(best, fastest).closeness}, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
     others = [r for r in facts.trusted if r is not best and all(r is not b for b in choice.barred)]
     runner_up = min(others, key=lambda r: r.median_s, default=None)
     if best.is_baseline:
@@ -104,7 +105,7 @@ def _why(facts: GroupFacts, choice: Choice) -> str:
     else:
         text = f"fastest, {format_seconds(best.median_s)}"
         if len(choice.contenders) > 1:
-            text += f"; {len(choice.contenders) - 1} more within noise, none cheaper"
+            text += f"; {len(choice.contenders) - 1} more too close to call, none cheaper"
         if is_noisy(best.cv):
             text += f"; its rounds spread (CV {format_percent(best.cv)}): a rough figure"
     if choice.barred:

@@ -61,7 +61,7 @@ def _faster_but_costlier(facts: GroupFacts, choice: Choice) -> str:
         cost += f" and {processes_of(fastest)} processes against {processes_of(best)}"
     gap = difference(best, fastest)
     return (f"{facts.describe(fastest)} was {format_seconds(best.median_s - fastest.median_s)} faster, "
-            f"{_close(gap)} ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
+            f"{gap.closeness} ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
 
 
 def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
@@ -75,11 +75,6 @@ def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
                 f"spread too much to choose among them by cost (CV {format_percent(worst.cv)} for {facts.describe(worst)}: "
                 f"{NOISE_ADVICE})")
     return Verdict(facts.run.index, facts.workload, facts.size_label, facts.size, "winner", text, noisy=True)
-
-
-def _close(d: Difference) -> str:
-    """How near two results are, in words their p-value never contradicts."""
-    return "a real difference but under the re-run spread" if d.rounds_differ else "within noise"
 
 
 def _gap(d: Difference, signed: bool = True) -> str:
