@@ -141,3 +141,19 @@ def test_code_is_in_fenced_blocks_the_suite_checks():
         assert not indented, f"{path.relative_to(ROOT)} has an indented code block: {indented[0]!r}"
     fences = {block.language for block in blocks()}
     assert fences <= SHELL_LANGUAGES | {"python", "text"}, f"fences the suite does not know: {fences}"
+
+
+def test_the_readme_shows_the_what_to_use_table_as_the_report_renders_it(tmp_path):
+    """The README quotes summary.md's opening table for tests/data/run_newcomer.json: each quoted row is the
+    rendered row less its link column, so a change of wording in the report shows up here."""
+    from concurrency_lab.report import load_results, verdicts
+    from concurrency_lab.report.markdown import render_markdown
+
+    summary = load_results([ROOT / "tests" / "data" / "run_newcomer.json"])
+    rendered = {line.rsplit(" | [", 1)[0] + " |" for line in render_markdown(summary, verdicts(summary)).splitlines()
+                if line.startswith("| ") and " | [" in line}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = [line for line in readme.splitlines()
+              if re.match(r"\| (I/O|CPU, |dispatch overhead)", line)]
+    assert quoted, "the README no longer quotes the what-to-use table"
+    assert [line for line in quoted if line not in rendered] == []
