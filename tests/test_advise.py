@@ -1154,3 +1154,18 @@ def test_a_joblib_trial_leaves_no_memmapping_folder_however_the_child_ends(endin
     assert problem.strip() == "None", done.stdout
     assert "leaked folder" not in done.stderr, done.stderr
     assert not left
+
+
+def test_threads_on_one_core_are_not_named_for_work_cheaper_than_a_hand_off(gil_build):
+    """Seen in CI on a quiet machine (tiny_tuple, 200 ns items): thread_pool x2 in two chunks at 1.13x on 1.00
+    cores. On a GIL build threads that stayed on one core ran nothing in parallel: the gain is sequential's own
+    per-item overhead or noise. Sequential is named, judged, with the reason; not a NOT JUDGED."""
+    clock = FakeClock()
+    figures = TinyItems(clock, speedups={"threads": [1.13, 1.15, 1.12, 1.14, 1.13], "processes": [0.6, 0.55, 0.62]},
+                        cores={"sequential": 1.0, "threads": 1.0, "processes": 1.05}, other_cores=0.02)
+    advice = _advise_on(figures, clock)
+    screen = render(advice)
+    assert advice.bound == "dispatch" and advice.judged, screen
+    assert advice.recommended == Config("sequential", 1) and "\nUSE sequential" in screen, screen
+    assert any("they used 1.00 cores on a build with a GIL: nothing ran in parallel" in reason
+               for reason in advice.reasons), screen

@@ -24,6 +24,13 @@ RELEASES_SHARE = 0.5
 MIN_FREE_CORES = 1.4
 
 
+def releases_gil(threads: Trial, baseline: Trial) -> bool:
+    """Whether a thread trial used the cores releasing the GIL gives at its workers (RELEASES_SHARE of each worker
+    past the first, against sequential's own cores): below that, its threads took turns on one core."""
+    threshold = 1 + RELEASES_SHARE * (threads.config.workers - 1)
+    return (threads.median_cores or 0.0) >= threshold * (baseline.median_cores or 0.0)
+
+
 @dataclass
 class Classification:
     bound: Bound | None
