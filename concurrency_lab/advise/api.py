@@ -26,6 +26,9 @@ from .sweep import Choice, Sweep, choose
 DEFAULT_BUDGET_S = 30.0
 
 
+#: A concurrent configuration is named at a median under this only when none of its rounds was slower than
+#: sequential's median: a 1.06x whose rounds reach 0.92x is no clear gain (seen beside a one-core busy loop).
+CLEAR_GAIN = 1.10
 #: What to do for a judgement when the measurements could not decide.
 FOR_A_JUDGEMENT = "for a judgement, run it again on a quieter machine, or with a larger --budget (more rounds)"
 
@@ -73,6 +76,11 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
     if kind is Kind.SEQUENTIAL and found.undecided is not None:  # (never set for work cheaper than a hand-off)
         return (f"nothing measured beat sequential beyond noise, but {found.undecided}: too few free cores hide "
                 f"what parallel work gains; {FOR_A_JUDGEMENT}")
+    if kind is not Kind.SEQUENTIAL and pick.speedup is not None and pick.speedup < CLEAR_GAIN \
+            and pick.low is not None and pick.low < 1.0:
+        load = f"; {found.undecided}" if found.undecided else ""
+        return (f"{pick.config.label} measured {pick.speedup:.2f}x sequential{spread}: not clearly faster, some of "
+                f"its rounds were slower than sequential's{load}; {FOR_A_JUDGEMENT}")
     return None
 
 
