@@ -4,7 +4,6 @@ workloads' declared bound), with the deciding figures and a link; then the claim
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from concurrency_lab.report import load_results
 from concurrency_lab.report.guide import guides, render_text
 from concurrency_lab.report.markdown import render_markdown
 from concurrency_lab.traits import Bound
+
+from report_fixtures import processor_with_a_slowed_baseline
 
 DATA = Path(__file__).parent / "data"
 
@@ -92,21 +93,7 @@ def test_html_answers_first_and_keeps_the_method_for_last(newcomer):
 def test_threads_beating_the_gil_on_one_core_are_not_the_answer(tmp_path):
     """On the GIL build, threads 'fastest' on GIL-holding work at 1.00 cores, because other load slowed the
     sequential baseline (and no process rows ran): the line is not judged, never 'use threads'."""
-    document = json.loads((DATA / "run_newcomer.json").read_text())
-    kept = []
-    for benchmark in document["benchmarks"]:
-        info, stats = benchmark["extra_info"], benchmark["stats"]
-        if info["workload"] == "processor" and info["variant"] not in ("sequential", "threading", "thread_pool"):
-            continue
-        if info["workload"] == "processor" and info["variant"] == "sequential":
-            for key in ("min", "max", "mean", "median"):
-                stats[key] *= 1.6
-            stats["data"] = [seconds * 1.6 for seconds in stats.get("data", [])]
-        kept.append(benchmark)
-    document["benchmarks"] = kept
-    path = tmp_path / "slowed_baseline.json"
-    path.write_text(json.dumps(document))
-    (guide,) = guides(load_results([path]))
+    (guide,) = guides(processor_with_a_slowed_baseline(tmp_path, 1.6))
     (cpu,) = [line for line in guide.lines if line.bound is Bound.CPU_HOLDS_GIL]
     assert cpu.use == "not judged"
     assert "cannot come from threads running Python in parallel under the GIL" in cpu.why

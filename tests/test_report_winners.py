@@ -18,6 +18,8 @@ from concurrency_lab.report.markdown import render_markdown
 from concurrency_lab.report.tables import variant_rows
 from concurrency_lab.traits import Kind
 
+from report_fixtures import processor_with_a_slowed_baseline
+
 NEWCOMER = Path(__file__).parent / "data" / "run_newcomer.json"
 
 
@@ -127,32 +129,10 @@ def test_a_claim_whose_threshold_lies_within_the_noise_is_not_judged(summary):
     assert claim(noisy, "processes_suit_cpu").status == "holds"  # its rows were not noisy
 
 
-def _processor_with_a_slowed_baseline(tmp_path, factor: float):
-    """The newcomer's run with no process rows on `processor` and its sequential rounds `factor` times slower:
-    threads, on the GIL build, then measure faster than sequential on GIL-holding Python."""
-    import json
-
-    document = json.loads(NEWCOMER.read_text())
-    kept = []
-    for benchmark in document["benchmarks"]:
-        info, stats = benchmark["extra_info"], benchmark["stats"]
-        if info["workload"] == "processor" and info["variant"] not in ("sequential", "threading", "thread_pool"):
-            continue
-        if info["workload"] == "processor" and info["variant"] == "sequential":
-            for key in ("min", "max", "mean", "median"):
-                stats[key] *= factor
-            stats["data"] = [seconds * factor for seconds in stats.get("data", [])]
-        kept.append(benchmark)
-    document["benchmarks"] = kept
-    path = tmp_path / f"slowed_{factor}.json"
-    path.write_text(json.dumps(document))
-    return load_results([path])
-
-
 def test_threads_are_no_candidate_on_gil_holding_work_with_a_gil(tmp_path):
     """Threads 5% ahead of a slightly slowed sequential: under the 1.10x that makes the baseline suspect, but
     still no answer for GIL-holding Python on a GIL build. Table, Winner and bold row agree: sequential."""
-    slowed = _processor_with_a_slowed_baseline(tmp_path, 1.06)
+    slowed = processor_with_a_slowed_baseline(tmp_path, 1.06)
     (facts,) = [f for f in group_facts(slowed) if f.workload == "processor"]
     choice = choose(facts)
     assert choice.judged and choice.chosen.variant == "sequential"
@@ -163,7 +143,7 @@ def test_threads_are_no_candidate_on_gil_holding_work_with_a_gil(tmp_path):
 
 def test_a_suspect_baseline_leaves_table_winner_and_bold_row_not_judged(tmp_path):
     """Threads 1.6x ahead on one core: the baseline was slowed; nothing is named anywhere on the page."""
-    slowed = _processor_with_a_slowed_baseline(tmp_path, 1.6)
+    slowed = processor_with_a_slowed_baseline(tmp_path, 1.6)
     (facts,) = [f for f in group_facts(slowed) if f.workload == "processor"]
     assert not choose(facts).judged
     text = one(verdicts(slowed), "processor", "winner")
