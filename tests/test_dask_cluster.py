@@ -134,7 +134,7 @@ def test_cloudpickle_carries_lambdas_and_what_cannot_be_pickled_is_named(embedde
     assert embedded.map(lambda x: x + offset, [1, 2]) == [6, 7]
     with pytest.raises(NotPicklable, match=r"item 3 \(lock .*plain data"):
         embedded.map(refuse_seven, [1, 2, 3, threading.Lock()], chunksize=1)
-    with pytest.raises(NotPicklable, match=r"a result of chunk 0 could not be sent back"):
+    with pytest.raises(NotPicklable, match=r"a result could not be sent back"):
         embedded.map(return_a_lock, [1])
     assert embedded.map(refuse_seven, [1, 2]) == [10, 20]  # the cluster is still the same
     assert embedded.submit(refuse_seven, 4).result(timeout=WAIT_S) == 40

@@ -15,7 +15,7 @@ from typing import Any
 from ..cpus import default_thread_workers
 from ..traits import Kind
 from .base import TimedOut, Variant, remaining
-from .chunks import ChunkOutcome
+from .chunks import ChunkOutcome, is_callers_interrupt
 
 _RUN_RESOURCES: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("concurrency_lab_run_resources")
 
@@ -89,7 +89,9 @@ class AsyncioLoop(Variant):
                 try:
                     for item in chunk:
                         results.append(await task(item))
-                except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - raised again by Variant.map,
+                    if is_callers_interrupt(exc):  # in input order (SystemExit as TaskExit); but a Ctrl-C at once
+                        raise
                     outcomes[index] = ChunkOutcome(results, os.getpid(), 0.0, exc, traceback.format_exc())
                     return
             outcomes[index] = ChunkOutcome(results, os.getpid(), 0.0)

@@ -14,7 +14,7 @@ from ..cpus import usable_cpus
 from ..errors import MapTimeout, NotPicklable
 from ..traits import Kind, Role, VariantTraits
 from .checks import as_list, check_callable, check_chunksize, check_start_method, check_timeout, check_workers
-from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged
+from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged, task_exit
 
 
 class VariantUnavailable(RuntimeError):
@@ -232,7 +232,7 @@ class Variant(ABC):
         done = [o for o in outcomes if o is not None]
         if any(o.error is not None or o.timed_out for o in done):  # only then is what finished salvaged
             self._record(items, size, chunks, outcomes)
-            raise_first_error(done)
+            raise_first_error(self.name, chunks, outcomes)
             # stopped between items: the sequential and thread variants
             raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged))
         self.last_run = RunRecord.from_outcomes(len(items), size, done)
@@ -300,12 +300,27 @@ class ExecutorVariant(Variant):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Schedule ``fn(*args, **kwargs)`` on the pool (started if it is not) and return its Future at once.
-        The pool stays up until `close()`."""
+        The pool stays up until `close()`. Every keyword reaches `fn` (``fn=`` and ``self=`` too). The Future
+        fails as `map` does: TaskExit for the call's SystemExit or its own KeyboardInterrupt; on process
+        variants NotPicklable for a call or a result that cannot make the trip, and it always resolves."""
         self.check_task(fn)
         self.start()
         if self._pool is None:  # it broke on an earlier call
             self._pool = self._open()
-        return self._pool.submit(fn, *args, **kwargs)
+        if not self.uses_processes:
+            return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
+        from .handoff import Handoff  # here: it imports the process variants' module, which imports this one
+
+        return Handoff(self.name, self.serializer).submit(self._pool, fn, args, kwargs)
+
+
+def call_as_task(variant: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``fn(*args, **kwargs)`` in a pool's thread, its SystemExit or KeyboardInterrupt raised as TaskExit
+    (in a worker thread either is the call's own: a Ctrl-C reaches only the main thread)."""
+    try:
+        return fn(*args, **kwargs)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        raise task_exit(variant, exc, "in a submitted call") from exc
 
 
 def remaining(deadline: float | None) -> float | None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ..errors import TaskExit
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,16 @@ class ChunkOutcome:
     results: list[Any]
     pid: int
     cpu_seconds: float  # CPU time of the thread that ran the chunk, measured in that thread
-    error: Exception | None = None  # what the task raised for the item after the last result
+    #: What the task raised for the item after the last result: an Exception, or a SystemExit or
+    #: KeyboardInterrupt of the task's own, which map raises as TaskExit.
+    error: BaseException | None = None
     error_traceback: str | None = None  # formatted where it happened (tracebacks do not pickle)
     timed_out: bool = False  # the deadline passed before the chunk's last item was started
 
 
 class TaskError(Exception):
-    """Stands in for a task's exception that could not be sent back from a worker process."""
+    """Stands in for a task's exception that could not be sent back from a worker process, or rebuilt
+    in the calling process: it carries "module.QualName: text" of the original."""
 
 
 class RemoteTraceback(Exception):
@@ -35,15 +39,18 @@ class RemoteTraceback(Exception):
         return str(self.args[0])
 
 
-def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float | None = None) -> ChunkOutcome:
+def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float | None = None, *,
+              in_worker: bool = False) -> ChunkOutcome:
     """Run `task` over one chunk. Module-level, so process pools can pickle it.
 
     Each worker reports its own CPU time: a sampler cannot see the last CPU of a worker
     that exits between samples, and forkserver workers are not our children. A task's
     exception travels back as a value, so `map` can raise the first one in input order
-    whichever worker met it first. Past `deadline` (a `time.monotonic()` reading: one clock
-    for every process of the machine) no further item is started: a thread that cannot be
-    stopped still ends soon after a timeout.
+    whichever worker met it first; so do its SystemExit and its own KeyboardInterrupt, which
+    `map` raises as TaskExit (a worker process survives them). Only a KeyboardInterrupt in the
+    calling process's main thread (`in_worker` False) is raised at once: a Ctrl-C arrives that way.
+    Past `deadline` (a `time.monotonic()` reading: one clock for every process of the machine) no
+    further item is started: a thread that cannot be stopped still ends soon after a timeout.
     """
     started, results = time.thread_time(), []
     append, monotonic = results.append, time.monotonic  # bound once: the loop is the baseline's cost per item
@@ -57,29 +64,43 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
                     return ChunkOutcome(results, os.getpid(), time.thread_time() - started, timed_out=True)
                 append(task(item))
     except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
-        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, _sendable(exc), traceback.format_exc())
+        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if not in_worker and is_callers_interrupt(exc):
+            raise
+        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
     return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
 
 
-def _sendable(exc: Exception) -> Exception:
-    """`exc`, or a TaskError naming it when it cannot make the trip back from a worker process: an
-    exception that pickles but does not unpickle kills Pool's result thread, and map would hang."""
-    if multiprocessing.parent_process() is None:
-        return exc  # in the caller's process: nothing to send
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001
-        return TaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
-    return exc
+def is_callers_interrupt(exc: BaseException) -> bool:
+    """Whether `exc`, met in the calling process, must propagate unchanged: a KeyboardInterrupt in its
+    main thread, where Ctrl-C arrives (the lab cannot tell it from one a task raised there itself)."""
+    return isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread()
 
 
-def raise_first_error(outcomes: Sequence[ChunkOutcome]) -> None:
-    for outcome in outcomes:
-        if outcome.error is None:
-            continue
-        if outcome.pid == os.getpid():
-            raise outcome.error  # its own traceback is intact
-        raise outcome.error from RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
+def task_exit(variant: str, exc: BaseException, where: str) -> TaskExit:
+    """The TaskExit that stands for a task's SystemExit or KeyboardInterrupt `exc`, met `where` ("on item 5")."""
+    own = " (its own: not a Ctrl-C of the calling process)" if isinstance(exc, KeyboardInterrupt) else ""
+    return TaskExit(
+        f"{variant}: the task raised {exc!r} {where}{own}; a task's exit ends neither the caller nor a worker, so "
+        "map raises TaskExit in its place: to fail an item, raise an exception",
+        code=exc.code if isinstance(exc, SystemExit) else None, exit_type=type(exc).__name__)
+
+
+def raise_first_error(variant: str, chunks: Sequence[Sequence[Any]], outcomes: Sequence[ChunkOutcome | None]) -> None:
+    """Raise the first error a task raised, in input order: an exception as it is (a worker process's
+    traceback as its cause), a SystemExit or a task's own KeyboardInterrupt as TaskExit naming the item."""
+    start = 0
+    for chunk, outcome in zip(chunks, outcomes):
+        if outcome is not None and outcome.error is not None:
+            error, here = outcome.error, outcome.pid == os.getpid()
+            cause = error if here else RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
+            if isinstance(error, (SystemExit, KeyboardInterrupt)):
+                raise task_exit(variant, error, f"on item {start + len(outcome.results)}") from cause
+            if here:
+                raise error  # its own traceback is intact
+            raise error from cause
+        start += len(chunk)
 
 
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

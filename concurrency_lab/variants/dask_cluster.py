@@ -7,8 +7,6 @@ import concurrent.futures
 import ipaddress
 import logging
 import os
-import pickle
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +14,8 @@ from ..errors import BrokenPool, MapTimeout, NotPicklable
 from ..traits import Kind
 from .base import ExecutorVariant, TimedOut, remaining
 from .checks import check_scheduler_address
-from .chunks import run_chunk
 from .engines import DASK
-from .processes import serializer_dumps, unsendable_item
+from .handoff import Handoff, run_packed
 
 #: Dask's own way to name a scheduler (its config key `scheduler-address`); `--dask-address` sets it.
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -51,25 +48,6 @@ def use_scheduler_address(address: str | None) -> None:
     probes), at the scheduler at `address` (a `--dask-address`); None leaves the configuration as it is."""
     if address is not None:
         os.environ[ADDRESS_VARIABLE] = check_scheduler_address(address)
-
-
-def run_chunk_packed(task: Any, chunk: Sequence[Any], deadline: float | None) -> bytes:
-    """`run_chunk`, its outcome pickled in the worker: Dask then sends one opaque object. A returned list
-    it serialises item by item (gathering 50,000 small results took 1.3 s here)."""
-    outcome = run_chunk(task, chunk, deadline)
-    try:
-        return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - a lambda or a local class among the results: cloudpickle carries those
-        import cloudpickle
-
-        try:
-            return cloudpickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001
-            raise ResultNotSent(f"{type(exc).__name__}: {exc}") from None
-
-
-class ResultNotSent(TypeError):
-    """Raised in a worker whose chunk's results cannot be pickled (a lock, an open file)."""
 
 
 def _loopback(address: str) -> bool:
@@ -205,51 +183,40 @@ class DaskCluster(ExecutorVariant):
                           timeout=limit or 0.0, unfinished=unfinished, stopped=False)
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
+        from distributed import KilledWorker
+
         pool = self._pool
         worker_deadline = deadline if pool.on_this_machine else None  # another machine's monotonic clock differs
-        futures: list[concurrent.futures.Future] = []
-        for index, chunk in enumerate(chunks):
-            try:
-                futures.append(pool.submit(run_chunk_packed, task, chunk, worker_deadline))
-            except Exception as exc:  # Dask serialises the task and its chunk here
-                for future in futures:
-                    future.cancel()
-                raise self._not_sent(exc, task, chunks, index) from exc
+        # Chunks go as bytes and come back as bytes (handoff.py): Dask serialises one opaque object each way
+        # (a returned list it serialises item by item: gathering 50,000 small results took 1.3 s here), and
+        # neither the client nor the scheduler unpickles a user's object, which could end or crash them.
+        handoff = Handoff(self.name, self.serializer)
+        futures = [pool.submit(run_packed, payload, worker_deadline, self.serializer)
+                   for payload in handoff.pack(task, chunks)]
         starts = [0]
         for chunk in chunks:
             starts.append(starts[-1] + len(chunk))
-        from distributed import KilledWorker
-
         for index, future in enumerate(futures):
             try:
-                outcomes[index] = pickle.loads(future.result(timeout=remaining(deadline)))
+                handback = future.result(timeout=remaining(deadline))
             except concurrent.futures.TimeoutError:
                 raise TimedOut from None
             except KilledWorker as exc:
                 raise BrokenPool(
                     f"{self.name}: a worker process died while running chunk {index} (items {starts[index]} to "
                     f"{starts[index + 1] - 1}), {ALLOWED_FAILURES + 1} times in a row for the lab's clusters (Dask's "
-                    f"KilledWorker), so the results of the chunks still running are lost; a task may call os._exit or "
-                    "sys.exit, crash, or be killed (the OOM killer sends SIGKILL)") from exc
-            except ResultNotSent as exc:
-                for pending in futures[index:]:
-                    pending.cancel()
-                raise NotPicklable(
-                    f"{self.name}: a result of chunk {index} could not be sent back from a worker process ({exc}); "
-                    "have the task return plain data, or use a thread variant, which shares memory") from None
-            except Exception as exc:  # not the task's: run_chunk returns those with the results. Dask's own.
+                    "KilledWorker), so the results of the chunks still running are lost; a task may call os._exit, "
+                    "crash, or be killed (the OOM killer sends SIGKILL)") from exc
+            except Exception as exc:  # not the task's: run_packed returns those with the results. Dask's own.
                 for pending in futures[index:]:
                     pending.cancel()
                 raise BrokenPool(
                     f"{self.name}: the cluster failed while running chunk {index} (items {starts[index]} to "
                     f"{starts[index + 1] - 1}) with {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; this is "
                     "Dask's own error, not the task's (seen once when a task ended its worker process)") from exc
-
-    def _not_sent(self, error: Exception, task: Any, chunks: Sequence[Sequence[Any]], upto: int) -> BaseException:
-        """NotPicklable naming the task or the first item Dask could not serialise, else `error`."""
-        try:
-            serializer_dumps(self.serializer)(task)
-        except Exception as exc:  # noqa: BLE001
-            return NotPicklable(f"{self.name} sends the task to worker processes with cloudpickle, and {task!r} cannot "
-                                f"be pickled ({type(exc).__name__}: {exc}); use a thread variant, which shares memory")
-        return unsendable_item(self.name, self.serializer, chunks[:upto + 1]) or error
+            try:
+                outcomes[index] = handoff.unpack(handback, starts[index], len(chunks[index]))
+            except NotPicklable:
+                for pending in futures[index + 1:]:
+                    pending.cancel()
+                raise

@@ -9,10 +9,12 @@ import inspect
 import multiprocessing
 import os
 import types
+from concurrent.futures.process import BrokenProcessPool
 
 from .base import TimedOut, remaining
 from .chunks import run_chunk
 from .engines import JOBLIB
+from .handoff import Handoff, run_packed
 from .loky_executor import LokyWorkers
 from .processes import worker_started
 
@@ -93,18 +95,24 @@ class JoblibParallel(LokyWorkers):
         # that started before the deadline may run past it by up to the rest of that bound.
         timeout = remaining(deadline) if self.uses_processes else None  # its sequential backend takes none
         parallel = self._pool(batch_size=batch_size, timeout=timeout)
+        handoff = Handoff(self.name, self.serializer)
+        if self.uses_processes:  # chunks go and come back as bytes (handoff.py); at one worker joblib runs them here
+            calls = (delayed(run_packed)(payload, deadline, self.serializer) for payload in handoff.pack(task, chunks))
+        else:
+            calls = (delayed(run_chunk)(task, chunk, deadline) for chunk in chunks)
         done = start = 0  # chunks back, and the input index of the first item of the next one
         try:
-            for outcome in parallel(delayed(run_chunk)(task, chunk, deadline) for chunk in chunks):
-                outcomes[done] = outcome
-                start += len(chunks[done])
+            for outcome in parallel(calls):
+                size = len(chunks[done])
+                outcomes[done] = handoff.unpack(outcome, start, size) if self.uses_processes else outcome
+                start += size
                 done += 1
         except (TimeoutError, multiprocessing.TimeoutError):  # joblib raises multiprocessing's
             raise TimedOut from None
         except TerminatedWorkerError as exc:
             raise self.terminated(exc) from exc
-        except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
-            raise self.unsent(exc, chunks[done:], start) from exc
+        except BrokenProcessPool as exc:  # broken another way (a worker that could not start)
+            raise self.broken() from exc
 
 
 def _remove_folders_left_to_exit() -> None:

@@ -7,9 +7,9 @@ import re
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import BrokenPool
+from ..errors import BrokenPool, NotPicklable
 from .base import ExecutorVariant, TimedOut, remaining
-from .chunks import run_chunk
+from .handoff import Handoff, run_packed
 from .engines import LOKY
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
@@ -39,11 +39,6 @@ class LokyWorkers(ProcessVariant):
         found = _EXIT_CODES.search(str(error))
         codes = [int(code) for code in re.findall(r"\((-?\d+)\)", found.group(1))] if found else []
         return self.broken(exitcodes=codes)
-
-    def unsent(self, error: Exception, chunks, first_index: int = 0) -> Exception:
-        """`not_picklable`, or BrokenPool for any other way loky's pool broke."""
-        found = self.not_picklable(error, chunks, first_index)
-        return self.broken() if found is error and isinstance(error, BrokenProcessPool) else found
 
 
 class LokyExecutor(LokyWorkers, ExecutorVariant):
@@ -89,12 +84,14 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
     def _map_chunks(self, task, chunks, deadline, outcomes):
         from loky.process_executor import TerminatedWorkerError
 
+        handoff = Handoff(self.name, self.serializer)
+        packed = handoff.pack(task, chunks)
         self._pool = self._open()  # as in submit: get_reusable_executor returns the live one, or a new one
-        futures = [self._pool.submit(run_chunk, task, chunk, deadline) for chunk in chunks]
+        futures = [self._pool.submit(run_packed, payload, deadline, self.serializer) for payload in packed]
         start = 0
         for index, future in enumerate(futures):
             try:
-                outcomes[index] = future.result(timeout=remaining(deadline))
+                handback = future.result(timeout=remaining(deadline))
             except FuturesTimeout:
                 raise TimedOut from None
             except TerminatedWorkerError as exc:
@@ -102,6 +99,12 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
                 if manager is not None:  # it stops and reaps the other workers: let it finish
                     manager.join(STOP_GRACE_SECONDS)
                 raise self.terminated(exc) from exc
-            except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
-                raise self.unsent(exc, chunks[index:index + 1], start) from exc
+            except BrokenProcessPool as exc:  # broken another way (a worker that could not start)
+                raise self.broken() from exc
+            try:
+                outcomes[index] = handoff.unpack(handback, start, len(chunks[index]))
+            except NotPicklable:
+                for pending in futures[index + 1:]:
+                    pending.cancel()
+                raise
             start += len(chunks[index])

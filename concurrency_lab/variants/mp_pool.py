@@ -10,7 +10,7 @@ import weakref
 
 from ..traits import Role
 from .base import TimedOut
-from .chunks import run_chunk
+from .handoff import Handoff, run_packed
 from .processes import ProcessVariant, worker_started
 
 #: How often map looks at its workers while it waits. Pool replaces a worker that died and never
@@ -98,8 +98,11 @@ class MultiprocessingPool(ProcessVariant):
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
         # One apply_async per chunk (our chunks are already the tasks), so each chunk's outcome
-        # arrives on its own and what finished before a failure is kept.
-        pending = [self._pool.apply_async(run_chunk, (task, chunk, deadline)) for chunk in chunks]
+        # arrives on its own and what finished before a failure is kept. Chunks go and come back as
+        # bytes (handoff.py): Pool's task and result threads, which die on a pickling failure, never meet one.
+        handoff = Handoff(self.name, self.serializer)
+        packed = handoff.pack(task, chunks)
+        pending = [self._pool.apply_async(run_packed, (payload, deadline, self.serializer)) for payload in packed]
         start = 0
         for index, result in enumerate(pending):
             while not result.ready():
@@ -110,8 +113,5 @@ class MultiprocessingPool(ProcessVariant):
                     raise self.broken(workers)
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimedOut
-            try:
-                outcomes[index] = result.get()
-            except Exception as exc:  # not the task's: run_chunk returns those. Sending failed.
-                raise self.not_picklable(exc, chunks[index:index + 1], start) from exc
+            outcomes[index] = handoff.unpack(result.get(), start, len(chunks[index]))
             start += len(chunks[index])

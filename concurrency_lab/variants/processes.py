@@ -16,6 +16,7 @@ from ..helper_process import exit_with_parent
 from ..traits import Kind
 from .base import Variant
 from .checks import defined_in_unimportable_main
+from .chunks import is_callers_interrupt
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
@@ -67,7 +68,9 @@ class ProcessVariant(Variant):
         super().check_task(task)
         try:
             serializer_dumps(self.serializer)(task)
-        except Exception as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a __reduce__ may call sys.exit
+            if is_callers_interrupt(exc):
+                raise
             raise NotPicklable(self._unsendable_task(task, exc)) from exc
         if self.serializer == "pickle" and self.effective_start_method != "fork" and defined_in_unimportable_main(task):
             # Pickling passed (by reference), but a spawn or forkserver worker cannot import
@@ -96,23 +99,9 @@ class ProcessVariant(Variant):
         how = f" ({', '.join(deaths)})" if deaths else ""
         return BrokenPool(
             f"{self.name}: a worker process died while the pool ran tasks{how}, so the pool is broken and the "
-            "results of the chunks it was running are lost; a task may call os._exit or sys.exit, crash, or be "
+            "results of the chunks it was running are lost; a task may call os._exit, crash, or be "
             "killed (the OOM killer sends SIGKILL)"
         )
-
-    def not_picklable(self, error: BaseException, chunks: Sequence[Sequence[Any]], first_index: int = 0) -> BaseException:
-        """What a failure to send `chunks` (starting at input index `first_index`) or their results means:
-        NotPicklable naming the first item that does not pickle, else the results; `error` itself when
-        neither explains it."""
-        found = unsendable_item(self.name, self.serializer, chunks, first_index)
-        if found is not None:
-            return found
-        text = f"{type(error).__name__}: {error}"
-        if "pickl" in text.lower() or "Error sending result" in text:
-            return NotPicklable(
-                f"{self.name}: a result could not be sent back from a worker process ({text}); have the task "
-                f"return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-        return error
 
 
 def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Sequence[Any]],
@@ -124,7 +113,9 @@ def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Seque
         for item in chunk:
             try:
                 dumps(item)
-            except Exception as exc:  # noqa: BLE001 - any failure to pickle is the answer
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - any failure to pickle is the
+                if is_callers_interrupt(exc):  # answer, a __reduce__ that calls sys.exit included; but a Ctrl-C
+                    raise
                 return NotPicklable(
                     f"{variant} sends each item to a worker process, and item {index} "
                     f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "

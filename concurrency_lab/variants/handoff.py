@@ -1,0 +1,260 @@
+"""How process variants hand work to a worker and take its outcome back: as bytes, pickled and unpickled
+only where every failure is caught.
+
+The caller pickles each chunk (the task and its items) in its own thread, so an item that cannot be
+pickled, even one whose pickling calls sys.exit, is named at once instead of killing a pool's feeder
+thread. The worker unpickles it inside `run_packed`, so one that cannot be rebuilt there leaves the
+worker alive, and pickles the results and the task's exception itself. What crosses back is a `Handback`
+of bytes and text, which any pool can always send, and the caller unpickles those bytes in its own
+thread (or, for `submit`, in the callback that settles the future), so a result whose class exists only
+in the worker, or whose unpickling raises or exits, gives NotPicklable instead of killing a pool's
+result thread, and Dask never unpickles user objects in the client or the scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NotPicklable
+from .chunks import ChunkOutcome, RemoteTraceback, TaskError, is_callers_interrupt, run_chunk, task_exit
+from .processes import PLAIN_DATA, serializer_dumps, unsendable_item
+
+#: What may fail while pickling or unpickling user objects: any exception, and SystemExit (a __reduce__
+#: or __setstate__ may call sys.exit). A KeyboardInterrupt too, but in the caller's main thread
+#: (`is_callers_interrupt`), where it is taken for a Ctrl-C.
+PICKLING_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+
+
+@dataclass(frozen=True)
+class Handback:
+    """What a worker sends back for one chunk: bytes, text and numbers only, so that the pool can always
+    send it and the caller can always receive it. The caller rebuilds a ChunkOutcome from it (`Handoff.unpack`)."""
+
+    pid: int
+    cpu_seconds: float = 0.0
+    results: bytes | None = None  # the chunk's results, pickled in the worker
+    error: bytes | None = None  # the task's exception (or SystemExit), pickled in the worker; None: none, or it would not pickle
+    error_text: str | None = None  # "module.QualName: text" of that exception: what TaskError carries when it does not rebuild
+    error_traceback: str | None = None
+    timed_out: bool = False
+    unreadable: str | None = None  # why the worker could not rebuild the task or an item ("TypeError: ...")
+    unsent: str | None = None  # why a result could not be pickled in the worker
+    unsent_item: int | None = None  # that result's index in the chunk, when one alone fails
+
+
+def run_packed(payload: bytes, deadline: float | None, serializer: str | None) -> Handback:
+    """A worker's entry point for one chunk: rebuild the (task, chunk) the caller pickled, run it, and hand
+    back its outcome as bytes. Module-level, so every pool can send it by reference."""
+    try:
+        task, chunk = pickle.loads(payload)  # noqa: S301 - the caller's own bytes
+    except PICKLING_FAILURES as exc:  # in a worker: never a Ctrl-C (worker_started ignores SIGINT)
+        return Handback(os.getpid(), unreadable=_describe(exc))
+    return _hand_back(run_chunk(task, chunk, deadline, in_worker=True), serializer)
+
+
+def call_packed(payload: bytes, serializer: str | None) -> Handback:
+    """A worker's entry point for one `submit`ted call: as `run_packed`, for ``fn(*args, **kwargs)``."""
+    try:
+        fn, args, kwargs = pickle.loads(payload)  # noqa: S301 - the caller's own bytes
+    except PICKLING_FAILURES as exc:
+        return Handback(os.getpid(), unreadable=_describe(exc))
+    return _hand_back(run_chunk(_Call(fn, args, kwargs), (None,), in_worker=True), serializer)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """``fn(*args, **kwargs)`` as a task of one (ignored) item, so that `run_chunk` runs a submitted call."""
+
+    fn: Callable[..., Any]
+    args: tuple
+    kwargs: dict
+
+    def __call__(self, _: object) -> Any:
+        return self.fn(*self.args, **self.kwargs)
+
+
+def _hand_back(outcome: ChunkOutcome, serializer: str | None) -> Handback:
+    """`outcome` with its results and exception pickled here, in the worker, where a failure is only text."""
+    handback = Handback(outcome.pid, outcome.cpu_seconds, timed_out=outcome.timed_out)
+    try:
+        results = _dumps_result(outcome.results, serializer)
+    except PICKLING_FAILURES as exc:
+        return dataclasses.replace(handback, unsent=_describe(exc), unsent_item=_first_unpicklable(outcome.results, serializer))
+    handback = dataclasses.replace(handback, results=results)
+    if outcome.error is None:
+        return handback
+    error = outcome.error
+    text, error_bytes = f"{type(error).__module__}.{type(error).__qualname__}: {_text(error)}", None
+    try:
+        error_bytes = _dumps_result(error, serializer)
+    except PICKLING_FAILURES:  # sent as text: the caller raises TaskError carrying it
+        pass
+    return dataclasses.replace(handback, error=error_bytes, error_text=text, error_traceback=outcome.error_traceback)
+
+
+def _dumps_result(value: Any, serializer: str | None) -> bytes:
+    """`pickle` first, as it is fastest; cloudpickle for a cloudpickle variant's lambdas and local classes."""
+    try:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except PICKLING_FAILURES:
+        if serializer != "cloudpickle":
+            raise
+    return serializer_dumps(serializer)(value)
+
+
+def _first_unpicklable(results: Sequence[Any], serializer: str | None) -> int | None:
+    for index, result in enumerate(results):
+        try:
+            _dumps_result(result, serializer)
+        except PICKLING_FAILURES:
+            return index
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {_text(exc)}" if _text(exc) else type(exc).__name__
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except PICKLING_FAILURES:  # a __str__ that fails: the type says enough
+        return f"<{type(exc).__name__} whose str() failed>"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The caller's side of the hand-off, for one variant: its name (first in every message) and serializer."""
+
+    variant: str
+    serializer: str | None
+
+    def pack(self, task: Callable[[Any], Any], chunks: Sequence[Sequence[Any]]) -> list[bytes]:
+        """Every chunk as the bytes `run_packed` takes, pickled here, before anything is sent: NotPicklable
+        naming the first item (by input index) that cannot be pickled, in any way, sys.exit included."""
+        dumps, packed, first = serializer_dumps(self.serializer), [], 0
+        for chunk in chunks:
+            try:
+                packed.append(dumps((task, chunk)))
+            except PICKLING_FAILURES as exc:
+                if is_callers_interrupt(exc):
+                    raise
+                raise self._not_packed(task, chunk, first, exc) from None
+            first += len(chunk)
+        return packed
+
+    def _not_packed(self, task: object, chunk: Sequence[Any], first: int, exc: BaseException) -> NotPicklable:
+        found = unsendable_item(self.variant, self.serializer, [chunk], first)
+        if found is not None:
+            return found
+        return NotPicklable(
+            f"{self.variant}: the task {task!r} with items {first} to {first + len(chunk) - 1} cannot be pickled "
+            f"({_describe(exc)}); pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+
+    def unpack(self, handback: Handback, first: int | None = None, size: int = 1) -> ChunkOutcome:
+        """The ChunkOutcome a worker sent as `handback`, for the chunk of `size` items from input index `first`
+        (None: a submitted call), rebuilt here: NotPicklable when the work or a result could not make the trip;
+        a task's exception that does not rebuild here becomes TaskError carrying its text."""
+        where = "the submitted call" if first is None else f"items {first} to {first + size - 1}"
+        if handback.unreadable is not None:
+            raise NotPicklable(
+                f"{self.variant}: the task or one of {where} could not be rebuilt in a worker process "
+                f"({handback.unreadable}); pass plain data ({PLAIN_DATA}) whose unpickling needs nothing "
+                "the worker lacks, or use a thread variant, which shares memory")
+        if handback.unsent is not None:
+            which = "" if handback.unsent_item is None or first is None else f"item {first + handback.unsent_item}, "
+            raise NotPicklable(
+                f"{self.variant}: a result could not be sent back from a worker process ({which}{handback.unsent}); "
+                f"have the task return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+        try:
+            results = pickle.loads(handback.results)  # noqa: S301 - pickled by our worker
+        except PICKLING_FAILURES as exc:
+            if is_callers_interrupt(exc):
+                raise
+            raise NotPicklable(
+                f"{self.variant}: a result of {where} was sent back from a worker process but could not be rebuilt "
+                f"in the calling process ({_describe(exc)}): its class may exist only in the worker, or its "
+                f"unpickling fail; have the task return plain data ({PLAIN_DATA})") from None
+        error = None
+        if handback.error_text is not None:
+            error = self._rebuilt_error(handback)
+        return ChunkOutcome(results, handback.pid, handback.cpu_seconds, error, handback.error_traceback,
+                            handback.timed_out)
+
+    @staticmethod
+    def _rebuilt_error(handback: Handback) -> BaseException:
+        if handback.error is not None:
+            try:
+                return pickle.loads(handback.error)  # noqa: S301 - pickled by our worker
+            except PICKLING_FAILURES as exc:
+                if is_callers_interrupt(exc):
+                    raise
+        return TaskError(handback.error_text)
+
+    def submit(self, pool: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Future:
+        """``pool.submit`` of ``fn(*args, **kwargs)``, handed off as bytes: every keyword reaches `fn`
+        (``fn=`` and ``self=`` included), and the Future always resolves (see `HandedOffFuture`)."""
+        try:
+            payload = serializer_dumps(self.serializer)((fn, args, kwargs))
+        except PICKLING_FAILURES as exc:
+            if is_callers_interrupt(exc):
+                raise
+            raise NotPicklable(
+                f"{self.variant}: the submitted call ({fn!r} with its arguments) cannot be pickled ({_describe(exc)}); "
+                f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory") from None
+        return HandedOffFuture(pool.submit(call_packed, payload, self.serializer), self._call_result)
+
+    def _call_result(self, handback: Handback) -> Any:
+        """What a submitted call returned, or raise what stands for its failure (TaskExit for its exit)."""
+        outcome = self.unpack(handback)
+        if outcome.error is None:
+            return outcome.results[0]
+        cause = RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
+        if isinstance(outcome.error, (SystemExit, KeyboardInterrupt)):
+            raise task_exit(self.variant, outcome.error, "in a submitted call") from cause
+        raise outcome.error from cause
+
+
+class HandedOffFuture(Future):
+    """The Future `submit` returns for a call handed to worker processes: it settles when the pool's own
+    future does, with the call's result rebuilt by `rebuild` (or the error that stands for it). Cancelling
+    it cancels the pool's future; one the pool cancels (a pool shut down) is cancelled too."""
+
+    def __init__(self, inner: Future, rebuild: Callable[[Handback], Any]) -> None:
+        super().__init__()
+        self._inner, self._rebuild = inner, rebuild
+        inner.add_done_callback(self._settle)
+
+    def cancel(self) -> bool:
+        return self._inner.cancel() and super().cancel()  # _settle cancels this one first
+
+    def running(self) -> bool:
+        return super().running() or (not self.done() and self._inner.running())
+
+    def _settle(self, inner: Future) -> None:
+        if self.done():
+            return
+        if inner.cancelled():
+            super().cancel()
+            return
+        error = inner.exception()
+        if error is not None:  # the pool's own (a worker died): as the pool raised it
+            self.set_exception(error)
+            return
+        try:
+            value = self._rebuild(inner.result())
+        except BaseException as exc:  # noqa: BLE001 - settled with whatever stands for the failure
+            self.set_exception(exc)
+            if is_callers_interrupt(exc):  # a Ctrl-C while rebuilding in the caller's main thread
+                raise
+        else:
+            self.set_result(value)
+
+
+__all__ = ["Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed"]
