@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 import signal
+import sys
 import time
 
 from concurrency_lab.failures.tasks import segfault
@@ -117,3 +118,115 @@ def mark_when_done(item: tuple[str, int]) -> int:
     time.sleep(0.1)
     (pathlib.Path(folder) / f"{x}.done").write_text(str(os.getpid()))
     return 10 * x
+
+
+# -- exits, and objects that fail to pickle or unpickle (tests/test_handoff.py) --------------------------
+
+def exit_three_on_five(x: int) -> int:
+    if x == 5:
+        sys.exit(3)
+    return x
+
+
+def interrupt_on_five(x: int) -> int:
+    """A task's own KeyboardInterrupt (no Ctrl-C involved), as a library that raises it would."""
+    if x == 5:
+        raise KeyboardInterrupt
+    return x
+
+
+def _refuse_to_rebuild() -> object:
+    raise ValueError("this object refuses to be rebuilt")
+
+
+def _exit_when_rebuilt() -> object:
+    sys.exit(4)
+
+
+def _exit_when_pickled() -> object:
+    sys.exit(2)
+
+
+class ExitsWhenPickled:
+    """Pickling it calls sys.exit(2), as a __reduce__ that gives up would."""
+
+    def __reduce__(self):
+        _exit_when_pickled()
+
+
+class RaisesWhenUnpickled:
+    """Pickles; unpickling it raises ValueError."""
+
+    def __reduce__(self):
+        return _refuse_to_rebuild, ()
+
+
+class ExitsWhenUnpickled:
+    """Pickles; unpickling it calls sys.exit(4)."""
+
+    def __reduce__(self):
+        return _exit_when_rebuilt, ()
+
+
+class DoubleThatRaisesWhenUnpickled(RaisesWhenUnpickled):
+    """A task (callable) that pickles but cannot be rebuilt in a worker."""
+
+    def __call__(self, x: int) -> int:
+        return 2 * x
+
+
+class DoubleThatExitsWhenUnpickled(ExitsWhenUnpickled):
+    def __call__(self, x: int) -> int:
+        return 2 * x
+
+
+def return_raises_when_unpickled(x: int) -> object:
+    return RaisesWhenUnpickled()
+
+
+def return_exits_when_unpickled(x: int) -> object:
+    return ExitsWhenUnpickled()
+
+
+def return_worker_only_class(x: int) -> object:
+    """An instance of a class made here, in the worker, and set on this module: it pickles by reference,
+    and the calling process has no such class to rebuild it with."""
+    name = f"MadeInWorker{os.getpid()}"
+    cls = type(name, (), {"__module__": __name__, "__qualname__": name})
+    globals()[name] = cls
+    return cls()
+
+
+class HoldsALock(Exception):
+    """An exception that cannot be pickled in the worker: it holds a lock."""
+
+    def __init__(self, message: str) -> None:
+        import threading
+
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def fail_holding_a_lock(x: int) -> int:
+    if x == 2:
+        raise HoldsALock(f"refused {x} with a lock")
+    return x
+
+
+def keyword_echo(x: int, *, self: int = 0, fn: int = 0) -> tuple[int, int, int]:
+    """Takes keywords named like the arguments of submit itself."""
+    return x, self, fn
+
+
+class DoubleThatExitsWhenPickled(ExitsWhenPickled):
+    """A task (callable) whose pickling calls sys.exit(2)."""
+
+    def __call__(self, x: int) -> int:
+        return 2 * x
+
+
+class SegfaultsWhenUnpickled:
+    """Pickles; unpickling it crashes the process that does it (SIGSEGV)."""
+
+    def __reduce__(self):
+        return segfault, ()

@@ -307,7 +307,7 @@ class ExecutorVariant(Variant):
         self.start()
         if self._pool is None:  # it broke on an earlier call
             self._pool = self._open()
-        if not self.uses_processes:
+        if self.serializer is None:  # the pool's workers share this process's memory
             return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
         from .handoff import Handoff  # here: it imports the process variants' module, which imports this one
 

@@ -84,7 +84,15 @@ def task_exit(variant: str, exc: BaseException, where: str) -> TaskExit:
     return TaskExit(
         f"{variant}: the task raised {exc!r} {where}{own}; a task's exit ends neither the caller nor a worker, so "
         "map raises TaskExit in its place: to fail an item, raise an exception",
-        code=exc.code if isinstance(exc, SystemExit) else None, exit_type=type(exc).__name__)
+        code=_exit_code(exc), exit_type=type(exc).__name__)
+
+
+def _exit_code(exc: BaseException) -> object:
+    """SystemExit's code, read from its args as SystemExit sets it: they survive any pickling (tblib's,
+    installed by distributed, rebuilds an exception without calling __init__, so `.code` comes back None)."""
+    if not isinstance(exc, SystemExit) or not exc.args:
+        return None
+    return exc.args[0] if len(exc.args) == 1 else exc.args
 
 
 def raise_first_error(variant: str, chunks: Sequence[Sequence[Any]], outcomes: Sequence[ChunkOutcome | None]) -> None:

@@ -11,6 +11,7 @@ import os
 import types
 from concurrent.futures.process import BrokenProcessPool
 
+from ..errors import NotPicklable
 from .base import TimedOut, remaining
 from .chunks import run_chunk
 from .engines import JOBLIB
@@ -101,10 +102,17 @@ class JoblibParallel(LokyWorkers):
         else:
             calls = (delayed(run_chunk)(task, chunk, deadline) for chunk in chunks)
         done = start = 0  # chunks back, and the input index of the first item of the next one
+        unpacked: NotPicklable | None = None
         try:
             for outcome in parallel(calls):
                 size = len(chunks[done])
-                outcomes[done] = handoff.unpack(outcome, start, size) if self.uses_processes else outcome
+                if not self.uses_processes:
+                    outcomes[done] = outcome
+                elif unpacked is None:
+                    try:
+                        outcomes[done] = handoff.unpack(outcome, start, size)
+                    except NotPicklable as exc:  # raised once every chunk is back: leaving joblib's generator
+                        unpacked = exc  # early makes it kill its workers, and no worker died
                 start += size
                 done += 1
         except (TimeoutError, multiprocessing.TimeoutError):  # joblib raises multiprocessing's
@@ -113,6 +121,8 @@ class JoblibParallel(LokyWorkers):
             raise self.terminated(exc) from exc
         except BrokenProcessPool as exc:  # broken another way (a worker that could not start)
             raise self.broken() from exc
+        if unpacked is not None:
+            raise unpacked
 
 
 def _remove_folders_left_to_exit() -> None:
