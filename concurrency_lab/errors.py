@@ -26,3 +26,17 @@ class MapTimeout(TimeoutError):
 
 class NotPicklable(TypeError):
     """Something a process variant must send to or from its workers cannot be pickled."""
+
+
+class TaskExit(Exception):
+    """A task raised SystemExit (``sys.exit()``, ``exit()``) or its own KeyboardInterrupt.
+
+    An `Exception`, so that a task's exit never ends the caller as if the caller itself were exiting;
+    every variant raises it, naming the item. `code` is the SystemExit's code (None for
+    KeyboardInterrupt), `exit_type` the name of what the task raised: "SystemExit" or "KeyboardInterrupt".
+    """
+
+    def __init__(self, message: str, *, exit_type: str, code: object = None) -> None:
+        super().__init__(message)
+        self.exit_type = exit_type
+        self.code = code
