@@ -6,28 +6,32 @@ Tests assert outcomes; the times the probes measure go into the table, not into 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from types import SimpleNamespace
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import cloudpickle
 import psutil
 import pytest
 
 from concurrency_lab import cli, failures
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.run import run_benchmarks
-from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable
+from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from concurrency_lab.failures import CASES, CASES_BY_NAME, JSON_KEY, Expected, FailureTable
-from concurrency_lab.failures import runner
+from concurrency_lab.failures import runner, tasks
+from concurrency_lab.failures.cases import fate
 from concurrency_lab.failures.tasks import ProbeFailure, refusal
 from concurrency_lab.traits import Kind
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
-from concurrency_lab.variants.base import RemoteTraceback, Variant
+from concurrency_lab.variants.base import RemoteTraceback, TaskError, Variant
 
 PID_FILE = "LAB_TEST_PID_FILE"  # where HangingVariant writes the pid of the process it started
 SHORT_BOUND_S = 5.0  # the watchdog's bound in these tests: a probe that works starts in well under a second
@@ -60,23 +64,118 @@ def test_every_variant_fails_each_case_the_documented_way(variant_name, case_nam
         assert outcome.threads_left, "the timed-out items should still be running in the background"
 
 
+IN_PROCESS_CASES = {"task_raises", "timeout", "unpicklable_task", "task_exits", "result_not_rebuilt",
+                    "error_not_rebuilt", "item_exits_pickled"}
+SUBMIT_CASES = {"future_unasked", "timeout_beside_submit", "close_waits"}
+
+
+class SomeProcesses:
+    uses_processes, runs_coroutines, kind, serializer, stops_running_work = True, False, Kind.CLUSTER, "pickle", True
+    traits = classmethod(lambda cls: SimpleNamespace(futures=True))
+
+
+class SomeThreads:
+    uses_processes, runs_coroutines, kind, serializer, stops_running_work = False, True, Kind.THREADS, None, False
+    traits = classmethod(lambda cls: SimpleNamespace(futures=False))
+
+
+class SomeThreadsWithFutures(SomeThreads):
+    runs_coroutines = False
+    traits = classmethod(lambda cls: SimpleNamespace(futures=True))
+
+
 def test_the_cases_apply_by_traits_not_by_name():
-    class SomeProcesses:
-        uses_processes, runs_coroutines, kind, serializer = True, False, Kind.CLUSTER, "pickle"
-        traits = classmethod(lambda cls: SimpleNamespace(futures=True))
-
-    class SomeThreads:
-        uses_processes, runs_coroutines, kind, serializer = False, True, Kind.THREADS, None
-        traits = classmethod(lambda cls: SimpleNamespace(futures=False))
-
-    applies = {cls: {case.name for case in CASES if case.applies(cls)} for cls in (SomeProcesses, SomeThreads)}
+    applies = {cls: {case.name for case in CASES if case.applies(cls)}
+               for cls in (SomeProcesses, SomeThreads, SomeThreadsWithFutures)}
     assert applies[SomeProcesses] == set(CASES_BY_NAME)
-    assert applies[SomeThreads] == {"task_raises", "timeout", "unpicklable_task"}
+    assert applies[SomeThreads] == IN_PROCESS_CASES
+    assert applies[SomeThreadsWithFutures] == IN_PROCESS_CASES | SUBMIT_CASES
     assert CASES_BY_NAME["timeout"].expect(SomeProcesses) == Expected(MapTimeout, stopped=True)
     assert CASES_BY_NAME["timeout"].expect(SomeThreads) == Expected(MapTimeout, stopped=False)
     assert CASES_BY_NAME["unpicklable_task"].expect(SomeProcesses).error is NotPicklable
     assert CASES_BY_NAME["unpicklable_task"].expect(SomeThreads).error is None
     assert CASES_BY_NAME["task_raises"].task_for(SomeThreads) is CASES_BY_NAME["task_raises"].async_task
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_every_case_documents_an_outcome_for_every_registered_variant_it_applies_to(name):
+    cls = variant_class(name)
+    for case in CASES:
+        if case.applies(cls):
+            expected = case.expect(cls)
+            assert isinstance(expected, Expected) and expected.name, case.name
+            assert (expected.error is None) == (expected.results is not None), case.name  # an error, or what returns
+            assert callable(case.task_for(cls)) and case.timeout_s > 0, case.name  # every probe has its own limit
+
+
+def test_the_new_cases_expect_by_traits_what_the_contract_says():
+    exits_remote, exits_here = (CASES_BY_NAME["task_exits"].expect(cls) for cls in (SomeProcesses, SomeThreads))
+    assert exits_remote.error is exits_here.error is TaskExit
+    assert (exits_remote.cause, exits_here.cause) == (RemoteTraceback, SystemExit)
+    assert dict(exits_here.carries) == {"code": tasks.EXIT_CODE, "exit_type": "SystemExit"}
+    for name in ("result_not_rebuilt", "item_exits_pickled"):
+        assert CASES_BY_NAME[name].expect(SomeProcesses).error is NotPicklable
+        assert CASES_BY_NAME[name].expect(SomeThreads).error is None  # in-process: nothing is pickled
+    assert CASES_BY_NAME["item_exits_pickled"].expect(SomeProcesses).says == f"item {tasks.FAILING_ITEM}"
+    error_remote, error_here = (CASES_BY_NAME["error_not_rebuilt"].expect(cls) for cls in (SomeProcesses, SomeThreads))
+    assert error_remote.error is TaskError and error_remote.cause is RemoteTraceback
+    assert error_remote.says == f"concurrency_lab.failures.tasks.UnrebuildableError: {refusal(tasks.FAILING_ITEM)}"
+    assert error_here == Expected(tasks.UnrebuildableError, message=refusal(tasks.FAILING_ITEM))
+    assert CASES_BY_NAME["task_not_rebuilt"].expect(SomeProcesses).error is NotPicklable
+    assert CASES_BY_NAME["broken_by_submit"].expect(SomeProcesses).results == (1, 2, 3, 4)
+    beside = CASES_BY_NAME["timeout_beside_submit"]
+    assert beside.expect(SomeProcesses).name == "earlier future stopped"  # stopping running work stops it too
+    assert beside.expect(SomeThreadsWithFutures).name == "earlier future finished"  # a thread cannot be stopped
+    assert CASES_BY_NAME["close_waits"].expect(SomeThreadsWithFutures).results == "future finished"
+
+
+def test_the_new_probe_tasks_fail_the_way_they_say():
+    assert [tasks.sys_exit_on_item(i) for i in (0, 2)] == [0, 2]
+    with pytest.raises(SystemExit) as exited:
+        tasks.sys_exit_on_item(tasks.FAILING_ITEM)
+    assert exited.value.code == tasks.EXIT_CODE
+    for dumps in (pickle.dumps, cloudpickle.dumps):
+        unrebuildable = dumps(tasks.return_unrebuildable_on_item(tasks.FAILING_ITEM))
+        with pytest.raises(tasks.RebuildRefused):
+            pickle.loads(unrebuildable)
+        with pytest.raises(tasks.UnrebuildableError) as raised:
+            tasks.raise_unrebuildable_on_item(tasks.FAILING_ITEM)
+        with pytest.raises(TypeError):  # pickles, but cannot be rebuilt
+            pickle.loads(dumps(raised.value))
+        with pytest.raises(SystemExit) as exited:
+            dumps(tasks.ExitsWhenPickled(tasks.FAILING_ITEM))
+        assert exited.value.code == tasks.EXIT_CODE
+        with pytest.raises(tasks.RebuildRefused):
+            pickle.loads(dumps(tasks.UNREBUILDABLE_TASK))
+    assert tasks.UNREBUILDABLE_TASK(1) == 2 and tasks.return_unrebuildable_on_item(0) == 0
+    assert tasks.Unrebuildable(1) == tasks.Unrebuildable(1) != tasks.Unrebuildable(2)
+    assert tasks.ExitsWhenPickled(1) == tasks.ExitsWhenPickled(1) != 1
+
+
+@pytest.mark.parametrize("name", ["task_exits", "result_not_rebuilt", "error_not_rebuilt", "item_exits_pickled"])
+def test_in_process_the_new_cases_need_no_probe_to_be_read(name):
+    """What the in-process expectation says, checked against the tasks themselves: the results, or the error."""
+    case, expected = CASES_BY_NAME[name], CASES_BY_NAME[name].expect(SomeThreadsWithFutures)
+    try:
+        results, error = [case.task(item) for item in case.items], None
+    except BaseException as exc:  # noqa: BLE001 - the raw outcome, before any variant turns it into its error
+        results, error = None, exc
+    if expected.error is None:
+        assert expected.met_by(error, results)
+    elif expected.error is TaskExit:
+        assert isinstance(error, SystemExit) and error.code == dict(expected.carries)["code"]
+    else:
+        assert expected.met_by(error, results)
+
+
+def test_fate_says_in_a_word_what_became_of_a_future():
+    finished, stopped, broken, failed, pending = (Future() for _ in range(5))
+    finished.set_result(1)
+    stopped.cancel()
+    broken.set_exception(BrokenPool("a worker died"))
+    failed.set_exception(ValueError("no"))
+    assert [fate(f, 0) for f in (finished, stopped, broken, failed, pending)] == \
+        ["finished", "stopped", "stopped", "ValueError", "still running"]
 
 
 def test_an_outcome_is_documented_only_with_all_it_must_carry():
@@ -92,6 +191,21 @@ def test_an_outcome_is_documented_only_with_all_it_must_carry():
     assert not timeout.met_by(MapTimeout("late", timeout=1, unfinished=2, stopped=True), None)
     assert Expected(BrokenPool).name == "concurrency_lab.errors.BrokenPool"
     assert Expected(None, results=(1, 2)).met_by(None, [1, 2]) and not Expected(None, results=(1, 2)).met_by(None, [2, 1])
+    said = Expected(None, results="future finished")
+    assert said.name == "future finished" and said.met_by(None, "future finished") and not said.met_by(None, "future stopped")
+    exits = CASES_BY_NAME["task_exits"].expect(variant_class("sequential"))
+    exited = SystemExit(tasks.EXIT_CODE)
+    right = TaskExit(f"sequential: the task raised SystemExit({tasks.EXIT_CODE}) on item {tasks.FAILING_ITEM}",
+                     exit_type="SystemExit", code=tasks.EXIT_CODE)
+    right.__cause__ = exited
+    assert exits.met_by(right, None)
+    wrong_code = TaskExit(str(right), exit_type="SystemExit", code=1)
+    wrong_code.__cause__ = exited
+    assert not exits.met_by(wrong_code, None)
+    unnamed = TaskExit("sequential: the task exited", exit_type="SystemExit", code=tasks.EXIT_CODE)
+    unnamed.__cause__ = exited
+    assert not exits.met_by(unnamed, None)  # the message must name the exit and the item
+    assert not exits.met_by(exited, None)  # the raw SystemExit is not the documented outcome
 
 
 class HangingVariant(Variant):
@@ -117,6 +231,15 @@ class CallerKillingVariant(HangingVariant):
         os._exit(3)
 
 
+class ExitEscapingVariant(HangingVariant):
+    """Lets a task's SystemExit out of map, as some variants did: the probe must record it, not die of it."""
+
+    name = "test_exit_escaping"
+
+    def map(self, task, items, *, chunksize=None, timeout=None):
+        return [task(item) for item in items]
+
+
 def test_a_hang_becomes_a_row_and_what_it_started_is_killed(tmp_path, monkeypatch):
     monkeypatch.setenv(PID_FILE, str(tmp_path / "pid"))
     outcome = runner.probe(HangingVariant, CASES_BY_NAME["task_raises"], bound_s=SHORT_BOUND_S)
@@ -135,6 +258,12 @@ def _running(pid: int) -> bool:
 def test_a_variant_that_kills_the_probe_becomes_a_row():
     outcome = runner.probe(CallerKillingVariant, CASES_BY_NAME["task_raises"], bound_s=SHORT_BOUND_S)
     assert not outcome.returned and outcome.note.startswith("the probe process died (exit code 3)")
+
+
+def test_a_system_exit_that_escapes_map_is_a_row_not_a_dead_probe():
+    outcome = runner.probe(ExitEscapingVariant, CASES_BY_NAME["task_exits"], bound_s=SHORT_BOUND_S)
+    assert outcome.returned and outcome.error == "builtins.SystemExit" and outcome.message == str(tasks.EXIT_CODE)
+    assert not outcome.documented and outcome.expected == "concurrency_lab.errors.TaskExit"
 
 
 def test_a_variant_a_fresh_process_cannot_import_is_not_run():
@@ -178,7 +307,7 @@ def test_the_benchmark_json_carries_the_table_of_the_run_variants(tmp_path, monk
     table = FailureTable.from_dict(_benchmark_json(tmp_path, monkeypatch)[JSON_KEY])
     assert table.variants == ["sequential"]
     assert {o.case for o in table.outcomes} == {c.name for c in CASES if c.applies(variant_class("sequential"))}
-    assert all(o.returned and o.documented for o in table.outcomes)
+    assert [(o.case, o.error, o.note) for o in table.outcomes if not (o.returned and o.documented)] == []
 
 
 def test_no_lab_failures_leaves_the_table_out(tmp_path, monkeypatch):

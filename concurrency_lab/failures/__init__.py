@@ -1,7 +1,8 @@
-"""How each variant fails on this Python: the error raised when a task raises, a worker dies or a
-timeout passes, or a task cannot be pickled; how long it takes to raise; what it leaves running.
+"""How each variant fails on this Python: the error raised when a task raises or exits, a worker dies,
+a timeout passes, or what it must send cannot be pickled or rebuilt; what becomes of submitted futures;
+how long it takes to raise; what it leaves running.
 
-    table = measure_failures()           # every registered variant that can run here, a few seconds
+    table = measure_failures()           # every registered variant that can run here, about a minute
     output_json[JSON_KEY] = table.to_dict()
 
 The cases are data (`cases.py`), each probe runs in a process of its own (`probe.py`) under a
@@ -14,8 +15,8 @@ from .cases import CASES, CASES_BY_NAME, Expected, FailureCase
 from .record import JSON_KEY, SCHEMA_VERSION, CaseInfo, FailureOutcome, FailureTable
 
 #: What the table holds, for the help of the options that turn it off (the pytest plugin, `concurrency-lab run`).
-SUMMARY = ("each variant's error when a task raises, a worker dies, a timeout passes or a task cannot be pickled, "
-           "and what it leaves running; a few seconds")
+SUMMARY = ("each variant's error when a task raises or exits, a worker dies, a timeout passes or what it sends "
+           "cannot be pickled or rebuilt, and what it leaves running; about a minute, each probe bounded")
 
 
 def measure_failures(*args, **kwargs) -> FailureTable:

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BrokenPool, MapTimeout, NotPicklable
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from ..traits import Kind
-from ..variants.base import RemoteTraceback
+from ..variants.base import RemoteTraceback, TaskError
 from . import tasks
 
 PROBE_WORKERS = 2  # one worker fails while another is busy: what a pool must survive and report
@@ -31,27 +33,42 @@ def qualified_name(cls: type) -> str:
 
 @dataclass(frozen=True)
 class Expected:
-    """The documented outcome of a case for one variant: an exception (with what it must carry), or results."""
+    """The documented outcome of a case for one variant: an exception (with what it must carry), or
+    results: the values map returns, or the words a case's own `run` returns to say what happened."""
 
     error: type[BaseException] | None  # None: map returns `results`
     message: str | None = None  # the first line of the error's message, where every variant must agree
+    says: str | None = None  # words the message must contain, where each variant words the rest its own way
     cause: type[BaseException] | None = None  # what `__cause__` must be
     stopped: bool | None = None  # MapTimeout.stopped, where the variant's kind decides it
-    results: tuple[Any, ...] | None = None
+    carries: tuple[tuple[str, Any], ...] = ()  # (attribute, value) pairs the error must hold: TaskExit.code
+    results: tuple[Any, ...] | str | None = None
 
     @property
     def name(self) -> str:
-        """A qualified exception name, or "results"."""
-        return "results" if self.error is None else qualified_name(self.error)
+        """A qualified exception name; what a case's `run` must say; or "results"."""
+        if self.error is not None:
+            return qualified_name(self.error)
+        return self.results if isinstance(self.results, str) else "results"
 
     def met_by(self, error: BaseException | None, results: Any) -> bool:
         if self.error is None:
-            return error is None and results is not None and tuple(results) == self.results
+            return error is None and results is not None and _compared(results) == self.results
         if not isinstance(error, self.error):
             return False
         return ((self.message is None or first_line(error) == self.message)
+                and (self.says is None or self.says in str(error))
                 and (self.cause is None or isinstance(error.__cause__, self.cause))
-                and (self.stopped is None or getattr(error, "stopped", None) is self.stopped))
+                and (self.stopped is None or getattr(error, "stopped", None) is self.stopped)
+                and all(getattr(error, name, _MISSING) == value for name, value in self.carries))
+
+
+_MISSING = object()
+
+
+def _compared(results: Any) -> Any:
+    """What a call returned, as `Expected.results` holds it: words as they are, values as a tuple."""
+    return results if isinstance(results, str) else tuple(results)
 
 
 def first_line(error: BaseException) -> str:
@@ -131,8 +148,93 @@ def _stored_silently(cls: type) -> Expected:
     return Expected(None, results=(True, tasks.ProbeFailure.__name__))
 
 
+def _task_exit(cls: type) -> Expected:
+    """A task's SystemExit is a task's failure, never the caller's exit: TaskExit from every variant,
+    naming the item, with the worker's traceback (or, in-process, the SystemExit itself) as its cause."""
+    return Expected(TaskExit, says=f"SystemExit({tasks.EXIT_CODE}) on item {tasks.FAILING_ITEM}",
+                    cause=RemoteTraceback if _workers_are_processes(cls) else SystemExit,
+                    carries=(("code", tasks.EXIT_CODE), ("exit_type", "SystemExit")))
+
+
+def _not_picklable_or(results: tuple[Any, ...], says: str | None = None) -> Callable[[type], Expected]:
+    """NotPicklable where the object must cross to or from a worker process; in-process variants,
+    which send nothing, return `results`."""
+    def expect(cls: type) -> Expected:
+        return Expected(NotPicklable, says=says) if _workers_are_processes(cls) else Expected(None, results=results)
+    return expect
+
+
+def _error_text_or_error(cls: type) -> Expected:
+    """A task's exception the caller cannot rebuild arrives as a TaskError carrying its class and text;
+    in-process there is nothing to rebuild, so it is raised itself."""
+    text = tasks.refusal(tasks.FAILING_ITEM)
+    if _workers_are_processes(cls):
+        return Expected(TaskError, says=f"{qualified_name(tasks.UnrebuildableError)}: {text}", cause=RemoteTraceback)
+    return Expected(tasks.UnrebuildableError, message=text)
+
+
+def _not_picklable(cls: type) -> Expected:
+    return Expected(NotPicklable)
+
+
+def _added_one(cls: type) -> Expected:
+    return Expected(None, results=tuple(tasks.add_one(item) for item in ITEMS))
+
+
+def fate(future: concurrent.futures.Future, timeout: float) -> str:
+    """What became of a future, in a word: "finished" (a result), "stopped" (cancelled, or its pool
+    broke under it), "still running" (not done within `timeout`), or the name of what it raised."""
+    concurrent.futures.wait([future], timeout=timeout)
+    if future.cancelled():
+        return "stopped"
+    if not future.done():
+        return "still running"
+    error = future.exception(timeout=0)
+    if error is None:
+        return "finished"
+    return "stopped" if isinstance(error, (BrokenProcessPool, concurrent.futures.CancelledError)) else type(error).__name__
+
+
+def _break_under_submit_then_map(case: FailureCase, variant: Any) -> tuple[Any, ...]:
+    """A worker dies under `submit`; the next `map` on the same warm pool must run on a new pool."""
+    with variant:
+        fate(variant.submit(tasks.exit_on_item, tasks.FAILING_ITEM), case.timeout_s)
+        return tuple(variant.map(case.task, case.items, timeout=case.timeout_s))
+
+
+def _warm_timeout_beside_a_future(case: FailureCase, variant: Any) -> str:
+    """A future from `submit` is running when a `map` on the same warm pool times out: what becomes of it."""
+    with variant:
+        earlier = variant.submit(tasks.sleep_for, SLEEP_S)
+        try:
+            variant.map(case.task, case.items, timeout=TIMEOUT_S)
+        except MapTimeout:
+            return f"earlier future {fate(earlier, case.timeout_s)}"
+        return f"no timeout; earlier future {fate(earlier, case.timeout_s)}"
+
+
+def _warm_timeout_fate(cls: type) -> Expected:
+    """Stopping a timed-out map's running work stops the pool's other running work too: a process
+    pool's workers are stopped whole. Threads cannot be stopped, so the earlier future finishes."""
+    return Expected(None, results="earlier future " + ("stopped" if cls.stops_running_work else "finished"))
+
+
+def _close_while_a_future_runs(case: FailureCase, variant: Any) -> str:
+    """`close()` with a submitted future still running: as `Executor.shutdown(wait=True)`, it waits for it."""
+    with variant:
+        future = variant.submit(case.task, case.items[0])
+    return f"future {fate(future, 0)}"
+
+
+def _close_waited(cls: type) -> Expected:
+    return Expected(None, results="future finished")
+
+
 _ALL, _PROCESSES = "every variant", "variants whose workers are processes"
+_SUBMIT = "variants that offer submit()"
 _ON = f"on item {tasks.FAILING_ITEM}"
+#: ITEMS with the failing one an object whose pickling calls sys.exit
+_ITEMS_ONE_EXITS = tuple(tasks.ExitsWhenPickled(item) if item == tasks.FAILING_ITEM else item for item in ITEMS)
 
 CASES: tuple[FailureCase, ...] = (
     FailureCase("task_raises", "task raises", f"the task raises ProbeFailure {_ON}", _ALL,
@@ -150,7 +252,33 @@ CASES: tuple[FailureCase, ...] = (
     FailureCase("unpicklable_task", "unpicklable task", "the task is a function defined inside another one", _ALL,
                 tasks.UNPICKLABLE, tasks.UNPICKLABLE_ASYNC, ITEMS, _refused_or_run),
     FailureCase("future_unasked", "future nobody asks", f"submit() a task that raises {_ON}, wait, never ask",
-                "variants that offer submit()", tasks.raise_on_item, tasks.raise_on_item_async, (tasks.FAILING_ITEM,),
+                _SUBMIT, tasks.raise_on_item, tasks.raise_on_item_async, (tasks.FAILING_ITEM,),
                 _stored_silently, _offers_futures, run=_submit_and_never_ask),
+    FailureCase("task_exits", "task exits", f"the task calls sys.exit({tasks.EXIT_CODE}) {_ON}", _ALL,
+                tasks.sys_exit_on_item, tasks.sys_exit_on_item_async, ITEMS, _task_exit),
+    FailureCase("result_not_rebuilt", "result not rebuilt",
+                f"the task returns, {_ON}, an object whose unpickling raises", _ALL,
+                tasks.return_unrebuildable_on_item, tasks.return_unrebuildable_on_item_async, ITEMS,
+                _not_picklable_or(tuple(tasks.return_unrebuildable_on_item(item) for item in ITEMS))),
+    FailureCase("error_not_rebuilt", "error not rebuilt",
+                f"the task raises, {_ON}, an exception that pickles but cannot be unpickled", _ALL,
+                tasks.raise_unrebuildable_on_item, tasks.raise_unrebuildable_on_item_async, ITEMS, _error_text_or_error),
+    FailureCase("item_exits_pickled", "item exits when pickled", f"pickling item {tasks.FAILING_ITEM} calls "
+                f"sys.exit({tasks.EXIT_CODE})", _ALL, tasks.identity, tasks.identity_async, _ITEMS_ONE_EXITS,
+                _not_picklable_or(_ITEMS_ONE_EXITS, says=f"item {tasks.FAILING_ITEM}")),
+    FailureCase("task_not_rebuilt", "task not rebuilt", "the task pickles, but its unpickling in a worker raises",
+                _PROCESSES, tasks.UNREBUILDABLE_TASK, tasks.UNREBUILDABLE_TASK, ITEMS, _not_picklable,
+                _workers_are_processes),
+    FailureCase("broken_by_submit", "broken by submit", f"submit() a task that calls os._exit(1), then map on the "
+                "same warm pool", "variants that offer submit() and whose workers are processes",
+                tasks.add_one, tasks.add_one_async, ITEMS, _added_one,
+                lambda cls: _offers_futures(cls) and _workers_are_processes(cls), run=_break_under_submit_then_map),
+    FailureCase("timeout_beside_submit", "timeout beside submit", f"submit() a task that sleeps {SLEEP_S:g} s, then "
+                f"map on the same warm pool times out (timeout={TIMEOUT_S:g})", _SUBMIT, tasks.sleep_for,
+                tasks.sleep_for_async, (SLEEP_S,) * PROBE_WORKERS, _warm_timeout_fate, _offers_futures,
+                run=_warm_timeout_beside_a_future),
+    FailureCase("close_waits", "close waits", f"submit() a task that sleeps {SLEEP_S:g} s, then close() at once",
+                _SUBMIT, tasks.sleep_for, tasks.sleep_for_async, (SLEEP_S,), _close_waited, _offers_futures,
+                run=_close_while_a_future_runs),
 )
 CASES_BY_NAME = {case.name: case for case in CASES}

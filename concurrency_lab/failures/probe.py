@@ -77,7 +77,7 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
     started = time.perf_counter()
     try:
         results = case.call(variant)
-    except Exception as exc:  # noqa: BLE001 - what map raises is the measurement
+    except BaseException as exc:  # noqa: BLE001 - what map raises is the measurement, a SystemExit that escapes it too
         error = exc
     seconds = time.perf_counter() - started
     time.sleep(LINGER_S)
@@ -97,7 +97,7 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
         stopped=stopped if isinstance(stopped, bool) else None,
         unfinished=unfinished if isinstance(unfinished, int) else None,
         seconds=seconds, returned=True, processes_left=len(processes), threads_left=len(threads),
-        left_running_s=left_running_s,
+        left_running_s=left_running_s, said=results if isinstance(results, str) else None,
     )
 
 

@@ -39,6 +39,7 @@ class FailureOutcome:
     threads_left: int | None = None  # threads started by the call still alive a moment after it ended
     left_running_s: float | None = None  # how long those went on after the call ended (None: never ended)
     note: str | None = None  # why there is no measurement (hung, the probe died, not importable)
+    said: str | None = None  # what a case that returns words said happened ("earlier future stopped")
 
     @property
     def workers_left(self) -> int:
@@ -65,7 +66,7 @@ class FailureOutcome:
             unfinished=as_int(data.get("unfinished")), seconds=as_float(data.get("seconds")),
             returned=as_bool(data.get("returned")) is True, processes_left=as_int(data.get("processes_left")),
             threads_left=as_int(data.get("threads_left")), left_running_s=as_float(data.get("left_running_s")),
-            note=as_str(data.get("note")),
+            note=as_str(data.get("note")), said=as_str(data.get("said")),
         )
 
 

@@ -7,9 +7,12 @@ import ctypes
 import faulthandler
 import os
 import signal
+import sys
 import time
+from typing import Any
 
 FAILING_ITEM = 1  # the item each failing task fails on: the others succeed around it
+EXIT_CODE = 3  # what `sys.exit` is given by the tasks and objects that call it: not 0 or 1, so it shows
 
 
 class ProbeFailure(Exception):
@@ -69,6 +72,101 @@ def add_one(item: int) -> int:
     return item + 1
 
 
+def identity(item: Any) -> Any:
+    return item
+
+
+def sys_exit_on_item(item: int) -> int:
+    """Raises SystemExit, as a script's ``sys.exit()`` or ``exit()`` reused as a task does: an
+    exception, not a dying process, so the worker can survive it and report it."""
+    if item == FAILING_ITEM:
+        sys.exit(EXIT_CODE)
+    return item
+
+
+class RebuildRefused(Exception):
+    """What unpickling an `Unrebuildable` or an `UnrebuildableTask` raises."""
+
+
+def refuse_to_rebuild(value: object) -> object:
+    """The reconstructor pickle calls for `Unrebuildable` and `UnrebuildableTask`: it always raises."""
+    raise RebuildRefused(f"the probe refuses to rebuild {value!r}")
+
+
+class Unrebuildable:
+    """A value that pickles but whose unpickling raises: a result the caller cannot rebuild, as
+    an object whose class exists only in the worker, or whose `__setstate__` fails, would be."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return refuse_to_rebuild, (self.value,)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.value))
+
+    def __repr__(self) -> str:
+        return f"Unrebuildable({self.value!r})"
+
+
+def return_unrebuildable_on_item(item: int) -> Any:
+    if item == FAILING_ITEM:
+        return Unrebuildable(item)
+    return item
+
+
+class UnrebuildableError(Exception):
+    """An exception that pickles but cannot be unpickled: its `__init__` takes two arguments and
+    passes one to Exception, so rebuilding it from `args` raises TypeError (a common mistake)."""
+
+    def __init__(self, message: str, item: object) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+def raise_unrebuildable_on_item(item: int) -> int:
+    if item == FAILING_ITEM:
+        raise UnrebuildableError(refusal(item), item)
+    return item
+
+
+class ExitsWhenPickled:
+    """An item whose pickling calls sys.exit (a `__reduce__` gone wrong): for an in-process variant an
+    ordinary value, for a process variant an item it cannot send."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        sys.exit(EXIT_CODE)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.value))
+
+    def __repr__(self) -> str:
+        return f"ExitsWhenPickled({self.value!r})"
+
+
+class UnrebuildableTask:
+    """A task that pickles in the caller but cannot be unpickled in a worker (`refuse_to_rebuild`)."""
+
+    def __call__(self, item: int) -> int:
+        return item + 1
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return refuse_to_rebuild, ("the task",)
+
+    def __repr__(self) -> str:
+        return "UnrebuildableTask()"
+
+
 async def raise_on_item_async(item: int) -> int:
     return raise_on_item(item)
 
@@ -83,6 +181,26 @@ async def kill_self_on_item_async(item: int) -> int:
 
 async def crash_on_item_async(item: int) -> int:
     return crash_on_item(item)
+
+
+async def identity_async(item: Any) -> Any:
+    return item
+
+
+async def sys_exit_on_item_async(item: int) -> int:
+    return sys_exit_on_item(item)
+
+
+async def return_unrebuildable_on_item_async(item: int) -> Any:
+    return return_unrebuildable_on_item(item)
+
+
+async def raise_unrebuildable_on_item_async(item: int) -> int:
+    return raise_unrebuildable_on_item(item)
+
+
+async def add_one_async(item: int) -> int:
+    return add_one(item)
 
 
 async def sleep_for_async(seconds: float) -> float:
@@ -103,3 +221,4 @@ def _local_tasks():
 
 
 UNPICKLABLE, UNPICKLABLE_ASYNC = _local_tasks()
+UNREBUILDABLE_TASK = UnrebuildableTask()

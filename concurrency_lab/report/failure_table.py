@@ -43,7 +43,7 @@ def failure_view(table: FailureTable) -> FailureView:
     for name in order:
         outcomes = [table.outcome(name, case.name) for case in cases]
         cells = [name, *(DOES_NOT_APPLY if o is None else outcome_cell(o) for o in outcomes), left_cell(table, name)]
-        details = ["", *("" if o is None else o.message or o.note or "" for o in outcomes), ""]
+        details = ["", *("" if o is None else o.message or o.note or o.said or "" for o in outcomes), ""]
         undocumented = any(o is not None and not o.documented for o in outcomes)
         rows.append(FailureRow(name, tuple(cells), tuple(details), undocumented))
     return FailureView(columns, tuple(rows), tuple(failure_notes(table)))
@@ -55,15 +55,18 @@ def short_name(qualified: str | None) -> str:
 
 
 def outcome_cell(outcome: FailureOutcome) -> str:
-    """ "BrokenPool, 63.0 ms"; "returned, 4.00 ms"; "hung: no error within 30 s"; with what is not as documented."""
+    """ "BrokenPool, 63.0 ms"; "returned, 4.00 ms"; "earlier future stopped, 1.20 s" (what a case that
+    returns words said); "hung: no error within 30 s"; with the documented outcome where it differs."""
     if not outcome.returned:
         return outcome.note or "no measurement"
-    text = f"{short_name(outcome.error) if outcome.error else 'returned'}, {format_seconds(outcome.seconds)}"
+    said = short_name(outcome.error) if outcome.error else outcome.said or "returned"
+    text = f"{said}, {format_seconds(outcome.seconds)}"
     if outcome.stopped is False:
         text += ", not stopped"
     if not outcome.documented:
         expected = short_name(outcome.expected) if outcome.expected and "." in outcome.expected else outcome.expected
-        said = short_name(outcome.error) if outcome.error else "returned"
+        if expected == "results":
+            expected = "returned"
         text += f" (documented: {expected})" if expected and expected != said else " (not as documented)"
     return text
 
@@ -90,7 +93,7 @@ def failure_notes(table: FailureTable) -> list[str]:
     notes = []
     if s:
         notes.append(
-            f"Each probe ran in a fresh process: one cold `map` call with {s.get('workers', '?')} workers (start method "
+            f"Each probe ran in a fresh process: one cold `map` call (or the calls its case names) with {s.get('workers', '?')} workers (start method "
             f"{s.get('start_method', '?')}) and timeout={s.get('guard_timeout_s', '?')} s, so that none can hang the run "
             f"(a probe silent for {s.get('hang_bound_s', '?')} s is killed, with all it started). The time is from the "
             "call to its raise or return, pool start-up and shutdown included. Workers left: processes and threads "
@@ -108,8 +111,9 @@ def failure_notes(table: FailureTable) -> list[str]:
         notes.append(f"not stopped, no workers left ({in_caller}): nothing could stop the item running, so `map` "
                      "raised only once it had ended.")
     if any(not o.documented for o in table.outcomes):
-        notes.append("(documented: …), (not as documented): the variant did not fail the way the lab documents for "
-                     "that case (the error type, its message, its cause or what it says it stopped).")
+        notes.append("(documented: …), (not as documented): the outcome differs from the documented one: the variant "
+                     "did not fail the way the lab documents for that case (the error type, its message, its cause, what "
+                     "it carries or what it says it stopped), or returned what the lab does not document.")
     if table.unavailable:
         reasons = (f"{code(name)} ({reason})" for name, reason in table.unavailable.items())
         notes.append("not measured here: " + "; ".join(reasons))
