@@ -191,8 +191,8 @@ class DaskCluster(ExecutorVariant):
         # (a returned list it serialises item by item: gathering 50,000 small results took 1.3 s here), and
         # neither the client nor the scheduler unpickles a user's object, which could end or crash them.
         handoff = Handoff(self.name, self.serializer)
-        futures = [pool.submit(run_packed, payload, worker_deadline, self.serializer)
-                   for payload in handoff.pack(task, chunks)]
+        futures = handoff.submit_all(lambda payload: pool.submit(run_packed, payload, worker_deadline, self.serializer),
+                                     task, chunks)
         starts = [0]
         for chunk in chunks:
             starts.append(starts[-1] + len(chunk))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -135,19 +135,35 @@ class Handoff:
     variant: str
     serializer: str | None
 
-    def pack(self, task: Callable[[Any], Any], chunks: Sequence[Sequence[Any]]) -> list[bytes]:
-        """Every chunk as the bytes `run_packed` takes, pickled here, before anything is sent: NotPicklable
-        naming the first item (by input index) that cannot be pickled, in any way, sys.exit included."""
-        dumps, packed, first = serializer_dumps(self.serializer), [], 0
+    def pack(self, task: Callable[[Any], Any], chunks: Sequence[Sequence[Any]]) -> Iterator[bytes]:
+        """Each chunk as the bytes `run_packed` takes, pickled here, one at a time as they are taken:
+        NotPicklable naming the first item (by input index) that cannot be pickled, in any way, sys.exit included."""
+        dumps, first = serializer_dumps(self.serializer), 0
         for chunk in chunks:
             try:
-                packed.append(dumps((task, chunk)))
+                payload = dumps((task, chunk))
             except PICKLING_FAILURES as exc:
                 if is_callers_interrupt(exc):
                     raise
                 raise self._not_packed(task, chunk, first, exc) from None
+            yield payload
             first += len(chunk)
-        return packed
+
+    def submit_all(self, submit: Callable[[bytes], Any], task: Callable[[Any], Any],
+                   chunks: Sequence[Sequence[Any]]) -> list[Any]:
+        """``submit(payload)`` for every chunk, each pickled just before it is submitted, so the first chunks
+        run while later ones are pickled (as a pool's feeder thread overlaps them; pickling every chunk first
+        made 50 items of 1 MiB 1.7x slower on process_pool). On NotPicklable, what was submitted is cancelled."""
+        submitted: list[Any] = []
+        try:
+            for payload in self.pack(task, chunks):
+                submitted.append(submit(payload))
+        except NotPicklable:
+            for pending in submitted:
+                if hasattr(pending, "cancel"):  # multiprocessing's AsyncResult cannot be cancelled
+                    pending.cancel()
+            raise
+        return submitted
 
     def _not_packed(self, task: object, chunk: Sequence[Any], first: int, exc: BaseException) -> NotPicklable:
         found = unsendable_item(self.variant, self.serializer, [chunk], first)

@@ -85,9 +85,9 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
         from loky.process_executor import TerminatedWorkerError
 
         handoff = Handoff(self.name, self.serializer)
-        packed = handoff.pack(task, chunks)
         self._pool = self._open()  # as in submit: get_reusable_executor returns the live one, or a new one
-        futures = [self._pool.submit(run_packed, payload, deadline, self.serializer) for payload in packed]
+        futures = handoff.submit_all(lambda payload: self._pool.submit(run_packed, payload, deadline, self.serializer),
+                                     task, chunks)
         start = 0
         for index, future in enumerate(futures):
             try:

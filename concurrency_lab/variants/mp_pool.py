@@ -101,8 +101,8 @@ class MultiprocessingPool(ProcessVariant):
         # arrives on its own and what finished before a failure is kept. Chunks go and come back as
         # bytes (handoff.py): Pool's task and result threads, which die on a pickling failure, never meet one.
         handoff = Handoff(self.name, self.serializer)
-        packed = handoff.pack(task, chunks)
-        pending = [self._pool.apply_async(run_packed, (payload, deadline, self.serializer)) for payload in packed]
+        pending = handoff.submit_all(lambda payload: self._pool.apply_async(run_packed, (payload, deadline, self.serializer)),
+                                     task, chunks)
         start = 0
         for index, result in enumerate(pending):
             while not result.ready():
