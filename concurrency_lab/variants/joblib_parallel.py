@@ -98,7 +98,9 @@ class JoblibParallel(LokyWorkers):
         parallel = self._pool(batch_size=batch_size, timeout=timeout)
         handoff = Handoff(self.name, self.serializer)
         if self.uses_processes:  # chunks go and come back as bytes (handoff.py); at one worker joblib runs them here
-            calls = (delayed(run_packed)(payload, deadline, self.serializer) for payload in handoff.pack(task, chunks))
+            # Every chunk pickled before joblib starts: a NotPicklable raised inside its dispatch would end its workers.
+            packed = list(handoff.pack(task, chunks))
+            calls = (delayed(run_packed)(payload, deadline, self.serializer) for payload in packed)
         else:
             calls = (delayed(run_chunk)(task, chunk, deadline) for chunk in chunks)
         done = start = 0  # chunks back, and the input index of the first item of the next one
