@@ -71,11 +71,13 @@ SUBMIT_CASES = {"future_unasked", "timeout_beside_submit", "close_waits"}
 
 class SomeProcesses:
     uses_processes, runs_coroutines, kind, serializer, stops_running_work = True, False, Kind.CLUSTER, "pickle", True
+    exceptions_by_attributes = False
     traits = classmethod(lambda cls: SimpleNamespace(futures=True))
 
 
 class SomeThreads:
     uses_processes, runs_coroutines, kind, serializer, stops_running_work = False, True, Kind.THREADS, None, False
+    exceptions_by_attributes = False
     traits = classmethod(lambda cls: SimpleNamespace(futures=False))
 
 
@@ -121,6 +123,9 @@ def test_the_new_cases_expect_by_traits_what_the_contract_says():
     assert error_remote.error is TaskError and error_remote.cause is RemoteTraceback
     assert error_remote.says == f"concurrency_lab.failures.tasks.UnrebuildableError: {refusal(tasks.FAILING_ITEM)}"
     assert error_here == Expected(tasks.UnrebuildableError, message=refusal(tasks.FAILING_ITEM))
+    tblib = type("SomeProcessesPicklingByAttributes", (SomeProcesses,), {"exceptions_by_attributes": True})
+    assert CASES_BY_NAME["error_not_rebuilt"].expect(tblib) == Expected(
+        tasks.UnrebuildableError, message=refusal(tasks.FAILING_ITEM), cause=RemoteTraceback)
     assert CASES_BY_NAME["task_not_rebuilt"].expect(SomeProcesses).error is NotPicklable
     assert CASES_BY_NAME["broken_by_submit"].expect(SomeProcesses).results == (1, 2, 3, 4)
     beside = CASES_BY_NAME["timeout_beside_submit"]

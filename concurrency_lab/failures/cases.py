@@ -166,8 +166,11 @@ def _not_picklable_or(results: tuple[Any, ...], says: str | None = None) -> Call
 
 def _error_text_or_error(cls: type) -> Expected:
     """A task's exception the caller cannot rebuild arrives as a TaskError carrying its class and text;
-    in-process there is nothing to rebuild, so it is raised itself."""
+    in-process there is nothing to rebuild, so it is raised itself; workers that pickle exceptions by their
+    attributes (tblib, with Dask) rebuild it whole, the worker's traceback as its cause."""
     text = tasks.refusal(tasks.FAILING_ITEM)
+    if _workers_are_processes(cls) and cls.exceptions_by_attributes:
+        return Expected(tasks.UnrebuildableError, message=text, cause=RemoteTraceback)
     if _workers_are_processes(cls):
         return Expected(TaskError, says=f"{qualified_name(tasks.UnrebuildableError)}: {text}", cause=RemoteTraceback)
     return Expected(tasks.UnrebuildableError, message=text)

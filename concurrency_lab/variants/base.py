@@ -83,6 +83,10 @@ class Variant(ABC):
     #: library's process pools: module-level functions only), "cloudpickle" (loky, joblib, Dask:
     #: lambdas and closures too).
     serializer: ClassVar[str | None] = None
+    #: Whether its workers pickle a task's exception by its attributes (tblib's pickling, which importing
+    #: distributed installs), so that one whose __init__ cannot be called again from its args still
+    #: rebuilds in the caller, instead of arriving as a TaskError carrying its text.
+    exceptions_by_attributes: ClassVar[bool] = False
     concurrent: ClassVar[bool] = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Whether a timeout stops the work that is running (processes are killed, coroutines cancelled).

@@ -84,6 +84,7 @@ class DaskCluster(ExecutorVariant):
     api_family = "dask.distributed"
     api = "Client.get_executor(pure=False)"
     serializer = "cloudpickle"
+    exceptions_by_attributes = True  # distributed installs tblib's pickling of exceptions in every process
     chunks_per_worker = 4  # as the process variants: one task costs ~1.6 ms here, so items are batched
     #: The embedded cluster's workers are stopped with it; see __init__ for one at an address.
     stops_running_work = True
