@@ -117,3 +117,12 @@ def mark_when_done(item: tuple[str, int]) -> int:
     time.sleep(0.1)
     (pathlib.Path(folder) / f"{x}.done").write_text(str(os.getpid()))
     return 10 * x
+
+
+def announce_then_sleep(item: tuple[str, int]) -> int:
+    """(folder, x): writes `x.started` there, then sleeps far longer than any test waits: a test's hook to act
+    once a worker is busy with it."""
+    folder, x = item
+    (pathlib.Path(folder) / f"{x}.started").write_text(str(os.getpid()))
+    time.sleep(30)
+    return x
