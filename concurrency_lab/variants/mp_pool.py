@@ -77,9 +77,10 @@ class WatchedPool(multiprocessing.pool.Pool):
         read lock and drains the queue only while it is not empty, then stops the workers and waits for its
         task thread. That thread may be pickling a large item at that moment: it then writes it into a pipe
         nobody may read any more and blocks for ever (seen with 4 MiB items, about 1 run in 80); and a worker
-        killed while reading a task or writing a result holds that queue's lock for ever. Here the workers
-        are stopped first, then this process, the only one left at either end of the queues, drains the task
-        pipe and wakes the result thread without their locks; every wait is bounded."""
+        killed while reading a task or writing a result holds that queue's lock for ever (and leaves half a
+        message in the pipe). Here the workers are stopped first, then this process, the only one left at
+        either end of the queues, drains the task pipe's bytes and wakes the result thread without their
+        locks; every wait is bounded."""
         TERMINATE = multiprocessing.pool.TERMINATE  # noqa: N806 - Pool's constant
         for thread in (worker_handler, task_handler, result_handler):
             thread._state = TERMINATE
@@ -88,8 +89,8 @@ class WatchedPool(multiprocessing.pool.Pool):
         stop_processes([process for process in pool if process.pid is not None])
         stop_at = time.monotonic() + STOP_GRACE_SECONDS
         while task_handler.is_alive() and time.monotonic() < stop_at:  # it may be blocked writing a task
-            if inqueue._reader.poll(0.05):
-                inqueue._reader.recv_bytes()
+            if inqueue._reader.poll(0.05):  # raw bytes: a worker killed mid-read left half a message there
+                os.read(inqueue._reader.fileno(), 1 << 20)
         if result_handler.is_alive():
             outqueue._writer.send(None)  # its wake-up: any message, once its state is TERMINATE
         _join(task_handler)
