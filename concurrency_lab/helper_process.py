@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -77,20 +78,49 @@ PARENT_POLL_SECONDS = 0.5
 def exit_with_parent(poll_seconds: float = PARENT_POLL_SECONDS, parent: int | None = None) -> None:
     """In a child: exit when the process that started it dies, however it died (SIGKILL included).
 
-    A daemon thread watches the parent pid: when the child is handed to another parent (init, a
-    subreaper), its own parent is gone and it ends at once with `os._exit`. Portable to every POSIX
-    system, and unlike PR_SET_PDEATHSIG it does not fire when only the thread that started the
-    child ends. Called by pool workers' initializers and by the lab's helper processes. `parent`
-    (default: the parent now) is the pid to outlive, for a child whose parent may be gone already.
+    A daemon thread watches that process and ends this one at once with `os._exit` when it is gone.
+    Portable to every POSIX system, and unlike PR_SET_PDEATHSIG it does not fire when only the thread
+    that started the child ends. Called by pool workers' initializers and by the lab's helper processes.
+    `parent` (default: the parent now) is the pid to outlive: the process that called the lab, for a
+    child whose parent may be gone already, or is not that process (a forkserver's children).
     """
     parent = os.getppid() if parent is None else parent
+    threading.Thread(target=_exit_when_gone, args=(parent, poll_seconds), name="lab-exit-with-parent",
+                     daemon=True).start()
 
-    def watch() -> None:
-        while os.getppid() == parent:
+
+def _exit_when_gone(pid: int, poll_seconds: float) -> None:
+    """Return never: `os._exit(1)` once process `pid` has ended (no cleanup: whoever would have waited is gone).
+
+    The parent is watched through os.getppid(), which changes when the child is handed to another parent
+    (init, a subreaper) and cannot be fooled by a new process given the same pid. Any other process (a
+    forkserver worker watching the caller) through a pidfd where Linux has them, which is readable once
+    that process has ended, whatever pid is reused later; elsewhere by asking every `poll_seconds` whether
+    the pid exists (a reused pid would keep the child alive until that process ends)."""
+    if pid == os.getppid():
+        while os.getppid() == pid:
             time.sleep(poll_seconds)
-        os._exit(1)  # no cleanup: whoever would have waited for it is gone
+        os._exit(1)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone before it could be watched
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd_open (not Linux, Linux before 5.3, Python before 3.9): poll
+        while _exists(pid):
+            time.sleep(poll_seconds)
+        os._exit(1)
+    select.select([pidfd], [], [])
+    os._exit(1)
 
-    threading.Thread(target=watch, name="lab-exit-with-parent", daemon=True).start()
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to another user
+        return True
+    return True
 
 
 def follow_parent() -> None:

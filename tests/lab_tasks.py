@@ -120,6 +120,40 @@ def mark_when_done(item: tuple[str, int]) -> int:
     return 10 * x
 
 
+def announce_then_sleep(item: tuple[str, int]) -> int:
+    """(folder, x): writes `x.started` there, then sleeps far longer than any test waits: a test's hook to act
+    once a worker is busy with it."""
+    folder, x = item
+    (pathlib.Path(folder) / f"{x}.started").write_text(str(os.getpid()))
+    time.sleep(30)
+    return x
+
+
+def die_holding_queue_locks_on_five(x: int) -> int:
+    """On item 5: take the locks of the queues this worker's loop reads tasks from and writes results to
+    (the locals of the frames below the task), as a worker killed while reading or writing holds them, then
+    die: those locks stay taken for ever."""
+    if x == 5:
+        import sys
+
+        frame = sys._getframe(1)
+        while frame is not None:
+            for queue in frame.f_locals.values():
+                for lock in (getattr(queue, "_rlock", None), getattr(queue, "_wlock", None)):
+                    if lock is not None and hasattr(lock, "acquire") and type(queue).__module__ == "multiprocessing.queues":
+                        lock.acquire(False)
+            frame = frame.f_back
+        os._exit(1)
+    return x
+
+
+def segfault_on_big_five(item: bytes) -> int:
+    """A large item (4 MiB: far more than a pipe holds); the one filled with 5s segfaults its worker."""
+    if item[:1] == b"\x05":
+        segfault()
+    return len(item)
+
+
 # -- exits, and objects that fail to pickle or unpickle (tests/test_handoff.py) --------------------------
 
 def exit_three_on_five(x: int) -> int:

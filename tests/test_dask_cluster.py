@@ -205,6 +205,8 @@ def test_an_error_of_dasks_own_while_a_chunk_runs_is_a_broken_pool_naming_it():
     closed = []
 
     class Closes:
+        status = "running"  # a client that is still connected: the pool is not replaced before the call
+
         def __init__(self, name):
             self.name = name
 

@@ -180,10 +180,24 @@ class Variant(ABC):
         return self._running
 
     def start(self) -> None:
-        """Start the pool now (idempotent), so later `map` calls measure warm work."""
+        """Start the pool now (idempotent), so later `map` calls measure warm work; a running pool that
+        broke (under `map`, `submit` or between calls) is replaced."""
         if not self._running:
             self._pool = self._open()
             self._running = True
+        else:
+            self._replace_broken()
+
+    def _replace_broken(self) -> None:
+        """Open the pool of a running variant when it has none (it broke on an earlier call, which stopped it)
+        or when `_broken` says it can take no more work: stopped then, and a new one opened."""
+        if not self.has_pool():
+            return
+        if self._pool is not None and self._broken(self._pool):
+            pool, self._pool = self._pool, None
+            self._abort(pool)
+        if self._pool is None:
+            self._pool = self._open()
 
     def close(self) -> None:
         """Stop the pool and wait for its workers (idempotent)."""
@@ -247,8 +261,7 @@ class Variant(ABC):
         """One call on the pool, reopened first if it broke last time. Anything but a task's own
         exception or an unpicklable item means the pool can no longer be trusted: it is stopped now
         (its running work with it) and, when warm, replaced on the next call."""
-        if self._pool is None and self.has_pool():
-            self._pool = self._open()
+        self._replace_broken()
         try:
             self._map_chunks(task, chunks, deadline, outcomes)
         except NotPicklable:
@@ -291,6 +304,11 @@ class Variant(ABC):
     def _abort(self, pool: Any) -> None:
         """Stop the pool now, running work and all, without waiting for that work (default: `_close`)."""
         self._close(pool)
+
+    def _broken(self, pool: Any) -> bool:
+        """Whether the pool `_open` returned can take no more work (a worker of it died, whichever call was
+        running then), so that the next `map` or `submit` replaces it instead of failing (default: never)."""
+        return False
 
     @abstractmethod
     def _map_chunks(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]], deadline: float | None,

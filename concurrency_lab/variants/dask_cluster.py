@@ -76,6 +76,23 @@ class _Connection:
                 "threads": sum(worker["nthreads"] for worker in workers.values()), "embedded": self.cluster is not None}
 
 
+#: How long each worker of the embedded cluster gets to end its running task when a map is stopped: the
+#: nanny's default (5 s, 4 of them waiting for the task) made map(timeout=2) return after 5.2 s.
+ABORT_WORKER_S = 0.5
+
+
+def _stop_workers(cluster: Any) -> None:
+    """Close the nanny of every worker of `cluster`, each killing its worker process after ABORT_WORKER_S:
+    closing the cluster then has no running task to wait for."""
+    import asyncio
+
+    async def close_all(nannies: list[Any]) -> None:
+        await asyncio.gather(*(nanny.close(timeout=ABORT_WORKER_S, reason="lab-map-stopped") for nanny in nannies),
+                             return_exceptions=True)  # one that failed to close is closed again with the cluster
+
+    cluster.sync(close_all, list(cluster.workers.values()))
+
+
 class DaskCluster(ExecutorVariant):
     name = "dask"
     summary = ("dask.distributed: one task per list slice through Client.get_executor(pure=False); an embedded "
@@ -160,6 +177,14 @@ class DaskCluster(ExecutorVariant):
         return _Connection(client, client.get_executor(pure=False), None, local)
 
     def _close(self, pool: _Connection) -> None:
+        """Wait for every future `submit` returned (Executor.shutdown(wait=True)), then close the client and
+        the embedded cluster."""
+        try:
+            pool.executor.shutdown(wait=True)
+        finally:
+            self._disconnect(pool)
+
+    def _disconnect(self, pool: _Connection) -> None:
         try:
             pool.client.close()
         finally:
@@ -167,12 +192,20 @@ class DaskCluster(ExecutorVariant):
                 pool.cluster.close()
 
     def _abort(self, pool: _Connection) -> None:
-        """Cancel what is queued; closing the embedded cluster stops its workers, running tasks and all.
-        A cluster at an address is left running: its running tasks finish there."""
+        """Cancel what is queued; the embedded cluster's workers are stopped, running tasks and all, then it is
+        closed. A cluster at an address is left running: its running tasks finish there."""
         try:
             pool.executor.shutdown(wait=False)  # cancels every future it made
+            if pool.cluster is not None:
+                try:
+                    _stop_workers(pool.cluster)
+                except Exception:  # noqa: BLE001 - closing the cluster below stops them too, only slower
+                    pass
         finally:
-            self._close(pool)
+            self._disconnect(pool)
+
+    def _broken(self, pool: _Connection) -> bool:
+        return pool.client.status in ("closing", "closed")  # its scheduler went away: a new client is needed
 
     def _timeout_error(self, limit, unfinished):
         if self.stops_running_work:

@@ -76,6 +76,9 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
     def _abort(self, pool):
         pool.shutdown(wait=True, kill_workers=True)  # SIGKILL to every worker (and what it started)
 
+    def _broken(self, pool):
+        return pool._flags.broken is not None  # get_reusable_executor would replace it too; this also stops it
+
     def submit(self, fn, /, *args, **kwargs):
         if self.running:  # the same executor, unless another user of loky's singleton replaced it
             self._pool = self._open()

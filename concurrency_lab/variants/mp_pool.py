@@ -5,13 +5,15 @@ from __future__ import annotations
 import atexit
 import multiprocessing.connection
 import multiprocessing.pool
+import os
+import threading
 import time
 import weakref
 
 from ..traits import Role
 from .base import TimedOut
 from .handoff import Handoff, run_packed
-from .processes import ProcessVariant, worker_started
+from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started
 
 #: How often map looks at its workers while it waits. Pool replaces a worker that died and never
 #: finishes that worker's task, so waiting without looking would wait forever. A ready result
@@ -68,6 +70,39 @@ class WatchedPool(multiprocessing.pool.Pool):
         self.started_workers.append(process)
         return process
 
+    @classmethod
+    def _terminate_pool(cls, taskqueue, inqueue, outqueue, pool, change_notifier, worker_handler, task_handler,
+                        result_handler, cache):
+        """What `terminate()` runs (once), reordered so that it cannot hang. Pool's own takes the task queue's
+        read lock and drains the queue only while it is not empty, then stops the workers and waits for its
+        task thread. That thread may be pickling a large item at that moment: it then writes it into a pipe
+        nobody may read any more and blocks for ever (seen with 4 MiB items, about 1 run in 80); and a worker
+        killed while reading a task or writing a result holds that queue's lock for ever (and leaves half a
+        message in the pipe). Here the workers are stopped first, then this process, the only one left at
+        either end of the queues, drains the task pipe's bytes and wakes the result thread without their
+        locks; every wait is bounded."""
+        TERMINATE = multiprocessing.pool.TERMINATE  # noqa: N806 - Pool's constant
+        for thread in (worker_handler, task_handler, result_handler):
+            thread._state = TERMINATE
+        change_notifier.put(None)  # wakes the worker thread: it ends, starting no worker, and ends the task thread
+        _join(worker_handler)
+        stop_processes([process for process in pool if process.pid is not None])
+        stop_at = time.monotonic() + STOP_GRACE_SECONDS
+        while task_handler.is_alive() and time.monotonic() < stop_at:  # it may be blocked writing a task
+            if inqueue._reader.poll(0.05):  # raw bytes: a worker killed mid-read left half a message there
+                os.read(inqueue._reader.fileno(), 1 << 20)
+        if result_handler.is_alive():
+            outqueue._writer.send(None)  # its wake-up: any message, once its state is TERMINATE
+        _join(task_handler)
+        _join(result_handler)
+
+
+def _join(thread: threading.Thread) -> None:
+    """Join one of Pool's threads, unless it is the calling one, waiting no longer than STOP_GRACE_SECONDS:
+    one still blocked then is a daemon thread, and is left behind rather than hang the caller."""
+    if thread is not threading.current_thread():
+        thread.join(STOP_GRACE_SECONDS)
+
 
 class MultiprocessingPool(ProcessVariant):
     name = "mp_pool"
@@ -86,15 +121,18 @@ class MultiprocessingPool(ProcessVariant):
                 f"        results = pool.map({func}, items{chunk})")
 
     def _open(self):
-        return WatchedPool(processes=self.workers, initializer=worker_started, context=self.mp_context())
+        return WatchedPool(processes=self.workers, initializer=worker_started, initargs=(os.getpid(),),
+                           context=self.mp_context())
 
     def _close(self, pool):
         pool.close()
         pool.join()
 
     def _abort(self, pool):
-        pool.terminate()  # SIGTERM to every worker, then joined
-        pool.join()
+        pool.terminate()  # SIGTERM to every worker, then SIGKILL; every thread of the pool joined, for a bounded time
+
+    def _broken(self, pool):
+        return ended(list(pool.started_workers))  # Pool replaced it, but a task it was running never finishes
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
         # One apply_async per chunk (our chunks are already the tasks), so each chunk's outcome

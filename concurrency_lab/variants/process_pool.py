@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -31,7 +32,12 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
                 f"        results = list(pool.map({func}, items, chunksize={chunk}))")
 
     def _open(self):
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.mp_context(), initializer=worker_started)
+        # Every worker watches this process, not its parent: a forkserver worker's parent is the forkserver.
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.mp_context(), initializer=worker_started,
+                                   initargs=(os.getpid(),))
+
+    def _broken(self, pool):
+        return bool(pool._broken)  # set by the executor's own thread when a worker died, before it fails the futures
 
     def _close(self, pool):
         pool.shutdown(wait=True)
