@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotPicklable
+from ..errors import BrokenPool, NotPicklable
 from .chunks import ChunkOutcome, RemoteTraceback, TaskError, is_callers_interrupt, run_chunk, task_exit
 from .processes import PLAIN_DATA, serializer_dumps, unsendable_item
 
@@ -224,7 +224,19 @@ class Handoff:
             raise NotPicklable(
                 f"{self.variant}: the submitted call ({fn!r} with its arguments) cannot be pickled ({_describe(exc)}); "
                 f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory") from None
-        return HandedOffFuture(pool.submit(call_packed, payload, self.serializer), self._call_result)
+        return HandedOffFuture(pool.submit(call_packed, payload, self.serializer), self._call_result, self._stopped)
+
+    def _stopped(self, error: BaseException) -> BaseException:
+        """What a submitted call's future raises when its pool failed it (a worker died, or the pool was stopped:
+        loky's ShutdownExecutorError, Dask's KilledWorker): BrokenPool in the variant's words, whatever the engine."""
+        if isinstance(error, BrokenPool):
+            return error
+        stopped = BrokenPool(
+            f"{self.variant}: the pool's workers died or were stopped while this call ran "
+            f"({type(error).__name__}: {_text(error)}), so it has no result; a warm pool is stopped whole when "
+            "a map on it times out or breaks, and replaced on its next call")
+        stopped.__cause__ = error
+        return stopped
 
     def _call_result(self, handback: Handback) -> Any:
         """What a submitted call returned, or raise what stands for its failure (TaskExit for its exit)."""
@@ -242,9 +254,10 @@ class HandedOffFuture(Future):
     future does, with the call's result rebuilt by `rebuild` (or the error that stands for it). Cancelling
     it cancels the pool's future; one the pool cancels (a pool shut down) is cancelled too."""
 
-    def __init__(self, inner: Future, rebuild: Callable[[Handback], Any]) -> None:
+    def __init__(self, inner: Future, rebuild: Callable[[Handback], Any],
+                 stopped: Callable[[BaseException], BaseException]) -> None:
         super().__init__()
-        self._inner, self._rebuild = inner, rebuild
+        self._inner, self._rebuild, self._stopped = inner, rebuild, stopped
         inner.add_done_callback(self._settle)
 
     def cancel(self) -> bool:
@@ -260,8 +273,8 @@ class HandedOffFuture(Future):
             super().cancel()
             return
         error = inner.exception()
-        if error is not None:  # the pool's own (a worker died): as the pool raised it
-            self.set_exception(error)
+        if error is not None:  # the pool's own: the call's come back inside the Handback
+            self.set_exception(self._stopped(error))
             return
         try:
             value = self._rebuild(inner.result())
