@@ -148,6 +148,8 @@ def check_map_case(outcome: Outcome, name: str, trap: MapCase) -> None:
         assert text in error.message, f"{text!r} not in {error.message!r}"
     if trap.error in ("TaskExit", "NotPicklable", "BrokenPool"):
         assert name in error.message, f"the message does not name the variant: {error.message!r}"
+    if trap.error == "TaskError":  # the worker's traceback, as its cause, from every process variant
+        assert error.cause_type == "RemoteTraceback", str(error)
     assert outcome.value["again"] == [2, 4, 6], f"the next map on the same variant failed: {outcome.value['again']}"
     assert outcome.leftovers == [], f"left running after close: {outcome.leftovers}"
 
