@@ -75,19 +75,28 @@ def run_in_child(body: Callable[..., Any], *args: Any, limit: float = CHILD_LIMI
                 f"{str(result_path)!r})")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")])))
         env.pop("PYTHONFAULTHANDLER", None)  # a deliberate crash dumps nothing (see failures.tasks.segfault)
-        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   env=env, cwd=folder, start_new_session=True)
-        try:
-            _, err = process.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            _kill_group(process.pid)
-            _, err = process.communicate()
-            return Outcome("hung", returncode=process.returncode, stderr=err.decode(errors="replace"),
-                           leftovers=_stop_group(process.pid))
-        stderr = err.decode(errors="replace")
-        leftovers = _stop_group(process.pid)
-        if not result_path.exists():
-            return Outcome("died", returncode=process.returncode, stderr=stderr, leftovers=leftovers)
+        # stderr goes to a file, not a pipe: a worker the body left running would hold a pipe open, and
+        # waiting for its end would wait for that worker rather than for the child.
+        with open(pathlib.Path(folder) / "stderr", "w+b") as stderr_file:
+            process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=stderr_file,
+                                       env=env, cwd=folder, start_new_session=True)
+            try:
+                process.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                _kill_group(process.pid)
+                process.wait()
+                status = "hung"
+            except BaseException:  # interrupted here (Ctrl-C, pytest-timeout): its session would outlive us
+                _kill_group(process.pid)
+                process.wait()
+                raise
+            else:
+                status = "died" if not result_path.exists() else "returned"
+            leftovers = _stop_group(process.pid)
+            stderr_file.seek(0)
+            stderr = stderr_file.read().decode(errors="replace")
+        if status != "returned":
+            return Outcome(status, returncode=process.returncode, stderr=stderr, leftovers=leftovers)
         data = json.loads(result_path.read_text())
     return Outcome(**data, returncode=process.returncode, stderr=stderr, leftovers=leftovers)
 
