@@ -68,3 +68,15 @@ def test_a_callback_added_before_completion_runs_when_it_completes(executor):
     future = executor.submit(sleep_then_double, 3)
     future.add_done_callback(lambda f: (results.append(f.result()), done.set()))
     assert done.wait(60) and results == [6]
+
+
+def test_two_warm_variants_of_one_kind_interleave_submit_and_map(executor):
+    """Two warm pools of the same variant with different worker counts in one process (loky's reusable
+    executor is one per process: the second resizes or replaces what the first holds), used in turn."""
+    other = type(executor)(workers=1)
+    with other:
+        assert other.map(sleep_then_double, [1]) == [2]
+        assert executor.submit(sleep_then_double, 2).result(timeout=60) == 4
+        assert other.submit(sleep_then_double, 3).result(timeout=60) == 6
+        assert executor.map(sleep_then_double, [4, 5]) == [8, 10]
+    assert executor.submit(sleep_then_double, 6).result(timeout=60) == 12

@@ -77,12 +77,10 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
         pool.shutdown(wait=True, kill_workers=True)  # SIGKILL to every worker (and what it started)
 
     def _broken(self, pool):
-        return pool._flags.broken is not None  # get_reusable_executor would replace it too; this also stops it
-
-    def submit(self, fn, /, *args, **kwargs):
-        if self.running:  # the same executor, unless another user of loky's singleton replaced it
-            self._pool = self._open()
-        return super().submit(fn, *args, **kwargs)  # which starts it when it is not running
+        # Broken, or shut down by another user of loky's singleton (which replaced it): either way a new one.
+        # get_reusable_executor is not called on every submit: from a done-callback, each call made a new
+        # executor (about 10 leaked in CPython's chain-of-callbacks test).
+        return pool._flags.broken is not None or pool._flags.shutdown
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
         from loky.process_executor import TerminatedWorkerError
