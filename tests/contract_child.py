@@ -133,6 +133,7 @@ def _stop_group(group: int) -> list[str]:
         except psutil.Error:
             described.append(f"pid {process.pid}")
     _kill_group(group)
+    psutil.wait_procs(members, timeout=LEFTOVER_GRACE_SECONDS)  # SIGKILL is delivered, not waited for
     return described
 
 

@@ -147,6 +147,7 @@ def test_every_process_the_pool_started_ends_when_its_caller_is_killed(name, sta
 #: Each map must raise BrokenPool; a hang is ended by faulthandler, which prints every thread's stack.
 DYING_CALLER = """
 import faulthandler, sys
+from concurrency_lab.errors import BrokenPool
 from lab_params import make_variant
 from lab_tasks import die_holding_queue_locks_on_five, segfault_on_big_five
 
