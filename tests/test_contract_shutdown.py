@@ -100,7 +100,7 @@ def test_a_map_timeout_on_a_warm_pool_and_the_futures_submitted_before(name, sta
             variant.map(tasks.sleep_and_return_item, [5, 5], chunksize=1, timeout=0.5)
         flag.touch()
         if variant.stops_running_work:
-            futures.wait([earlier], timeout=LIMIT)
+            assert earlier in futures.wait([earlier], timeout=LIMIT).done, f"never resolved: {earlier!r}"
             assert earlier.cancelled() or isinstance(earlier.exception(timeout=0), futures.BrokenExecutor), \
                 f"the earlier future: {earlier!r}, {earlier.exception(timeout=0)!r}"
         else:

@@ -9,6 +9,7 @@ The case bodies are the `case_*` functions below, called in that interpreter.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -44,6 +45,7 @@ from lab_tasks import (
 from concurrency_lab import errors
 from concurrency_lab.variants import variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError
+from concurrency_lab.variants.handoff import HandedOffFuture
 
 TESTS = Path(__file__).resolve().parent
 CHILD_LIMIT_S = 60  # a case takes a few seconds (a Dask cluster starts in about 2); a hang is caught here
@@ -200,6 +202,17 @@ def test_a_queued_submit_future_can_still_be_cancelled(name, start_method):
         futures = [variant.submit(sleep_then_double, i) for i in range(6)]  # 0.3 s each, one at a time
         assert futures[-1].cancel() and futures[-1].cancelled()
         assert [f.result(timeout=WAIT_S) for f in futures[:2]] == [0, 2]
+
+
+def test_a_handed_off_future_whose_pool_cancels_it_is_done_for_wait_and_as_completed():
+    """A pool that stops cancels its queued futures (Dask's executor shutdown, a map timeout on a warm pool):
+    the future `submit` returned must then count as done, as one an executor cancelled does
+    (CANCELLED_AND_NOTIFIED), or `wait` and `as_completed` wait for it for ever."""
+    inner = concurrent.futures.Future()
+    outer = HandedOffFuture(inner, rebuild=lambda handback: None, stopped=lambda error: error)
+    assert inner.cancel()
+    assert outer.cancelled() and concurrent.futures.wait([outer], timeout=0).done == {outer}
+    assert list(concurrent.futures.as_completed([outer], timeout=0)) == [outer]
 
 
 def test_the_cases_cover_every_variant_that_sends_work_to_other_processes():

@@ -271,6 +271,9 @@ class HandedOffFuture(Future):
             return
         if inner.cancelled():
             super().cancel()
+            # As an executor does for the futures it cancels: without it, `concurrent.futures.wait` and
+            # `as_completed` never count this one done (they look for CANCELLED_AND_NOTIFIED).
+            self.set_running_or_notify_cancel()
             return
         error = inner.exception()
         if error is not None:  # the pool's own: the call's come back inside the Handback
