@@ -272,7 +272,7 @@ CASES: tuple[FailureCase, ...] = (
     FailureCase("task_not_rebuilt", "task not rebuilt", "the task pickles, but its unpickling in a worker raises",
                 _PROCESSES, tasks.UNREBUILDABLE_TASK, tasks.UNREBUILDABLE_TASK, ITEMS, _not_picklable,
                 _workers_are_processes),
-    FailureCase("broken_by_submit", "broken by submit", f"submit() a task that calls os._exit(1), then map on the "
+    FailureCase("broken_by_submit", "broken by submit", "submit() a task that calls os._exit(1), then map on the "
                 "same warm pool", "variants that offer submit() and whose workers are processes",
                 tasks.add_one, tasks.add_one_async, ITEMS, _added_one,
                 lambda cls: _offers_futures(cls) and _workers_are_processes(cls), run=_break_under_submit_then_map),
