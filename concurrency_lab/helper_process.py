@@ -109,7 +109,9 @@ def _exit_when_gone(pid: int, poll_seconds: float) -> None:
         while _exists(pid):
             time.sleep(poll_seconds)
         os._exit(1)
-    select.select([pidfd], [], [])
+    watcher = select.poll()  # not select.select: it refuses a descriptor numbered 1024 or more
+    watcher.register(pidfd, select.POLLIN)
+    watcher.poll()  # returns once that process has ended: a pidfd names it, not a later owner of its pid
     os._exit(1)
 
 

@@ -264,3 +264,20 @@ class SegfaultsWhenUnpickled:
 
     def __reduce__(self):
         return segfault, ()
+
+
+def unrebuildable_then_long(x: int) -> object:
+    """Item 0: a result the caller cannot rebuild; item 1: sleeps 10 minutes, far past any test's limit, so
+    a call that waits for it is caught as a hang."""
+    if x == 0:
+        return RaisesWhenUnpickled()
+    time.sleep(600)
+    return x
+
+
+def unrebuildable_then_worker_dies(x: int) -> object:
+    """Item 0: a result the caller cannot rebuild; item 1: a moment later, ends its worker (os._exit)."""
+    if x == 0:
+        return RaisesWhenUnpickled()
+    time.sleep(0.5)
+    os._exit(1)

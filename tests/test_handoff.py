@@ -15,12 +15,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 from lab_params import make_variant, task_for, variant_params, variant_start_method_params
 from lab_tasks import (
+    unrebuildable_then_long,
+    unrebuildable_then_worker_dies,
     DoubleThatExitsWhenPickled,
     DoubleThatExitsWhenUnpickled,
     DoubleThatRaisesWhenUnpickled,
@@ -167,6 +170,23 @@ def test_results_and_exceptions_that_cannot_come_back_are_named_and_the_pool_sur
     in_child("case_results_that_cannot_come_back", name, start_method)
 
 
+def case_a_result_that_cannot_come_back_beside_other_work(name: str, start_method: str | None) -> None:
+    # Cold: the call is over at NotPicklable, so its other chunks are stopped, not waited for (30 s here).
+    _expect(errors.NotPicklable, make_variant(name, start_method, workers=2).map, unrebuildable_then_long, [0, 1],
+            chunksize=1, timeout=WAIT_S)
+    # Warm: the pool is kept, and a chunk whose worker died after the NotPicklable does not hang close().
+    with make_variant(name, start_method, workers=2) as variant:
+        _expect(errors.NotPicklable, variant.map, unrebuildable_then_worker_dies, [0, 1], chunksize=1)
+        time.sleep(1)  # the second chunk's worker has died by now
+
+
+@pytest.mark.parametrize(("name", "start_method"), PROCESS_VARIANTS)
+def test_a_result_that_cannot_come_back_ends_the_call_without_waiting_for_its_other_chunks(name, start_method):
+    """A second reader's finding: a cold map waited (without its deadline) for the chunks still running after
+    a NotPicklable, and a warm mp_pool's close() waited for ever for a chunk whose worker had died."""
+    in_child("case_a_result_that_cannot_come_back_beside_other_work", name, start_method)
+
+
 # -- submit -------------------------------------------------------------------------------------------------
 
 def case_submit(name: str, start_method: str | None) -> None:
@@ -219,3 +239,15 @@ def test_the_cases_cover_every_variant_that_sends_work_to_other_processes():
     names = {p.values[0] for p in PROCESS_VARIANTS}
     assert names >= {p.values[0] for p in variant_params(processes=True)}
     assert names >= {p.values[0] for p in variant_params() if not variant_class(p.values[0]).kind.in_process}
+
+
+def test_a_handed_off_future_cancelled_by_its_caller_and_its_pool_at_once_is_done_for_wait():
+    """The race a second reader found: the pool cancels the inner future and has not yet run its callbacks
+    when the caller cancels the outer one; whichever gets there first, the outer ends CANCELLED_AND_NOTIFIED."""
+    inner = concurrent.futures.Future()
+    outer = HandedOffFuture(inner, rebuild=lambda handback: None, stopped=lambda error: error)
+    with inner._condition:  # the pool's cancel, stopped before its callbacks run
+        inner._state = concurrent.futures._base.CANCELLED
+    assert outer.cancel()
+    inner._invoke_callbacks()  # the pool's cancel, resumed
+    assert concurrent.futures.wait([outer], timeout=0).done == {outer}

@@ -210,6 +210,13 @@ class Variant(ABC):
                     self._abort(pool)
                     raise
 
+    def _stop(self) -> None:
+        """Stop the pool now, its running work with it (`close` waits for that work)."""
+        if self._running:
+            pool, self._pool, self._running = self._pool, None, False
+            if pool is not None:
+                self._abort(pool)
+
     def __enter__(self) -> Variant:
         self.start()
         return self
@@ -240,7 +247,11 @@ class Variant(ABC):
                 self._run(task, chunks, deadline, outcomes)
             else:
                 with self:
-                    self._run(task, chunks, deadline, outcomes)
+                    try:
+                        self._run(task, chunks, deadline, outcomes)
+                    except NotPicklable:  # the call is over: its other chunks are stopped, not waited for
+                        self._stop()
+                        raise
         except TimedOut:
             self._record(items, size, chunks, outcomes)
             raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged)) from None
@@ -326,9 +337,7 @@ class ExecutorVariant(Variant):
         fails as `map` does: TaskExit for the call's SystemExit or its own KeyboardInterrupt; on process
         variants NotPicklable for a call or a result that cannot make the trip, and it always resolves."""
         self.check_task(fn)
-        self.start()
-        if self._pool is None:  # it broke on an earlier call
-            self._pool = self._open()
+        self.start()  # which replaces a pool that broke
         if self.serializer is None:  # the pool's workers share this process's memory
             return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
         from .handoff import Handoff  # here: it imports the process variants' module, which imports this one

@@ -5,10 +5,12 @@ The caller pickles each chunk (the task and its items) in its own thread, so an 
 pickled, even one whose pickling calls sys.exit, is named at once instead of killing a pool's feeder
 thread. The worker unpickles it inside `run_packed`, so one that cannot be rebuilt there leaves the
 worker alive, and pickles the results and the task's exception itself. What crosses back is a `Handback`
-of bytes and text, which any pool can always send, and the caller unpickles those bytes in its own
-thread (or, for `submit`, in the callback that settles the future), so a result whose class exists only
-in the worker, or whose unpickling raises or exits, gives NotPicklable instead of killing a pool's
-result thread, and Dask never unpickles user objects in the client or the scheduler.
+of bytes and text, which any pool can always send. `map` unpickles those bytes in the caller's own thread;
+for `submit` they are unpickled by the callback that settles the future, in the thread that completed the
+pool's future (the executor's manager thread, Dask's client thread), inside a try that catches every
+failure. Either way a result whose class exists only in the worker, or whose unpickling raises or exits,
+gives NotPicklable instead of killing a pool's result thread, and Dask's scheduler never unpickles a
+user's object.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from concurrent.futures._base import CANCELLED_AND_NOTIFIED
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,19 +264,29 @@ class HandedOffFuture(Future):
         inner.add_done_callback(self._settle)
 
     def cancel(self) -> bool:
-        return self._inner.cancel() and super().cancel()  # _settle cancels this one first
+        if not self._inner.cancel():
+            return False
+        self._cancel_and_notify()  # _settle does too, unless the pool cancelled the inner one just before
+        return True
+
+    def _cancel_and_notify(self) -> None:
+        """Cancelled, and counted done by `wait` and `as_completed` (CANCELLED_AND_NOTIFIED, as an executor
+        leaves the futures it cancels: they never count a future that is only CANCELLED), whichever of
+        `cancel` and `_settle` gets here first."""
+        if not super().cancel():  # settled with a result or an error first (a no-op once cancelled)
+            return
+        with self._condition:
+            if self._state != CANCELLED_AND_NOTIFIED:
+                self.set_running_or_notify_cancel()
 
     def running(self) -> bool:
         return super().running() or (not self.done() and self._inner.running())
 
     def _settle(self, inner: Future) -> None:
-        if self.done():
-            return
         if inner.cancelled():
-            super().cancel()
-            # As an executor does for the futures it cancels: without it, `concurrent.futures.wait` and
-            # `as_completed` never count this one done (they look for CANCELLED_AND_NOTIFIED).
-            self.set_running_or_notify_cancel()
+            self._cancel_and_notify()
+            return
+        if self.done():
             return
         error = inner.exception()
         if error is not None:  # the pool's own: the call's come back inside the Handback

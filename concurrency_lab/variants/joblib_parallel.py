@@ -7,6 +7,7 @@ import functools
 import gc
 import inspect
 import multiprocessing
+import warnings
 import os
 import types
 from concurrent.futures.process import BrokenProcessPool
@@ -85,6 +86,7 @@ class JoblibParallel(LokyWorkers):
     def map(self, task, items, *, chunksize=None, timeout=None):
         # A chunk size given here or to the variant is a batch size the caller chose; none leaves joblib's.
         self._auto_batching = chunksize is None and self.chunksize is None
+        self._warm_call = self.running  # a cold call's workers are stopped after it anyway
         return super().map(task, items, chunksize=chunksize, timeout=timeout)
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
@@ -105,24 +107,35 @@ class JoblibParallel(LokyWorkers):
             calls = (delayed(run_chunk)(task, chunk, deadline) for chunk in chunks)
         done = start = 0  # chunks back, and the input index of the first item of the next one
         unpacked: NotPicklable | None = None
+        outputs = parallel(calls)
         try:
-            for outcome in parallel(calls):
+            for outcome in outputs:
                 size = len(chunks[done])
                 if not self.uses_processes:
                     outcomes[done] = outcome
                 elif unpacked is None:
                     try:
                         outcomes[done] = handoff.unpack(outcome, start, size)
-                    except NotPicklable as exc:  # raised once every chunk is back: leaving joblib's generator
-                        unpacked = exc  # early makes it kill its workers, and no worker died
+                    except NotPicklable as exc:
+                        if not getattr(self, "_warm_call", False):
+                            raise  # leaving joblib's generator kills its workers: only a cold call's, done with
+                        unpacked = exc  # a warm pool's: raised once every chunk is back, and no worker died
                 start += size
                 done += 1
         except (TimeoutError, multiprocessing.TimeoutError):  # joblib raises multiprocessing's
+            if unpacked is not None:  # the NotPicklable came first
+                raise unpacked from None
             raise TimedOut from None
-        except TerminatedWorkerError as exc:
-            raise self.terminated(exc) from exc
-        except BrokenProcessPool as exc:  # broken another way (a worker that could not start)
-            raise self.broken() from exc
+        except (TerminatedWorkerError, BrokenProcessPool) as exc:
+            if unpacked is not None:  # the first failure in input order: an earlier chunk's NotPicklable
+                raise unpacked from None
+            if isinstance(exc, TerminatedWorkerError):
+                raise self.terminated(exc) from exc
+            raise self.broken() from exc  # broken another way (a worker that could not start)
+        finally:
+            with warnings.catch_warnings():  # "N tasks which were still being processed ... have been cancelled":
+                warnings.simplefilter("ignore", UserWarning)  # what a cold call that failed early means to do
+                outputs.close()
         if unpacked is not None:
             raise unpacked
 

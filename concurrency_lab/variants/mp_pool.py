@@ -126,6 +126,13 @@ class MultiprocessingPool(ProcessVariant):
 
     def _close(self, pool):
         pool.close()
+        # Pool.join waits for every task it was given, and a task whose worker died never finishes: a warm
+        # map that raised NotPicklable may have left one running. So look at the workers while waiting.
+        while pool._cache:
+            if ended(list(pool.started_workers)):
+                pool.terminate()
+                return
+            time.sleep(WATCH_SECONDS)
         pool.join()
 
     def _abort(self, pool):
