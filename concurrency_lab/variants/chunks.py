@@ -72,6 +72,12 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
     return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
 
 
+#: What may fail while pickling or unpickling user objects: any exception, and SystemExit (a __reduce__
+#: or __setstate__ may call sys.exit). A KeyboardInterrupt too, but in the caller's main thread
+#: (`is_callers_interrupt`), where it is taken for a Ctrl-C.
+PICKLING_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+
+
 def is_callers_interrupt(exc: BaseException) -> bool:
     """Whether `exc`, met in the calling process, must propagate unchanged: a KeyboardInterrupt in its
     main thread, where Ctrl-C arrives (the lab cannot tell it from one a task raised there itself)."""

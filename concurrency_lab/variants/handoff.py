@@ -25,13 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BrokenPool, NotPicklable
-from .chunks import ChunkOutcome, RemoteTraceback, TaskError, is_callers_interrupt, run_chunk, task_exit
+from .chunks import (
+    PICKLING_FAILURES,
+    ChunkOutcome,
+    RemoteTraceback,
+    TaskError,
+    is_callers_interrupt,
+    run_chunk,
+    task_exit,
+)
 from .processes import PLAIN_DATA, serializer_dumps, unsendable_item
-
-#: What may fail while pickling or unpickling user objects: any exception, and SystemExit (a __reduce__
-#: or __setstate__ may call sys.exit). A KeyboardInterrupt too, but in the caller's main thread
-#: (`is_callers_interrupt`), where it is taken for a Ctrl-C.
-PICKLING_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 
 
 @dataclass(frozen=True)

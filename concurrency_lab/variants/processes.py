@@ -16,7 +16,7 @@ from ..helper_process import exit_with_parent
 from ..traits import Kind
 from .base import Variant
 from .checks import defined_in_unimportable_main
-from .chunks import is_callers_interrupt
+from .chunks import PICKLING_FAILURES, is_callers_interrupt
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
@@ -68,7 +68,7 @@ class ProcessVariant(Variant):
         super().check_task(task)
         try:
             serializer_dumps(self.serializer)(task)
-        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a __reduce__ may call sys.exit
+        except PICKLING_FAILURES as exc:  # a __reduce__ may call sys.exit
             if is_callers_interrupt(exc):
                 raise
             raise NotPicklable(self._unsendable_task(task, exc)) from exc
@@ -113,7 +113,7 @@ def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Seque
         for item in chunk:
             try:
                 dumps(item)
-            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - any failure to pickle is the
+            except PICKLING_FAILURES as exc:  # any failure to pickle is the
                 if is_callers_interrupt(exc):  # answer, a __reduce__ that calls sys.exit included; but a Ctrl-C
                     raise
                 return NotPicklable(
