@@ -43,6 +43,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         pool.shutdown(wait=True)
 
     def _abort(self, pool):
+        _unblock_the_feeder(pool)
         if hasattr(pool, "terminate_workers"):  # 3.14
             pool.terminate_workers()
         else:
@@ -68,6 +69,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
                 # The executor's own thread stops and reaps every worker: wait for it rather than reap them
                 # too (two readers of a forkserver worker's status pipe leave one with exit code 255).
                 manager = getattr(self._pool, "_executor_manager_thread", None)
+                _unblock_the_feeder(self._pool)  # which that thread waits for
                 if manager is not None:
                     manager.join(STOP_GRACE_SECONDS)
                 raise self.broken(workers.values()) from exc
@@ -78,3 +80,16 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
                     pending.cancel()
                 raise
             start += len(chunks[index])
+
+
+def _unblock_the_feeder(pool: ProcessPoolExecutor) -> None:
+    """Close this process's read end of the executor's call queue, once the pool is being stopped.
+
+    A worker that dies while the queue's feeder thread writes it a large item leaves that write blocked
+    for ever on a pipe nobody reads, and the executor's own clean-up waits for the feeder: CPython
+    gh-94777, fixed in the 3.11 and later here but not in 3.10.13 (a crash amid 1 MiB items hung
+    there). With every read end closed (the workers' die with them), the write fails instead, and the
+    feeder moves on."""
+    reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
+    if reader is not None:
+        reader.close()
