@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import gc
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,9 +77,17 @@ def during(what: str | Callable[[], str]) -> Iterator[None]:
 
 
 def reraise() -> None:
-    """Raise the interruption again, for a caller of code that catches KeyboardInterrupt itself (pytest.main)."""
+    """Raise the interruption again, for a caller of code that catches KeyboardInterrupt itself (pytest.main).
+
+    Its traceback is dropped first, with warnings off: the frames it held are finalized then, and a plugin
+    whose teardown the signal cut short fails there (pytest-benchmark's makereport, seen in CI: pluggy's
+    PluggyTeardownRaisedWarning and an "Exception ignored" on stderr), which is the signal's doing."""
     if _received is not None and _owner_pid == os.getpid():
-        raise _received.with_traceback(None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _received.with_traceback(None)
+            gc.collect()
+        raise _received
 
 
 def run_command(prog: str, body: Callable[[], int]) -> int:
@@ -186,6 +196,8 @@ def _on_unraisable(unraisable: Any) -> None:
     if _received is not None and unraisable.exc_value is _received:
         _redeliver = True
         threading.Thread(target=_deliver_again, args=(_received.signum,), name="lab-interrupt", daemon=True).start()
+        return
+    if _received is not None:  # what failed while unwinding after the signal was caused by it: not news
         return
     _previous_unraisablehook(unraisable)
 

@@ -420,3 +420,34 @@ def _without_pool_shutdown_noise(err: str) -> str:
         return head.rstrip("\n") + "\n"
     return err
 
+
+
+class _FailsWhenFinalized:
+    """What a plugin's teardown cut short by the signal does when its frame is freed (pytest-benchmark's
+    makereport, seen in CI): a warning, then an exception Python can only report as "Exception ignored"."""
+
+    def __del__(self) -> None:
+        import warnings
+
+        warnings.warn("a plugin's teardown failed", UserWarning, stacklevel=1)
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+
+
+def test_what_fails_while_unwinding_after_a_signal_adds_nothing_to_the_one_line(capsys):
+    def work() -> None:
+        held = _FailsWhenFinalized()  # noqa: F841 - alive as long as the interruption's traceback holds this frame
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+
+    def body() -> int:
+        try:
+            work()
+        except KeyboardInterrupt:  # as pytest.main does, returning INTERRUPTED
+            pass
+        from concurrency_lab import interrupt
+
+        interrupt.reraise()
+        return 0
+
+    assert run_command("prog", body) == 130
+    assert capsys.readouterr().err.splitlines() == ["prog: interrupted by SIGINT"]
