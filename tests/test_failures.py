@@ -7,6 +7,7 @@ Tests assert outcomes; the times the probes measure go into the table, not into 
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 from concurrent.futures import Future
 from types import SimpleNamespace
 
@@ -25,7 +26,7 @@ from concurrency_lab import cli, failures
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.run import run_benchmarks
 from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
-from concurrency_lab.failures import CASES, CASES_BY_NAME, JSON_KEY, Expected, FailureTable
+from concurrency_lab.failures import CASES, CASES_BY_NAME, JSON_KEY, Expected, FailureOutcome, FailureTable
 from concurrency_lab.failures import runner, tasks
 from concurrency_lab.failures.cases import fate
 from concurrency_lab.failures.tasks import ProbeFailure, refusal
@@ -50,14 +51,13 @@ def _probe_params() -> list:
     return params
 
 
+@pytest.mark.failure_probes
 @pytest.mark.parametrize(("variant_name", "case_name"), _probe_params())
 def test_every_variant_fails_each_case_the_documented_way(variant_name, case_name):
     cls, case = variant_class(variant_name), CASES_BY_NAME[case_name]
     outcome = runner.probe(cls, case)
-    assert outcome.returned, outcome.note
-    assert outcome.documented, f"raised {outcome.error} ({outcome.message!r}, cause {outcome.cause}, " \
-                               f"stopped {outcome.stopped}); documented: {outcome.expected}"
-    assert outcome.processes_left == 0, "a worker process outlived the call"
+    assert outcome.problem() is None, outcome.problem()
+    assert outcome.processes_left == 0
     if outcome.threads_left:  # only threads that cannot be stopped, and they end by themselves
         assert outcome.stopped is False and outcome.left_running_s is not None
     if outcome.stopped is False and cls.kind is Kind.THREADS:
@@ -347,3 +347,45 @@ def test_run_no_failures_asks_pytest_to_leave_the_table_out(tmp_path, monkeypatc
     cli.main(["run", "--no-failures", "--out", str(tmp_path)])
     cli.main(["run", "--out", str(tmp_path)])
     assert [options["extra_pytest_args"] for options in asked] == [("--no-lab-failures",), ()]
+
+
+def test_an_outcome_names_what_breaks_the_documented_promise():
+    kept = FailureOutcome("mp_pool", "task_exits", None, expected="concurrency_lab.errors.TaskExit",
+                          error="concurrency_lab.errors.TaskExit", documented=True, returned=True, processes_left=0)
+    assert kept.problem() is None
+    hung = dataclasses.replace(kept, returned=False, documented=False, error=None, note="hung: no error within 30 s")
+    assert hung.problem() == "mp_pool task_exits: hung: no error within 30 s"
+    other = dataclasses.replace(kept, documented=False, error="concurrent.futures.process.BrokenProcessPool")
+    assert other.problem().startswith("mp_pool task_exits: concurrent.futures.process.BrokenProcessPool (")
+    assert other.problem().endswith("documented: concurrency_lab.errors.TaskExit")
+    assert dataclasses.replace(kept, processes_left=2).problem() == "mp_pool task_exits: 2 worker process(es) outlived the call"
+
+
+def test_the_benchmark_session_fails_on_a_failure_table_that_breaks_the_documentation(capsys):
+    """--lab-failures-documented (tox's smoke benchmarks): the failure table measured there is checked as
+    `test_every_variant_fails_each_case_the_documented_way` checks it, which tox then deselects."""
+    from concurrency_lab.bench import plugin
+
+    def session_with(table):
+        options = {"--lab-failures": True, "--lab-failures-documented": True, "--lab-progress": False}
+        config = SimpleNamespace(stash=pytest.Stash(), getoption=lambda name, default=None: options[name],
+                                 pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+        config.stash[plugin._FAILURES] = table
+        return SimpleNamespace(config=config, exitstatus=pytest.ExitCode.OK)
+
+    kept = FailureOutcome("mp_pool", "task_exits", None, expected="x.TaskExit", error="x.TaskExit", documented=True,
+                          returned=True, processes_left=0)
+    table = {"schema": 1, "cases": [], "outcomes": [kept.to_dict()], "unavailable": {}, "settings": {}, "seconds": 1.0}
+    session = session_with(table)
+    plugin._fail_on_undocumented_failures(session)
+    assert session.exitstatus == pytest.ExitCode.OK and capsys.readouterr().out == ""
+    table["outcomes"].append(dataclasses.replace(kept, case="item_exits_pickled", returned=False, documented=False,
+                                                 note="hung: no error within 30 s").to_dict())
+    session = session_with(table)
+    plugin._fail_on_undocumented_failures(session)
+    assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
+    assert capsys.readouterr().out.splitlines() == [
+        "failure modes: not as documented: mp_pool item_exits_pickled: hung: no error within 30 s"]
+    session = session_with(None)  # not measured: nothing was checked, which is a failure too
+    plugin._fail_on_undocumented_failures(session)
+    assert session.exitstatus == pytest.ExitCode.TESTS_FAILED

@@ -45,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lab-failures", action=argparse.BooleanOptionalAction, default=True,
                     help=f"the failure-modes table ({FAILURES_SUMMARY}), measured once after the benchmarks, in "
                          f"the JSON as {FAILURES_KEY}; --no-lab-failures leaves it out (default: on)")
+    group.addoption("--lab-failures-documented", action="store_true",
+                    help="fail the session when a variant fails a case otherwise than docs/failures.md says (a "
+                         "hang, another error, a worker left running): the failure table as a test (tox uses it)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -159,6 +162,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     if exitstatus == pytest.ExitCode.INTERRUPTED and bench_session is not None:
         bench_session.json = bench_session.save = bench_session.autosave = None
     yield
+    if exitstatus != pytest.ExitCode.INTERRUPTED and session.config.getoption("--lab-failures-documented"):
+        _fail_on_undocumented_failures(session)
+
+
+def _fail_on_undocumented_failures(session: pytest.Session) -> None:
+    """--lab-failures-documented: the session fails, each problem said, when an outcome of the failure table
+    (measured as the JSON was saved, or now) breaks what docs/failures.md promises, or none was measured."""
+    config = session.config
+    table = failure_table(config) if config.getoption("--lab-failures") else None
+    if table is None:
+        problems = ["the failure table was not measured (--no-lab-failures, or measuring it failed)"]
+    else:
+        from ..failures import FailureTable
+
+        problems = [p for o in FailureTable.from_dict(table).outcomes if (p := o.problem()) is not None]
+    for problem in problems:
+        say(config, f"failure modes: not as documented: {problem}")
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:

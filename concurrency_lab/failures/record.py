@@ -45,6 +45,19 @@ class FailureOutcome:
     def workers_left(self) -> int:
         return (self.processes_left or 0) + (self.threads_left or 0)
 
+    def problem(self) -> str | None:
+        """Why this outcome breaks what docs/failures.md promises (a hang, another outcome than the documented
+        one, a worker process left running), in a line naming the variant and the case; None when it keeps it."""
+        where = f"{self.variant} {self.case}"
+        if not self.returned:
+            return f"{where}: {self.note or 'the call did not end'}"
+        if not self.documented:
+            what = self.said or self.error or "results"
+            return f"{where}: {what} ({self.message!r}, cause {self.cause}); documented: {self.expected}"
+        if self.processes_left:
+            return f"{where}: {self.processes_left} worker process(es) outlived the call"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values["traits"] = self.traits.to_dict() if self.traits else None
