@@ -121,7 +121,8 @@ def test_the_plugin_keeps_its_option_names_and_defaults():
     parser = _PytestParser()
     plugin.pytest_addoption(parser)
     assert list(parser.options) == ["--lab-profile", "--lab-variants", "--lab-workloads", "--lab-workers", "--lab-timeout",
-                                    "--lab-dask-address", "--lab-progress", "--lab-eta-from", "--lab-failures"]
+                                    "--lab-dask-address", "--lab-progress", "--lab-eta-from", "--lab-failures",
+                                    "--lab-failures-documented"]
     assert parser.options["--lab-profile"]["default"] == "smoke"
     assert parser.options["--lab-failures"]["default"] is True  # --no-lab-failures turns the table off
     assert parser.options["--lab-workers"]["type"]("8,1,8") == [1, 8]

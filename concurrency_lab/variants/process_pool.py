@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -83,13 +84,16 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
 
 
 def _unblock_the_feeder(pool: ProcessPoolExecutor) -> None:
-    """Close this process's read end of the executor's call queue, once the pool is being stopped.
+    """On Python 3.10: close this process's read end of the executor's call queue, once the pool is being stopped.
 
     A worker that dies while the queue's feeder thread writes it a large item leaves that write blocked
     for ever on a pipe nobody reads, and the executor's own clean-up waits for the feeder: CPython
-    gh-94777, fixed in the 3.11 and later here but not in 3.10.13 (a crash amid 1 MiB items hung
-    there). With every read end closed (the workers' die with them), the write fails instead, and the
-    feeder moves on."""
+    gh-94777 (3.10.13 hung on the adapted test_crash_big_data, fork and forkserver). With every read end
+    closed (the workers' die with them), the write fails instead, and the feeder moves on. From 3.11 the
+    executor's own thread closes it as it finds the pool broken: closing it here too raced that close
+    (EBADF in its thread, and a descriptor number another file may have reused by then)."""
+    if sys.version_info >= (3, 11):
+        return
     reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
     if reader is not None:
         reader.close()
