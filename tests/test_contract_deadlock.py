@@ -14,6 +14,8 @@ that cannot come back -> TaskError with its text; BrokenPool only when a worker 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,7 @@ OUT_OF_PROCESS_DEFAULT = [pytest.param(p.values[0], None, id=p.id, marks=p.marks
 EVERY_VARIANT = variant_start_method_params()
 WORKERS = 2
 CHUNKSIZE = 2  # item 5 is in the third chunk, second place: a message must name the item, not the chunk
+TRAP_LIMIT_S = 10.0  # per trap, in the child that runs them all: each takes well under a second (Dask: 2-3)
 BIG_ITEM_BYTES = 4 * 1024 * 1024 + 1  # CPython's support.PIPE_MAX_SIZE: more than any pipe buffers
 
 
@@ -124,18 +127,29 @@ MAP_CASES = {
 
 def map_then_again(name: str, start_method: str | None, case: str) -> dict[str, Any]:
     """In the child: the trap map on a warm variant, then a plain map on the same variant."""
-    trap = MAP_CASES[case]
     with make_variant(name, start_method, workers=WORKERS) as variant:
-        try:
-            variant.map(task_for(variant, trap.task), trap.items(), chunksize=CHUNKSIZE)
-        except BaseException as exc:  # noqa: BLE001 - a SystemExit escaping map is one of the findings
-            error = describe_error(exc)
-        else:
-            error = None
-        try:
-            again: Any = variant.map(task_for(variant, tasks.double), [1, 2, 3])
-        except BaseException as exc:  # noqa: BLE001
-            again = {"error": describe_error(exc)}
+        return _trap_then_again(variant, case)
+
+
+def every_trap_then_again(name: str, start_method: str | None, cases: list[str]) -> dict[str, Any]:
+    """In the child: `map_then_again` for each of `cases` in turn, on one warm variant (a trap must leave the
+    pool usable, so the next case meets it as the first did): one interpreter and one pool for them all."""
+    with make_variant(name, start_method, workers=WORKERS) as variant:
+        return {case: _trap_then_again(variant, case) for case in cases}
+
+
+def _trap_then_again(variant: Any, case: str) -> dict[str, Any]:
+    trap = MAP_CASES[case]
+    try:
+        variant.map(task_for(variant, trap.task), trap.items(), chunksize=CHUNKSIZE)
+    except BaseException as exc:  # noqa: BLE001 - a SystemExit escaping map is one of the findings
+        error = describe_error(exc)
+    else:
+        error = None
+    try:
+        again: Any = variant.map(task_for(variant, tasks.double), [1, 2, 3])
+    except BaseException as exc:  # noqa: BLE001
+        again = {"error": describe_error(exc)}
     return {"error": error, "again": again}
 
 
@@ -165,7 +179,22 @@ def test_a_trap_on_the_way_to_a_worker_or_back_fails_as_the_contract_says(name, 
     test_deadlock.py is one case); where `differs` is set the case is a documented difference: the original
     expects PicklingError, SystemExit or BrokenProcessPool, and the lab raises what `error` says, for the
     reason given there. Either way: no hang, the caller survives, the pool stays usable."""
-    check_map_case(run_in_child(map_then_again, name, start_method, case), name, MAP_CASES[case])
+    check_map_case(_one_of_the_traps(name, start_method, case), name, MAP_CASES[case])
+
+
+@functools.lru_cache(maxsize=None)
+def _every_trap(name: str, start_method: str | None) -> Outcome:
+    """The traps of TRAPS on `name`, run once per xdist worker in one child (one interpreter, one warm pool:
+    a child per trap cost each env about a minute), within a limit that grows with their number."""
+    return run_in_child(every_trap_then_again, name, start_method, TRAPS, limit=TRAP_LIMIT_S * len(TRAPS))
+
+
+def _one_of_the_traps(name: str, start_method: str | None, case: str) -> Outcome:
+    """`case`'s outcome out of `_every_trap`: a hang or a dead child is every case's outcome."""
+    batch = _every_trap(name, start_method)
+    if batch.status != "returned":
+        return batch
+    return dataclasses.replace(batch, value=batch.value[case])
 
 
 @pytest.mark.parametrize("case", WORKER_DEATHS)
