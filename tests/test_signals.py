@@ -449,5 +449,11 @@ def test_what_fails_while_unwinding_after_a_signal_adds_nothing_to_the_one_line(
         interrupt.reraise()
         return 0
 
-    assert run_command("prog", body) == 130
+    # Python's own Ctrl-C handler, whatever this process had (an xdist worker may ignore SIGINT, and a command
+    # leaves an ignored signal ignored), then this process's handler back.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert run_command("prog", body) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert capsys.readouterr().err.splitlines() == ["prog: interrupted by SIGINT"]

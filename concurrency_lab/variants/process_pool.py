@@ -44,11 +44,11 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         pool.shutdown(wait=True)
 
     def _abort(self, pool):
-        _unblock_the_feeder(pool)
         if hasattr(pool, "terminate_workers"):  # 3.14
             pool.terminate_workers()
         else:
             stop_processes(list((pool._processes or {}).values()))  # the executor's own table of its workers
+        _let_the_manager_finish(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
@@ -69,10 +69,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
                 workers.update(self._pool._processes or {})
                 # The executor's own thread stops and reaps every worker: wait for it rather than reap them
                 # too (two readers of a forkserver worker's status pipe leave one with exit code 255).
-                manager = getattr(self._pool, "_executor_manager_thread", None)
-                _unblock_the_feeder(self._pool)  # which that thread waits for
-                if manager is not None:
-                    manager.join(STOP_GRACE_SECONDS)
+                _let_the_manager_finish(self._pool)
                 raise self.broken(workers.values()) from exc
             try:
                 outcomes[index] = handoff.unpack(handback, start, len(chunks[index]))
@@ -83,17 +80,24 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
             start += len(chunks[index])
 
 
-def _unblock_the_feeder(pool: ProcessPoolExecutor) -> None:
-    """On Python 3.10: close this process's read end of the executor's call queue, once the pool is being stopped.
+def _let_the_manager_finish(pool: ProcessPoolExecutor) -> None:
+    """Give the executor's own thread, which stops and reaps the workers of a broken pool, time to finish.
 
-    A worker that dies while the queue's feeder thread writes it a large item leaves that write blocked
-    for ever on a pipe nobody reads, and the executor's own clean-up waits for the feeder: CPython
-    gh-94777 (3.10.13 hung on the adapted test_crash_big_data, fork and forkserver). With every read end
-    closed (the workers' die with them), the write fails instead, and the feeder moves on. From 3.11 the
-    executor's own thread closes it as it finds the pool broken: closing it here too raced that close
-    (EBADF in its thread, and a descriptor number another file may have reused by then)."""
-    if sys.version_info >= (3, 11):
+    On Python 3.10 it can wait for ever: a worker that died while the call queue's feeder thread wrote it a
+    large item leaves that write blocked on a pipe nobody reads, and the thread waits for the feeder
+    (CPython gh-94777; 3.10.13 hung on the adapted test_crash_big_data, fork and forkserver). Still alive
+    after the grace, with every worker gone, it is stuck there: this process's read end of that pipe is
+    closed then, so the write fails and the feeder moves on. 3.11 and later close it themselves."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is None:
         return
-    reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
-    if reader is not None:
-        reader.close()
+    manager.join(STOP_GRACE_SECONDS)
+    if manager.is_alive() and sys.version_info < (3, 11):
+        reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
+        fd = getattr(reader, "_handle", None)
+        if fd is not None:
+            # The handle is taken first: the feeder closes the same Connection once unblocked, and must find it
+            # closed (Connection.close from two threads closes the descriptor twice, maybe another file's by then).
+            reader._handle = None
+            os.close(fd)
+        manager.join(STOP_GRACE_SECONDS)
