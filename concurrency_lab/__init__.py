@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .exercise import parallel_sum_with_executor
+from .lesson.exercise import parallel_sum_with_executor
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "advise", "parallel_sum_with_executor"]

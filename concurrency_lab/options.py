@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .bench.cases import PROFILES
-from .cpus import (
+from .core.cpus import (
     MAX_WORKERS,
     START_METHODS,
     available_start_methods,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .traits import Bound, VariantTraits
+from .core.traits import Bound, VariantTraits
 
 SCHEMA_VERSION = 2
 LEGACY_VERSION = 1  # records without a "schema" key

@@ -3,13 +3,19 @@ and the hygiene every test is held to: no child process or non-daemon thread out
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-import hygiene
+# The suite's helpers (tests/support/) import as top-level modules, here and in every child process the
+# tests start with this folder on its path.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+import hygiene  # noqa: E402 (found through the line above)
 from concurrency_lab.workloads import environments as workload_environments
 
 _LONG_LIVED = pytest.StashKey[hygiene.LongLived]()

@@ -24,10 +24,10 @@ from concurrency_lab.advise.model import Config, Probe, Trial
 from concurrency_lab.advise.safety import is_coroutine_function, serializer_problems
 from concurrency_lab.advise.session import NoAnswer
 from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size, splits_evenly
-from concurrency_lab.traits import Bound, Kind
+from concurrency_lab.core.traits import Bound, Kind
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
-TARGETS = str(Path(__file__).with_name("advise_targets.py"))
+TARGETS = str(Path(__file__).parent / "support" / "advise_targets.py")
 
 
 # --- inputs ------------------------------------------------------------------------------------------
@@ -1062,7 +1062,7 @@ def test_assert_parallel_speedup_hides_the_labs_frames(tmp_path):
     import subprocess
     import sys
 
-    from concurrency_lab.helper_process import child_env
+    from concurrency_lab.core.helper_process import child_env
 
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_user.py").write_text(
@@ -1071,7 +1071,7 @@ def test_assert_parallel_speedup_hides_the_labs_frames(tmp_path):
         "    assert_parallel_speedup(advise_targets.counts_its_calls, range(50), budget=4.0,\n"
         "                            variants=['sequential', 'thread_pool'])\n")
     env = child_env()
-    env["PYTHONPATH"] = f"{Path(__file__).parent}{__import__('os').pathsep}{env.get('PYTHONPATH', '')}"
+    env["PYTHONPATH"] = f"{Path(__file__).parent / 'support'}{__import__('os').pathsep}{env.get('PYTHONPATH', '')}"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                            str(tmp_path / "test_user.py")], cwd=tmp_path, capture_output=True, text=True, env=env,
                           timeout=300)
@@ -1087,7 +1087,7 @@ def test_the_package_offers_advise_lazily_and_callable():
     import subprocess
     import sys
 
-    from concurrency_lab.helper_process import child_env
+    from concurrency_lab.core.helper_process import child_env
 
     code = ("import sys, concurrency_lab\n"
             "assert 'concurrency_lab.advise' not in sys.modules, 'import concurrency_lab got heavier'\n"
@@ -1137,7 +1137,7 @@ def test_a_joblib_trial_leaves_no_memmapping_folder_however_the_child_ends(endin
     tracker included (after a trial with a problem, or a hang): no atexit hook runs either way, so the trial's
     close must remove every folder joblib made. Stopped, the tracker used to warn of "leaked folder objects";
     killed, the folders stayed in /dev/shm."""
-    from concurrency_lab.helper_process import child_env
+    from concurrency_lab.core.helper_process import child_env
 
     names = [n for n in VARIANT_NAMES if variant_class(n).api_family == "joblib"]
     reason = variant_class(names[0]).unavailable_reason() if names else "no variant runs joblib"
@@ -1178,7 +1178,7 @@ def test_a_gain_whose_rounds_reach_below_sequential_is_not_named():
     from concurrency_lab.advise.answer import Pick
     from concurrency_lab.advise.api import why_not_judged
     from concurrency_lab.advise.classify import Classification
-    from concurrency_lab.traits import Kind
+    from concurrency_lab.core.traits import Kind
 
     config = Config("process_pool", 2, 25)
     trial = Trial(config=config, kind="processes", round_seconds=[0.2] * 5, items=16)

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 
-from concurrency_lab import cli
-from concurrency_lab.helper_process import child_env
+from concurrency_lab.commands import cli
+from concurrency_lab.core.helper_process import child_env
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent / "support"
 PROG = "concurrency-lab advise"
 
 

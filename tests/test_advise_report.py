@@ -18,7 +18,7 @@ from test_advise import FakeClock, FakeRunner
 from concurrency_lab.advise import advise
 from concurrency_lab.advise.model import ADVICE_SCHEMA_VERSION
 from concurrency_lab.advise.page import write_advice
-from concurrency_lab.cli import main
+from concurrency_lab.commands.cli import main
 from concurrency_lab.report import load_results
 
 DATA = Path(__file__).parent / "data"

@@ -26,8 +26,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from lab_params import make_variant, task_for, variant_params
 
-from concurrency_lab import cli
-from concurrency_lab.cpus import MAX_WORKERS, available_start_methods
+from concurrency_lab.commands import cli
+from concurrency_lab.core.cpus import MAX_WORKERS, available_start_methods
 from concurrency_lab.options import MAX_DOWNLOAD_SECONDS, MAX_RETRIES, MAX_TASKS, OPTIONS, OptionError
 from concurrency_lab.schema import SCHEMA_VERSION
 from concurrency_lab.variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant, variant_class
@@ -97,7 +97,7 @@ class Command:
 
 
 def _lesson(name: str) -> Callable[[list[str]], int]:
-    return lambda argv: importlib.import_module(f"concurrency_lab.{name}").main(argv)
+    return lambda argv: importlib.import_module(f"concurrency_lab.lesson.{name}").main(argv)
 
 
 def _lab(command: str) -> Callable[[list[str]], int]:
@@ -108,10 +108,10 @@ WORK = {
     "run": ["concurrency_lab.bench.run:run_benchmarks"],
     "report": ["concurrency_lab.bench.run:write_run_reports"],
     "compare": ["concurrency_lab.report:compare_runs"],
-    "matrix": ["concurrency_lab.matrix:run_matrix"],
+    "matrix": ["concurrency_lab.commands.matrix:run_matrix"],
     "download": ["concurrency_lab.download.cli:download", "concurrency_lab.download.cli:demo_urls"],
     "serve": ["concurrency_lab.server.listener:LabHTTPServer.server_bind"],
-    "processor": ["concurrency_lab.processor_cli:make_inputs"],
+    "processor": ["concurrency_lab.lesson.processor_cli:make_inputs"],
 }
 RUN_FLAGS = {"--variant": "variant", "--workers": "workers", "--start-method": "start_method"}
 COMMANDS = {
@@ -124,7 +124,7 @@ COMMANDS = {
                        "--start-method": "start_method", "--size": "size", "--seed": "seed"}, WORK["matrix"]),
     "download": Command(_lab("download"), "concurrency-lab download", ["http://127.0.0.1:9/"], RUN_FLAGS, WORK["download"]),
     "serve": Command(_lab("serve"), "python -m concurrency_lab.server", [], {"--port": "port"}, WORK["serve"]),
-    **{name: Command(_lesson(name), f"python -m concurrency_lab.{name}", [], RUN_FLAGS,
+    **{name: Command(_lesson(name), f"python -m concurrency_lab.lesson.{name}", [], RUN_FLAGS,
                      WORK["processor" if name.endswith("processor") else "download"])
        for name in ("parallel_processor", "executor_processor", "threaded_downloader", "executor_downloader")},
 }

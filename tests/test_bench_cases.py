@@ -78,7 +78,7 @@ def test_a_trap_row_comes_from_a_declared_library_default_on_dispatch_bound_work
 
 
 def test_a_cluster_gets_no_cold_row_on_waiting_work_but_one_on_computing_work():
-    from concurrency_lab.traits import Kind
+    from concurrency_lab.core.traits import Kind
 
     clusters = [n for n in VARIANT_NAMES if variant_class(n).kind is Kind.CLUSTER and variant_class(n).has_pool()]
     if not clusters:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab.cli import main
+from concurrency_lab.commands.cli import main
 from concurrency_lab.download.cli import main as download_main
 
 

@@ -19,9 +19,9 @@ import pytest
 from lab_params import make_variant, selected, variant_params
 from lab_tasks import exit_on_five, refuse_seven, sleep_long, worker_pid
 
-from concurrency_lab import cli
-from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable
-from concurrency_lab.helper_process import child_env
+from concurrency_lab.commands import cli
+from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
+from concurrency_lab.core.helper_process import child_env
 from concurrency_lab.variants import VariantUnavailable, get_variant, variant_class
 from concurrency_lab.variants import engines
 
@@ -147,7 +147,7 @@ time.sleep(600)
 def test_workers_end_when_the_process_that_started_them_is_killed(name):
     """Killed as soon as a call returned: a worker may still be starting then, and must end too."""
     env = child_env()
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env["PYTHONPATH"]])
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(os.path.dirname(__file__), "support"), env["PYTHONPATH"]])
     parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, name], stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = parent.stdout.readline()

@@ -9,8 +9,8 @@ import time
 import pytest
 from lab_params import make_variant, task_for, variant_params
 
-from concurrency_lab.measure import CpuClock, CpuReading, cpu
-from concurrency_lab.measure.cpu import CpuMark, read_mark
+from concurrency_lab.measure import CpuClock, CpuReading, cpu_time
+from concurrency_lab.measure.cpu_time import CpuMark, read_mark
 
 
 def _burn(seconds: float) -> None:
@@ -73,7 +73,7 @@ def test_stop_needs_a_start():
 
 
 def test_without_the_resource_module_psutil_reads_the_clocks(monkeypatch):
-    monkeypatch.setattr(cpu, "resource", None)
+    monkeypatch.setattr(cpu_time, "resource", None)
     mark = read_mark()
     assert mark.source == "psutil" and mark.self_cpu > 0
     clock = CpuClock().start()

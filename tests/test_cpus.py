@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab import cpus
+from concurrency_lab.core import cpus
 from concurrency_lab.measure import machine_info
 from concurrency_lab.variants import VARIANT_NAMES, get_variant, usable_cpus, variant_class
 
@@ -28,7 +28,7 @@ def run_python(code: str, **env: str) -> str:
 
 @pytest.fixture
 def limits(monkeypatch: pytest.MonkeyPatch):
-    """`set(affinity=, quota=, interpreter=)` fakes what `concurrency_lab.cpus` reads."""
+    """`set(affinity=, quota=, interpreter=)` fakes what `concurrency_lab.core.cpus` reads."""
     def set_limits(*, affinity: int, quota: float | None = None, interpreter: int | None = None) -> None:
         monkeypatch.setattr(cpus, "affinity_cpus", lambda: affinity)
         monkeypatch.setattr(cpus, "cgroup_cpu_quota", lambda: quota)
@@ -124,7 +124,7 @@ def test_worker_counts_above_the_bound_are_refused_before_a_pool_starts():
 
 def test_importing_the_variants_leaves_psutil_and_the_monitor_unimported():
     # Every spawn and forkserver worker imports them to unpickle its task.
-    code = ("import sys, concurrency_lab.variants, concurrency_lab.cpus\n"
+    code = ("import sys, concurrency_lab.variants, concurrency_lab.core.cpus\n"
             "print(sorted(m for m in sys.modules if m == 'psutil' or m.startswith('concurrency_lab.measure')))\n")
     assert run_python(code).strip() == "[]"
 

@@ -20,8 +20,8 @@ import pytest
 from dask_cluster import RealCluster, real_cluster
 from lab_tasks import exit_on_five, mark_when_done, refuse_seven, return_a_lock, sleep_a_little, sleep_long
 
-from concurrency_lab import helper_process
-from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable
+from concurrency_lab.core import helper_process
+from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
 from concurrency_lab.options import OPTIONS
 from concurrency_lab.variants import get_variant
 from concurrency_lab.variants.dask_cluster import ADDRESS_VARIABLE, use_scheduler_address
@@ -161,7 +161,7 @@ with get_variant("dask", workers=2) as variant:
 
 def test_an_embedded_clusters_workers_end_when_its_parent_is_killed():
     """distributed's worker processes watch a pipe from their parent: nothing more is needed, and this shows it."""
-    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(Path(__file__).parent)], stdout=subprocess.PIPE,
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(Path(__file__).parent / "support")], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, env=helper_process.child_env())
     try:
         assert parent.stdout is not None

@@ -35,8 +35,8 @@ SNIPPET_TIMEOUT_S = 120  # advise's snippet has a 2 s budget; the rest take well
 SNIPPETS = python_blocks()
 COMMANDS = [(block.where, line, argv) for block in blocks() if block.language in SHELL_LANGUAGES
             for line in shell_commands(block) for argv in lab_commands(line)]
-LAB_MODULES = ["concurrency_lab.threaded_downloader", "concurrency_lab.executor_downloader",
-               "concurrency_lab.parallel_processor", "concurrency_lab.executor_processor", "concurrency_lab.server"]
+LAB_MODULES = ["concurrency_lab.lesson.threaded_downloader", "concurrency_lab.lesson.executor_downloader",
+               "concurrency_lab.lesson.parallel_processor", "concurrency_lab.lesson.executor_processor", "concurrency_lab.server"]
 
 
 def _missing_engine(block: Block) -> str | None:
@@ -93,7 +93,7 @@ def test_help_of_each_command_runs(command):
     "concurrency-lab run --profile smok",                   # a value the option refuses
     "pip install . && concurrency-lab advise m:f --range 10 --budjet 3",
     "python -m concurrency_lab.threaded_downloadr",         # no such lesson module
-    "python -m concurrency_lab.parallel_processor --tasks 0",
+    "python -m concurrency_lab.lesson.parallel_processor --tasks 0",
     "tools/pythons --source /tmp/sources",
 ])
 def test_a_misspelled_command_line_is_caught(line):

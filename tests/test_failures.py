@@ -22,15 +22,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from concurrency_lab import cli, failures
+from concurrency_lab import failures
+from concurrency_lab.commands import cli
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.run import run_benchmarks
-from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
+from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from concurrency_lab.failures import CASES, CASES_BY_NAME, JSON_KEY, Expected, FailureOutcome, FailureTable
 from concurrency_lab.failures import runner, tasks
 from concurrency_lab.failures.cases import fate
 from concurrency_lab.failures.tasks import ProbeFailure, refusal
-from concurrency_lab.traits import Kind
+from concurrency_lab.core.traits import Kind
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError, Variant
 
@@ -206,7 +207,7 @@ def test_an_outcome_is_documented_only_with_all_it_must_carry():
     timeout = Expected(MapTimeout, stopped=False)
     assert timeout.met_by(MapTimeout("late", timeout=1, unfinished=2, stopped=False), None)
     assert not timeout.met_by(MapTimeout("late", timeout=1, unfinished=2, stopped=True), None)
-    assert Expected(BrokenPool).name == "concurrency_lab.errors.BrokenPool"
+    assert Expected(BrokenPool).name == "concurrency_lab.core.errors.BrokenPool"
     assert Expected(None, results=(1, 2)).met_by(None, [1, 2]) and not Expected(None, results=(1, 2)).met_by(None, [2, 1])
     said = Expected(None, results="future finished")
     assert said.name == "future finished" and said.met_by(None, "future finished") and not said.met_by(None, "future stopped")
@@ -280,7 +281,7 @@ def test_a_variant_that_kills_the_probe_becomes_a_row():
 def test_a_system_exit_that_escapes_map_is_a_row_not_a_dead_probe():
     outcome = runner.probe(ExitEscapingVariant, CASES_BY_NAME["task_exits"], bound_s=SHORT_BOUND_S)
     assert outcome.returned and outcome.error == "builtins.SystemExit" and outcome.message == str(tasks.EXIT_CODE)
-    assert not outcome.documented and outcome.expected == "concurrency_lab.errors.TaskExit"
+    assert not outcome.documented and outcome.expected == "concurrency_lab.core.errors.TaskExit"
 
 
 def test_a_variant_a_fresh_process_cannot_import_is_not_run():
@@ -350,14 +351,14 @@ def test_run_no_failures_asks_pytest_to_leave_the_table_out(tmp_path, monkeypatc
 
 
 def test_an_outcome_names_what_breaks_the_documented_promise():
-    kept = FailureOutcome("mp_pool", "task_exits", None, expected="concurrency_lab.errors.TaskExit",
-                          error="concurrency_lab.errors.TaskExit", documented=True, returned=True, processes_left=0)
+    kept = FailureOutcome("mp_pool", "task_exits", None, expected="concurrency_lab.core.errors.TaskExit",
+                          error="concurrency_lab.core.errors.TaskExit", documented=True, returned=True, processes_left=0)
     assert kept.problem() is None
     hung = dataclasses.replace(kept, returned=False, documented=False, error=None, note="hung: no error within 30 s")
     assert hung.problem() == "mp_pool task_exits: hung: no error within 30 s"
     other = dataclasses.replace(kept, documented=False, error="concurrent.futures.process.BrokenProcessPool")
     assert other.problem().startswith("mp_pool task_exits: concurrent.futures.process.BrokenProcessPool (")
-    assert other.problem().endswith("documented: concurrency_lab.errors.TaskExit")
+    assert other.problem().endswith("documented: concurrency_lab.core.errors.TaskExit")
     assert dataclasses.replace(kept, processes_left=2).problem() == "mp_pool task_exits: 2 worker process(es) outlived the call"
 
 

@@ -45,7 +45,7 @@ from lab_tasks import (
     worker_pid,
 )
 
-from concurrency_lab import errors
+from concurrency_lab.core import errors
 from concurrency_lab.variants import variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError
 from concurrency_lab.variants.handoff import HandedOffFuture
@@ -63,7 +63,7 @@ WITH_FUTURES = [p for p in EVERY_VARIANT if variant_class(p.values[0]).traits().
 def in_child(case: str, name: str, start_method: str | None) -> None:
     """Run `case(name, start_method)` of this module in a new interpreter and session; fail with its output
     when it fails or outlives CHILD_LIMIT_S (its whole session, pool workers included, is killed then)."""
-    path = os.pathsep.join([str(TESTS.parent), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    path = os.pathsep.join([str(TESTS.parent), str(TESTS), str(TESTS / "support"), *filter(None, [os.environ.get("PYTHONPATH")])])
     code = f"import test_handoff\ntest_handoff.{case}({name!r}, {start_method!r})\nprint('case passed')"
     child = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": path}, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

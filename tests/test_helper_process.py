@@ -11,7 +11,7 @@ import tempfile
 import pytest
 
 import concurrency_lab
-from concurrency_lab import helper_process
+from concurrency_lab.core import helper_process
 
 TIMEOUT = 30.0  # only proves nothing hung
 

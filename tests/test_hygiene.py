@@ -60,8 +60,9 @@ def run_suite(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # In a folder below the rootdir, as here: pytest asks a session fixture's hooks of the rootdir's conftest only.
     suite = tmp_path / "tests"
     suite.mkdir()
-    for name in ("conftest.py", "hygiene.py"):
-        shutil.copy(TESTS / name, suite / name)
+    (suite / "support").mkdir()
+    shutil.copy(TESTS / "conftest.py", suite / "conftest.py")
+    shutil.copy(TESTS / "support" / "hygiene.py", suite / "support" / "hygiene.py")
     (suite / "conftest.py").write_text((suite / "conftest.py").read_text() + "\nhygiene.GRACE_SECONDS = 0.5\n")
     (suite / "test_suite.py").write_text(textwrap.dedent(SUITE))
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(tmp_path),

@@ -17,7 +17,7 @@ def run_module(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
 
 @pytest.mark.parametrize("module", ["threaded_downloader", "executor_downloader"])
 def test_downloaders_serve_their_own_demo_pages(module):
-    done = run_module(f"concurrency_lab.{module}")
+    done = run_module(f"concurrency_lab.lesson.{module}")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert sum(line.startswith("ok    200") and "http://127.0.0.1:" in line for line in lines) == 12
@@ -26,7 +26,7 @@ def test_downloaders_serve_their_own_demo_pages(module):
 
 @pytest.mark.parametrize(("module", "variant"), [("parallel_processor", "mp_pool"), ("executor_processor", "process_pool")])
 def test_processors_print_the_sum_and_their_time(module, variant):
-    done = run_module(f"concurrency_lab.{module}", "--tasks", "6")
+    done = run_module(f"concurrency_lab.lesson.{module}", "--tasks", "6")
     assert done.returncode == 0, done.stderr
     assert "matches the closed form" in done.stdout
     assert re.search(rf"^6 tasks on {variant} x \d+ workers \(\d+ worker processes\) in \d+\.\d{{3}} s$", done.stdout, re.M)

@@ -25,7 +25,7 @@ PEAK_RSS_BOUND = 256 * 1024 * 1024  # the client streams and hashes: bodies neve
 @pytest.mark.parametrize("variant_name", [p for p in variant_params(processes=False) if variant_class(p.values[0]).concurrent])
 def test_every_url_once_and_memory_bounded(variant_name, lab_server):
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("load_check.py")), lab_server.base_url, variant_name, str(URLS), str(WORKERS)],
+        [sys.executable, str(Path(__file__).parent / "support" / "load_check.py"), lab_server.base_url, variant_name, str(URLS), str(WORKERS)],
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stderr

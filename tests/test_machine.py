@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from concurrency_lab.measure import machine_info
-from concurrency_lab.measure.cgroup import (
+from concurrency_lab.core.cgroup import (
     ancestors,
     cpu_quota,
     parse_cfs,

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from concurrency_lab.measure import PER_CORE_SCOPE, Reading, ResourceMonitor, TreeSample
-from concurrency_lab.measure.probe import TreeReader, read_tree
+from concurrency_lab.measure.psutil_reads import TreeReader, read_tree
 from concurrency_lab.measure.reading import PeakTracker, monitor_overhead, select_cpus
 from concurrency_lab.measure.sampler import handle, serve
 from concurrency_lab.measure.tree import FORKSERVER, RESOURCE_TRACKER, WORK, measured_pids, role_of

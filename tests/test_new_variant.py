@@ -11,7 +11,7 @@ import pytest
 
 from concurrency_lab import variants
 from concurrency_lab.bench.run import run_benchmarks, write_run_reports
-from concurrency_lab.traits import Kind
+from concurrency_lab.core.traits import Kind
 from concurrency_lab.variants.base import Variant, run_chunk
 
 TOY = "toy_delayed_threads"

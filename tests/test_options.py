@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from concurrency_lab import cli
+from concurrency_lab.commands import cli
 from concurrency_lab.bench import plugin
-from concurrency_lab.cpus import MAX_WORKERS
+from concurrency_lab.core.cpus import MAX_WORKERS
 from concurrency_lab.options import OPTIONS, ArgumentParser, OptionError, add_run_options, option_message
 from concurrency_lab.variants import VARIANT_NAMES
 from concurrency_lab.workloads import WORKLOAD_NAMES
@@ -30,8 +30,8 @@ COMMANDS = {
     "matrix": (lambda argv: cli.main(["matrix", *argv]), "concurrency-lab matrix",
                ("variants", "workloads", "workers", "start_method")),
     "download": (lambda argv: cli.main(["download", *argv]), "concurrency-lab download", ("variant", "workers", "start_method")),
-    **{name: (lambda argv, name=name: importlib.import_module(f"concurrency_lab.{name}").main(argv),
-              f"python -m concurrency_lab.{name}", ("variant", "workers", "start_method")) for name in LESSON_MODULES},
+    **{name: (lambda argv, name=name: importlib.import_module(f"concurrency_lab.lesson.{name}").main(argv),
+              f"python -m concurrency_lab.lesson.{name}", ("variant", "workers", "start_method")) for name in LESSON_MODULES},
 }
 #: Bad values per option key, and the problem each must be reported with.
 BAD = {
@@ -137,8 +137,8 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_real_processes_exit_2_with_one_line():
     for command, line in [
         ((sys.executable, "-m", "concurrency_lab", "run", "--workers", "0"), "concurrency-lab run: error: --workers: must be at least 1, got 0"),
-        ((sys.executable, "-m", "concurrency_lab.executor_processor", "--workers", "0"),
-         "python -m concurrency_lab.executor_processor: error: --workers: must be at least 1, got 0"),
+        ((sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--workers", "0"),
+         "python -m concurrency_lab.lesson.executor_processor: error: --workers: must be at least 1, got 0"),
     ]:
         done = run(*command)
         assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")

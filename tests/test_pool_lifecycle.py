@@ -18,7 +18,7 @@ import pytest
 from lab_params import make_variant, variant_params, variant_start_method_params
 from lab_tasks import exit_on_five, refuse_seven, sleep_a_little, sleep_long, sleep_then_double
 
-from concurrency_lab.errors import BrokenPool, MapTimeout
+from concurrency_lab.core.errors import BrokenPool, MapTimeout
 from concurrency_lab.variants import variant_class
 
 TESTS = Path(__file__).resolve().parent
@@ -36,7 +36,7 @@ def _traits(params: list, **wanted: bool) -> list:
 
 
 def _child_env() -> dict[str, str]:
-    path = os.pathsep.join([str(TESTS.parent), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    path = os.pathsep.join([str(TESTS.parent), str(TESTS / "support"), *filter(None, [os.environ.get("PYTHONPATH")])])
     return {**os.environ, "PYTHONPATH": path}
 
 
@@ -148,7 +148,7 @@ def test_every_process_the_pool_started_ends_when_its_caller_is_killed(name, sta
 #: Each map must raise BrokenPool; a hang is ended by faulthandler, which prints every thread's stack.
 DYING_CALLER = """
 import faulthandler, sys
-from concurrency_lab.errors import BrokenPool
+from concurrency_lab.core.errors import BrokenPool
 from lab_params import make_variant
 from lab_tasks import die_holding_queue_locks_on_five, segfault_on_big_five
 

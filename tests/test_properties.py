@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lab_params import WORKLOAD_NAMES, make_variant, task_for, variant_params
 
-from concurrency_lab.traits import Kind
+from concurrency_lab.core.traits import Kind
 from concurrency_lab.variants import Variant, VariantUnavailable, get_variant, variant_class
 from concurrency_lab.workloads import get_workload
 from concurrency_lab.workloads.tiny_tasks import affine

@@ -3,7 +3,7 @@ for nothing outside the file, and shows the claims table and every workload's ch
 
 The full-page screenshot is saved beside the report as index.png for a reviewer, and copied into
 ``$CONCURRENCY_LAB_SCREENSHOT_DIR`` when that is set. Skipped, saying what to install, without
-Chromium, chromedriver or Selenium (see tests/browser.py).
+Chromium, chromedriver or Selenium (see tests/support/browser.py).
 """
 
 from __future__ import annotations

@@ -125,9 +125,9 @@ def test_a_case_that_returns_words_shows_them_and_a_cell_that_differs_says_what_
                    documented=True, said="earlier future stopped")
     differs = dict(second, case="beside", expected="earlier future stopped", error=None, message=None, cause=None,
                    documented=False, said="earlier future finished")
-    raised = dict(third, case="beside", expected="results", error="concurrency_lab.errors.NotPicklable",
+    raised = dict(third, case="beside", expected="results", error="concurrency_lab.core.errors.NotPicklable",
                   message="could not be sent back", cause=None, documented=False)
-    escaped = dict(third, case="task_raises", expected="concurrency_lab.errors.TaskExit", error="builtins.SystemExit",
+    escaped = dict(third, case="task_raises", expected="concurrency_lab.core.errors.TaskExit", error="builtins.SystemExit",
                    message="3", documented=False)
     table["outcomes"] = [o for o in table["outcomes"] if o is not third] + [as_said, differs, raised, escaped]
     view = failure_view(load_results([_results_file(tmp_path, table)]).runs[0].failures)

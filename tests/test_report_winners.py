@@ -16,7 +16,7 @@ from concurrency_lab.report.facts import group_facts
 from concurrency_lab.report.formatting import format_seconds
 from concurrency_lab.report.markdown import render_markdown
 from concurrency_lab.report.tables import variant_rows
-from concurrency_lab.traits import Kind
+from concurrency_lab.core.traits import Kind
 
 from report_fixtures import processor_with_a_slowed_baseline
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab.cli import main
+from concurrency_lab.commands.cli import main
 
 DATA = Path(__file__).with_name("data")
 

@@ -11,7 +11,7 @@ import pytest
 import concurrency_lab.report as report_package
 from concurrency_lab.report import load_results
 from concurrency_lab.schema import SCHEMA_VERSION, BenchRecord, PerCoreTrace, SchemaError
-from concurrency_lab.traits import Bound, Kind, Role, VariantTraits
+from concurrency_lab.core.traits import Bound, Kind, Role, VariantTraits
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
 DATA = Path(__file__).with_name("data")

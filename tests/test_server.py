@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from concurrency_lab.helper_process import child_env
+from concurrency_lab.core.helper_process import child_env
 from concurrency_lab.server import (
     LabHTTPServer,
     ServerProcess,

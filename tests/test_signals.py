@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from concurrency_lab.interrupt import STOP_SIGNALS, run_command
+from concurrency_lab.core.interrupt import STOP_SIGNALS, run_command
 from concurrency_lab.server import running_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
@@ -263,7 +263,7 @@ def test_sigterm_stops_serve(command):
 
 def test_sigterm_stops_a_lesson_processor_and_its_workers(command):
     # ~20 s of sums on one core: still running when its workers are seen and signalled.
-    lesson = command([sys.executable, "-m", "concurrency_lab.executor_processor", "--tasks", "2000", "--workers", "2"])
+    lesson = command([sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--tasks", "2000", "--workers", "2"])
     workers = lesson.wait_for_descendants(lambda found: len(found) >= 2, "two worker processes")
     sent = lesson.signal(signal.SIGTERM)
     exited = lesson.exit_time(sent)
@@ -271,7 +271,7 @@ def test_sigterm_stops_a_lesson_processor_and_its_workers(command):
     gone = _gone_within(workers, sent)
     print(f"executor_processor, SIGTERM: exit {code} after {exited:.2f} s; {len(workers)} workers gone within {gone:.2f} s")
     assert code == 143, err
-    assert err.splitlines() == ["python -m concurrency_lab.executor_processor: interrupted by SIGTERM during the sums; "
+    assert err.splitlines() == ["python -m concurrency_lab.lesson.executor_processor: interrupted by SIGTERM during the sums; "
                                 "nothing printed"]
 
 
@@ -295,7 +295,7 @@ def test_the_commands_here_start_with_the_stop_signals_this_test_run_ignores_at_
 def test_a_command_started_with_sighup_ignored_keeps_running_on_sighup_and_finishes(command):
     """As ``nohup`` asks: the terminal going away (SIGHUP to the whole group) neither stops the command nor
     its workers; it prints its answer and exits 0. ~10 s of sums on one core: mid-run when signalled."""
-    lesson = command([sys.executable, "-m", "concurrency_lab.executor_processor", "--tasks", "1000", "--workers", "2"],
+    lesson = command([sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--tasks", "1000", "--workers", "2"],
                      _ignore_sighup)
     workers = lesson.wait_for_descendants(lambda found: len(found) >= 2, "two worker processes")
     lesson.signal(signal.SIGHUP, group=True)
@@ -354,7 +354,7 @@ def test_a_signal_reaching_a_worker_before_its_fork_hook_ends_it_as_it_would_hav
     """A pool worker signalled between its fork and `interrupt._forked` runs the command's handler
     (seen on 3.12: it raised inside the fork hook, and the worker printed the parent's line). The
     child here keeps the command's state as the fork left it, which is the state of that moment."""
-    from concurrency_lab import interrupt
+    from concurrency_lab.core import interrupt
 
     def body() -> int:
         pid = os.fork()
@@ -381,7 +381,7 @@ def test_a_signal_reaching_a_worker_before_its_fork_hook_ends_it_as_it_would_hav
 
 SLOW_TO_STOP = """
 import os, signal, sys, time
-from concurrency_lab.interrupt import Interrupted, during, run_command
+from concurrency_lab.core.interrupt import Interrupted, during, run_command
 
 def body():
     with during("during the test"):
@@ -444,7 +444,7 @@ def test_what_fails_while_unwinding_after_a_signal_adds_nothing_to_the_one_line(
             work()
         except KeyboardInterrupt:  # as pytest.main does, returning INTERRUPTED
             pass
-        from concurrency_lab import interrupt
+        from concurrency_lab.core import interrupt
 
         interrupt.reraise()
         return 0

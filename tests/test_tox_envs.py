@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from concurrency_lab import cli
+from concurrency_lab.commands import cli
 from concurrency_lab.report import envs
 from concurrency_lab.report.envs import FAILED, OK, RUNNING, SKIPPED, EnvStatus, env_notes, read_status, write_status
 

@@ -28,8 +28,8 @@ from lab_tasks import (
     sleep_long_async,
 )
 
-from concurrency_lab.cpus import available_start_methods
-from concurrency_lab.errors import BrokenPool, MapTimeout, NotPicklable
+from concurrency_lab.core.cpus import available_start_methods
+from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
 from concurrency_lab.variants import variant_class
 from concurrency_lab.variants.base import RemoteTraceback
 
@@ -113,7 +113,7 @@ def test_a_task_that_kills_its_worker_breaks_the_pool_clearly(name, start_method
 #: ``-X faulthandler`` turn it on: the worker inherits it (forked, or through the flags a spawned one is given).
 CRASH_SCRIPT = """
 import sys
-from concurrency_lab.errors import BrokenPool
+from concurrency_lab.core.errors import BrokenPool
 from concurrency_lab.variants import get_variant
 from {module} import {task} as task
 
@@ -130,7 +130,7 @@ TESTS = Path(__file__).resolve().parent
                                               ("lab_tasks", "segfault_on_five")], ids=["failure-probe", "test-task"])
 def test_a_deliberate_crash_prints_no_fatal_error_dump(module, task, start_method):
     """The crash is the point of these tasks: no "Fatal Python error: Segmentation fault" reaches a log."""
-    path = os.pathsep.join([str(TESTS.parent), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    path = os.pathsep.join([str(TESTS.parent), str(TESTS / "support"), *filter(None, [os.environ.get("PYTHONPATH")])])
     done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", CRASH_SCRIPT.format(module=module, task=task),
                            start_method], env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
                           timeout=120, check=False)
@@ -233,7 +233,7 @@ def test_the_failure_cases_cover_every_variant_by_its_traits():
 def test_the_matrix_gives_a_timed_out_pair_a_row_of_its_own(no_new_children):
     import io
 
-    from concurrency_lab.matrix import print_matrix, run_matrix
+    from concurrency_lab.commands.matrix import print_matrix, run_matrix
 
     rows = list(run_matrix(["processor"], ["sequential", "process_pool"], workers=2, size_label="test", timeout=0.001))
     assert [(r.variant, r.wall_s, r.identical) for r in rows] == [("sequential", None, False), ("process_pool", None, False)]
@@ -246,7 +246,7 @@ def test_a_lesson_processor_past_its_timeout_says_so_in_one_line(no_new_children
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "concurrency_lab.executor_processor", "--tasks", "40", "--timeout", "0.001"],
+    done = subprocess.run([sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--tasks", "40", "--timeout", "0.001"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and done.stdout == "", done.stderr
     first = done.stderr.strip().splitlines()[0]

@@ -3,7 +3,7 @@ look like for functions a user brings, on the Python that runs this.
 
     python tools/advise_classes.py [--budget 10] [--only sum_of_squares,sleep_20ms]
 
-The functions are the classification tests' (tests/advise_targets.py): pure-Python CPU, a blocking
+The functions are the classification tests' (tests/support/advise_targets.py): pure-Python CPU, a blocking
 sleep, a socket read from a server on 127.0.0.1, the same waits as coroutines, hashing and CRCs of
 multi-megabyte buffers, work far cheaper than a hand-off, and an unpicklable closure doing I/O. Run it
 on a quiet machine: the line after each screen gives the cores other processes took meanwhile (the
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test functions
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # the test functions
 
 import advise_targets as targets  # noqa: E402
 

@@ -4,7 +4,7 @@
 
 Each round times warm `process_pool` and warm `dask` (2 workers each) on the same inputs, in alternating
 order, and keeps dask / process_pool for that round; the medians of those ratios are printed, for an
-embedded LocalCluster and for an external 2-worker cluster on 127.0.0.1 (tests/dask_cluster.py starts it).
+embedded LocalCluster and for an external 2-worker cluster on 127.0.0.1 (tests/support/dask_cluster.py starts it).
 Every result is checked against the workload's reference. Not a test: it only prints figures.
 """
 
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the real-cluster fixture
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # the real-cluster fixture
 
 from concurrency_lab.variants import get_variant  # noqa: E402
 from concurrency_lab.workloads import get_workload  # noqa: E402

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..report.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variation, mann_whitney_u
-from ..traits import Kind
+from ..core.traits import Kind
 from ..variants import variant_class
 from .model import Advice, Config, Trial
 from .sweep import HAND_OFF_EXCLUDES, Candidate

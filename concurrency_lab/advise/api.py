@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..cpus import logical_cpus
-from ..cpus import usable_cpus as lab_usable_cpus
+from ..core.cpus import logical_cpus
+from ..core.cpus import usable_cpus as lab_usable_cpus
 from ..measure.machine import gil_enabled
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
 from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, rounds_text, snippet

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..report.formatting import format_seconds as _time
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from .model import Trial
 
 #: Sequential's cores used below this: it waits far more than it computes. Low, because a computing function

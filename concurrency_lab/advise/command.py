@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import interrupt
+from ..core import interrupt
 from ..options import PATH_ARGUMENT, OptionError, add_run_options, error_line, parse_folder, parse_whole_number
 from .inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..measure.cpu import read_mark
+from ..measure.cpu_time import read_mark
 from .model import Probe
 from .safety import result_problems
 

@@ -12,7 +12,7 @@ from typing import Any
 import psutil
 
 from ..failures.probe import kill
-from ..helper_process import exit_with_parent
+from ..core.helper_process import exit_with_parent
 from .model import Config, Probe, Trial
 from .probe import probe_items
 from .trials import hand_off_seconds, run_trial

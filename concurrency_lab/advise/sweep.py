@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..report.formatting import format_seconds as _time
-from ..traits import Kind, Role
+from ..core.traits import Kind, Role
 from ..variants import VARIANT_NAMES, variant_class
 from .model import Config, Probe, Trial
 from .classify import WAITING_CORES

@@ -10,9 +10,9 @@ from typing import Any
 
 import psutil
 
-from ..errors import BrokenPool, MapTimeout, NotPicklable
+from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..failures.probe import kill, worker_processes
-from ..measure.cpu import CpuClock, machine_busy_seconds, tree_cpu_seconds
+from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..variants import variant_class
 from .model import Config, Trial
 

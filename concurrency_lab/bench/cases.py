@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..cpus import START_METHODS
-from ..traits import Bound, Kind
+from ..core.cpus import START_METHODS
+from ..core.traits import Bound, Kind
 from ..variants import variant_class
 from ..workloads import get_workload
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ..cpus import usable_cpus
+from ..core.cpus import usable_cpus
 from ..failures import JSON_KEY as FAILURES_KEY
 from ..failures import SUMMARY as FAILURES_SUMMARY
-from ..interrupt import Interrupted
+from ..core.interrupt import Interrupted
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
 from ..options import add_run_options

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import interrupt
-from ..cpus import usable_cpus
+from ..core import interrupt
+from ..core.cpus import usable_cpus
 from ..measure.machine import gil_enabled
 from ..variants import variant_class
 from . import test_matrix

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .. import interrupt
+from ..core import interrupt
 from ..options import ArgumentParser, add_run_options
 from ..variants import Variant, VariantUnavailable, get_variant
 from .records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions

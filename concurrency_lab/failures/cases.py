@@ -11,8 +11,8 @@ from typing import Any
 
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
-from ..traits import Kind
+from ..core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
+from ..core.traits import Kind
 from ..variants.base import RemoteTraceback, TaskError
 from . import tasks
 

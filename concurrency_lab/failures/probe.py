@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import psutil
 
-from ..helper_process import exit_with_parent
+from ..core.helper_process import exit_with_parent
 from ..measure.machine import gil_enabled
 from ..measure.tree import WORK, role_of
 from .cases import CASES_BY_NAME, PROBE_WORKERS, FailureCase, first_line, qualified_name

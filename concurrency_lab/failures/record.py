@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import SchemaError, as_bool, as_float, as_int, as_mapping, as_str
-from ..traits import VariantTraits
+from ..core.traits import VariantTraits
 
 SCHEMA_VERSION = 1
 JSON_KEY = "lab_failures"  # where the table sits in a pytest-benchmark JSON file

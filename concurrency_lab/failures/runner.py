@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 
 import psutil
 
-from .. import helper_process
-from ..cpus import default_start_method
+from ..core import helper_process
+from ..core.cpus import default_start_method
 from ..measure.machine import gil_enabled
 from ..variants import VARIANT_NAMES, variant_class
 from . import cases as case_settings

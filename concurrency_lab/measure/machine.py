@@ -11,7 +11,7 @@ from typing import Any
 
 import psutil
 
-from ..cpus import cpu_limits, default_start_method, logical_cpus
+from ..core.cpus import cpu_limits, default_start_method, logical_cpus
 from ..variants.engines import engine_versions
 
 
@@ -49,7 +49,7 @@ def machine_info() -> dict[str, Any]:
     """Everything a report or pytest-benchmark's ``machine_info`` needs to know about where it ran.
 
     Read at call time: ``gil_enabled`` and ``load_average`` change while the process runs. The CPU
-    limits are read once, so ``usable_cpus`` (`concurrency_lab.cpus.usable_cpus`, what every default
+    limits are read once, so ``usable_cpus`` (`concurrency_lab.core.cpus.usable_cpus`, what every default
     worker count uses) agrees with the limits reported beside it.
     """
     return {

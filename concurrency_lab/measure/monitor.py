@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from .. import helper_process
+from ..core import helper_process
 from .reading import Reading
 
 #: Between samples, at least: the sampler stretches it where reading the tree would cost more than

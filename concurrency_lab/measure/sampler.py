@@ -20,8 +20,8 @@ import threading
 import time
 from typing import IO, Any
 
-from ..helper_process import follow_parent
-from .probe import TreeReader, per_core_percent, usable_cpu_ids
+from ..core.helper_process import follow_parent
+from .psutil_reads import TreeReader, per_core_percent, usable_cpu_ids
 from .reading import PeakTracker, peaks_fields
 
 #: USS reads smaps and costs milliseconds a process: at most this often, plus once at the end; for a

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from .evidence import difference
 from .facts import GroupFacts, serial_gain
 from .formatting import MIB, format_percent

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
 from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..traits import Bound, Kind, Role, VariantTraits
+from ..core.traits import Bound, Kind, Role, VariantTraits
 from .formatting import code, format_cores, format_percent, format_times, plural
 from .model import Result, Run, Summary
 from .stats import is_noisy

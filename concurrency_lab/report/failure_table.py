@@ -50,7 +50,7 @@ def failure_view(table: FailureTable) -> FailureView:
 
 
 def short_name(qualified: str | None) -> str:
-    """ "concurrency_lab.errors.BrokenPool" -> "BrokenPool"."""
+    """ "concurrency_lab.core.errors.BrokenPool" -> "BrokenPool"."""
     return (qualified or "").rsplit(".", 1)[-1]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .evidence import difference

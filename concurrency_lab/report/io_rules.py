@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..traits import Kind
+from ..core.traits import Kind
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_seconds, plural
 from .model import Result

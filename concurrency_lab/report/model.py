@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..failures.record import FailureTable
 from ..schema import BenchRecord
-from ..traits import Kind
+from ..core.traits import Kind
 from .stats import efficiency, karp_flatt, speedup
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ do not separate is "no measurable" cost, and one that too few rounds cannot test
 
 from __future__ import annotations
 
-from ..traits import Role
+from ..core.traits import Role
 from .evidence import TIE_TOLERANCE, Difference, difference, start_cost
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_percent, format_seconds, format_times, plural

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..traits import Kind, Role, VariantTraits
+from ..core.traits import Kind, Role, VariantTraits
 from .choice import choose
 from .facts import GroupFacts
 from .formatting import format_cores, format_mib, format_percent, format_seconds, format_times

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..traits import Bound, Kind
+from ..core.traits import Bound, Kind
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict, serial_gain
 from .formatting import code, format_cores, format_seconds, format_times
 from .model import Result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..helper_process import follow_parent
+from ..core.helper_process import follow_parent
 from .cli import main
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import interrupt
+from ..core import interrupt
 from ..options import ArgumentParser, add_run_options
 from .listener import LOOPBACK_HOSTS, LabHTTPServer
 from .routes import ROUTE_HELP

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from .. import helper_process
+from ..core import helper_process
 from .listener import loopback_address
 
 START_TIMEOUT_SECONDS = 30.0  # interpreter start-up and imports on a loaded CI machine; usually well under 1 s

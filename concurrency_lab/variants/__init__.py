@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from ..traits import Kind
+from ..core.traits import Kind
 from .base import ExecutorVariant, RunRecord, Variant, VariantUnavailable, usable_cpus
 from .processes import ProcessVariant
 

@@ -12,8 +12,8 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..cpus import default_thread_workers
-from ..traits import Kind
+from ..core.cpus import default_thread_workers
+from ..core.traits import Kind
 from .base import TimedOut, Variant, remaining
 from .chunks import ChunkOutcome, is_callers_interrupt
 

@@ -10,9 +10,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..cpus import usable_cpus
-from ..errors import MapTimeout, NotPicklable
-from ..traits import Kind, Role, VariantTraits
+from ..core.cpus import usable_cpus
+from ..core.errors import MapTimeout, NotPicklable
+from ..core.traits import Kind, Role, VariantTraits
 from .checks import as_list, check_callable, check_chunksize, check_start_method, check_timeout, check_workers
 from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged, task_exit
 

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Any
 
-from ..cpus import available_start_methods, worker_count_problem
+from ..core.cpus import available_start_methods, worker_count_problem
 
 #: The longest `timeout=` map accepts: a week is past any run the lab makes, and far below the
 #: ~292 years (threading.TIMEOUT_MAX) beyond which waiting on a lock raises OverflowError.

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import TaskExit
+from ..core.errors import TaskExit
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BrokenPool, MapTimeout, NotPicklable
-from ..traits import Kind
+from ..core.errors import BrokenPool, MapTimeout, NotPicklable
+from ..core.traits import Kind
 from .base import ExecutorVariant, TimedOut, remaining
 from .checks import check_scheduler_address
 from .engines import DASK

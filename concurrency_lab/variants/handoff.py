@@ -24,7 +24,7 @@ from concurrent.futures._base import CANCELLED_AND_NOTIFIED
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BrokenPool, NotPicklable
+from ..core.errors import BrokenPool, NotPicklable
 from .chunks import (
     PICKLING_FAILURES,
     ChunkOutcome,

@@ -12,7 +12,7 @@ import os
 import types
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import NotPicklable
+from ..core.errors import NotPicklable
 from .base import TimedOut, remaining
 from .chunks import run_chunk
 from .engines import JOBLIB

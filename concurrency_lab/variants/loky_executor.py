@@ -7,7 +7,7 @@ import re
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import BrokenPool, NotPicklable
+from ..core.errors import BrokenPool, NotPicklable
 from .base import ExecutorVariant, TimedOut, remaining
 from .handoff import Handoff, run_packed
 from .engines import LOKY

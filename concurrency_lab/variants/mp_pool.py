@@ -10,7 +10,7 @@ import threading
 import time
 import weakref
 
-from ..traits import Role
+from ..core.traits import Role
 from .base import TimedOut
 from .handoff import Handoff, run_packed
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started

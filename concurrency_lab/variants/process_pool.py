@@ -8,8 +8,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import NotPicklable
-from ..traits import Role
+from ..core.errors import NotPicklable
+from ..core.traits import Role
 from .base import ExecutorVariant, TimedOut, remaining
 from .handoff import Handoff, run_packed
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started

@@ -10,10 +10,10 @@ import signal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..cpus import START_METHODS, default_start_method
-from ..errors import BrokenPool, NotPicklable
-from ..helper_process import exit_with_parent
-from ..traits import Kind
+from ..core.cpus import START_METHODS, default_start_method
+from ..core.errors import BrokenPool, NotPicklable
+from ..core.helper_process import exit_with_parent
+from ..core.traits import Kind
 from .base import Variant
 from .checks import defined_in_unimportable_main
 from .chunks import PICKLING_FAILURES, is_callers_interrupt

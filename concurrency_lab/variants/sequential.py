@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..traits import Kind, Role
+from ..core.traits import Kind, Role
 from .base import Variant
 from .chunks import run_chunk
 

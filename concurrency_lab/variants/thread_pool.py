@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 
-from ..cpus import default_thread_workers
-from ..traits import Kind, Role
+from ..core.cpus import default_thread_workers
+from ..core.traits import Kind, Role
 from .base import ExecutorVariant, TimedOut, remaining
 from .chunks import run_chunk
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 
-from ..cpus import default_thread_workers
-from ..traits import Kind, Role
+from ..core.cpus import default_thread_workers
+from ..core.traits import Kind, Role
 from .base import TimedOut, Variant, remaining
 from .chunks import run_chunk
 

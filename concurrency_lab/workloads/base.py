@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..traits import Bound
+from ..core.traits import Bound
 from ..variants import Variant, VariantUnavailable
 
 SIZE_LABELS = ("test", "smoke", "standard", "full")  # correctness tests, CI benchmarks, the report, a long run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from ..traits import Bound
+from ..core.traits import Bound
 from .base import Workload
 
 BUFFER_BYTES = 2 * 1024 * 1024  # per task: at 64 KiB, hashing takes ~40 us and thread hand-offs win

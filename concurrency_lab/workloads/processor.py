@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ..traits import Bound
+from ..core.traits import Bound
 from .base import Workload
 
 NUMBERS_PER_TASK = 200_000  # ~10 ms of pure Python per task on 3.11: real work, so dispatch is noise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ..traits import Bound
+from ..core.traits import Bound
 from .base import Workload
 
 

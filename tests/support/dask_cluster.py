@@ -16,7 +16,7 @@ from typing import IO
 
 import psutil
 
-from concurrency_lab import helper_process
+from concurrency_lab.core import helper_process
 from concurrency_lab.variants.dask_cluster import ALLOWED_FAILURES, WORKER_TTL
 
 #: Interpreter start-up and Dask's imports on a loaded 2-core CI machine; ready in about 1 s here.

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from concurrency_lab.cpus import START_METHODS
+from concurrency_lab.core.cpus import START_METHODS
 from concurrency_lab.variants import VARIANT_NAMES, Variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
 

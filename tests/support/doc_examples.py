@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from concurrency_lab import cli
+from concurrency_lab.commands import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 
 #: Fenced blocks only: ```python is run, ```sh and ```console (its "$ " lines) hold commands, ```text is output.

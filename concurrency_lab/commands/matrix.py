@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from .errors import BrokenPool, MapTimeout, NotPicklable
-from .traits import Role
-from .variants import VariantUnavailable, get_variant, variant_class
-from .workloads import get_workload
+from ..core.errors import BrokenPool, MapTimeout, NotPicklable
+from ..core.traits import Role
+from ..variants import VariantUnavailable, get_variant, variant_class
+from ..workloads import get_workload
 
 
 @dataclass(frozen=True)

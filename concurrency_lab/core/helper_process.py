@@ -25,7 +25,7 @@ def child_env() -> dict[str, str]:
 
     A helper runs ``python -m concurrency_lab...``: it must import this same package, installed or not.
     """
-    package_parent = str(Path(__file__).resolve().parents[1])
+    package_parent = str(Path(__file__).resolve().parents[2])
     inherited = os.environ.get("PYTHONPATH", "")
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, inherited]))}
 

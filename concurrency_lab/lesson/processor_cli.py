@@ -6,11 +6,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import interrupt
-from .errors import BrokenPool, MapTimeout
-from .options import ArgumentParser, add_run_options
-from .variants import VariantUnavailable, get_variant
-from .workloads.processor import make_inputs, reference, sum_of_squares
+from ..core import interrupt
+from ..core.errors import BrokenPool, MapTimeout
+from ..options import ArgumentParser, add_run_options
+from ..variants import VariantUnavailable, get_variant
+from ..workloads.processor import make_inputs, reference, sum_of_squares
 
 DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see processes pay off
 

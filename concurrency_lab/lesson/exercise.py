@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .variants import get_variant
-from .variants.base import chunked
+from ..variants import get_variant
+from ..variants.base import chunked
 
 
 def sum_of_squares_of(numbers: list[int]) -> int:

@@ -1,6 +1,6 @@
 """The lesson's processor refactored onto `ProcessPoolExecutor`.
 
-Run `python -m concurrency_lab.executor_processor`. Compare with `parallel_processor`: the same
+Run `python -m concurrency_lab.lesson.executor_processor`. Compare with `parallel_processor`: the same
 sums, at about the same speed, because both hand each worker chunks rather than single numbers.
 """
 
@@ -14,7 +14,7 @@ VARIANT = "process_pool"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _processor_main(argv, prog="python -m concurrency_lab.executor_processor", default_variant=VARIANT,
+    return _processor_main(argv, prog="python -m concurrency_lab.lesson.executor_processor", default_variant=VARIANT,
                            description="The lesson's executor processor: concurrent.futures.ProcessPoolExecutor.")
 
 

@@ -7,12 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, interrupt
-from .failures import SUMMARY as FAILURES_SUMMARY
-from .options import PATH_ARGUMENT, ArgumentParser, add_run_options, error_line
-from .variants import VARIANT_NAMES, variant_class
-from .variants.dask_cluster import use_scheduler_address
-from .workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
+from .. import __version__
+from ..core import interrupt
+from ..failures import SUMMARY as FAILURES_SUMMARY
+from ..options import PATH_ARGUMENT, ArgumentParser, add_run_options, error_line
+from ..variants import VARIANT_NAMES, variant_class
+from ..variants.dask_cluster import use_scheduler_address
+from ..workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
 # The commands are listed once, by argparse, from each sub-parser's help.
 DESCRIPTION = """\
@@ -34,7 +35,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .bench.run import run_benchmarks, write_run_reports
+    from ..bench.run import run_benchmarks, write_run_reports
 
     use_scheduler_address(args.dask_address)
     code, raw = run_benchmarks(profile=args.profile, variants=args.variants, workloads=args.workloads,
@@ -50,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _results_paths(args: argparse.Namespace) -> list[Path]:
-    from .report.advice import ADVICE_FILE
+    from ..report.advice import ADVICE_FILE
 
     paths = list(args.results)
     for directory in args.latest_in or ():  # one latest.json per tox env; envs that were skipped have none
@@ -60,9 +61,9 @@ def _results_paths(args: argparse.Namespace) -> list[Path]:
 
 def _results_problem(paths: Sequence[Path]) -> str | None:
     """Why `paths` cannot be read as results (the first reason), or None; read before any report is made."""
-    from .report.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
-    from .report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
-    from .schema import SchemaError, record_version
+    from ..report.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
+    from ..report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
+    from ..schema import SchemaError, record_version
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing or not paths:
@@ -102,9 +103,9 @@ def _refused(command: str, problem: str) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .bench.run import write_run_reports
-    from .report.envs import env_notes
-    from .report.model import ReportWarning
+    from ..bench.run import write_run_reports
+    from ..report.envs import env_notes
+    from ..report.model import ReportWarning
 
     paths = _results_paths(args)
     # The tox envs that failed, were skipped or did not finish: named in the report, not left out in silence.
@@ -118,7 +119,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .report import build_note, compare_runs, format_comparison_table
+    from ..report import build_note, compare_runs, format_comparison_table
 
     for path in (args.a, args.b):
         problem = f"no such results file: {str(path)!r}" if not path.is_file() else _results_problem([path])
@@ -189,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                "timeout", "dask_address"))
     matrix.set_defaults(handler=_cmd_matrix)
 
-    from .advise.command import add_arguments as add_advise_arguments
+    from ..advise.command import add_arguments as add_advise_arguments
 
     add_advise_arguments(commands.add_parser(
         "advise", help="which variant for your own function: proven against sequential and measured within a budget",
@@ -215,10 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     if argv and argv[0] in ("download", "serve"):  # these parse their own arguments
         if argv[0] == "download":
-            from .download.cli import main as download_main
+            from ..download.cli import main as download_main
 
             return download_main(argv[1:])
-        from .server import main as serve_main
+        from ..server import main as serve_main
 
         return serve_main(argv[1:])
     args = parser.parse_args(argv)

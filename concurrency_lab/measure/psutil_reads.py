@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from ..cpus import logical_cpus
+from ..core.cpus import logical_cpus
 from .reading import TreeSample, select_cpus
 from .tree import descendants, measured_pids
 
@@ -23,7 +23,7 @@ _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied)
 def usable_cpu_ids(pid: int) -> tuple[int, ...]:
     """CPU ids process `pid` may run on: its affinity where psutil has one (Linux, Windows), else all.
 
-    Ids, not a count: a cgroup quota limits CPU time, not which CPUs, so `concurrency_lab.cpus.usable_cpus`
+    Ids, not a count: a cgroup quota limits CPU time, not which CPUs, so `concurrency_lab.core.cpus.usable_cpus`
     can be fewer than these; per-core use is read on every CPU the work may land on.
     """
     try:

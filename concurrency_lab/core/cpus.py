@@ -41,8 +41,8 @@ def interpreter_cpu_count() -> int | None:
 
 
 def cgroup_cpu_quota() -> float | None:
-    """The cgroup's CPU quota in CPUs, None when none is set (read by `concurrency_lab.measure.cgroup`)."""
-    from .measure.cgroup import cpu_quota  # here, not above: every worker process imports this module
+    """The cgroup's CPU quota in CPUs, None when none is set (read by `concurrency_lab.core.cgroup`)."""
+    from .cgroup import cpu_quota  # here, not above: every worker process imports this module
 
     return cpu_quota()
 
@@ -50,7 +50,7 @@ def cgroup_cpu_quota() -> float | None:
 def cpu_limits() -> dict[str, Any]:
     """The limits read once, under the names `machine_info` reports them by: ``usable_cpus`` (see
     `usable_cpus`), ``affinity_cpus`` and ``cgroup_cpu_quota`` (in CPUs; None: no quota)."""
-    from .measure.cgroup import usable_from
+    from .cgroup import usable_from
 
     affinity, quota, interpreter = affinity_cpus(), cgroup_cpu_quota(), interpreter_cpu_count()
     tightest = affinity if interpreter is None else min(affinity, interpreter)

@@ -1,6 +1,6 @@
 """The lesson's downloader refactored onto `ThreadPoolExecutor.map`.
 
-Run `python -m concurrency_lab.executor_downloader [URL...]`; with no URL it serves demo pages
+Run `python -m concurrency_lab.lesson.executor_downloader [URL...]`; with no URL it serves demo pages
 on 127.0.0.1. Compare with `threaded_downloader`: same records, less code.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .download.cli import main as _download_main
+from ..download.cli import main as _download_main
 
 VARIANT = "thread_pool"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _download_main(argv, prog="python -m concurrency_lab.executor_downloader", default_variant=VARIANT,
+    return _download_main(argv, prog="python -m concurrency_lab.lesson.executor_downloader", default_variant=VARIANT,
                           description="The lesson's executor downloader: concurrent.futures.ThreadPoolExecutor.map.")
 
 

@@ -1,6 +1,6 @@
 """The lesson's parallel processor: a `multiprocessing.Pool` summing squares across processes.
 
-Run `python -m concurrency_lab.parallel_processor`. Its refactoring onto ProcessPoolExecutor.map
+Run `python -m concurrency_lab.lesson.parallel_processor`. Its refactoring onto ProcessPoolExecutor.map
 is `executor_processor`: the one line that differs is the variant's name.
 """
 
@@ -14,7 +14,7 @@ VARIANT = "mp_pool"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _processor_main(argv, prog="python -m concurrency_lab.parallel_processor", default_variant=VARIANT,
+    return _processor_main(argv, prog="python -m concurrency_lab.lesson.parallel_processor", default_variant=VARIANT,
                            description="The lesson's parallel processor: multiprocessing.Pool.map.")
 
 

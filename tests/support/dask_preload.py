@@ -3,7 +3,7 @@ each process ends when the test process that started it dies, however it died (s
 
 from __future__ import annotations
 
-from concurrency_lab.helper_process import follow_parent
+from concurrency_lab.core.helper_process import follow_parent
 
 
 def dask_setup(service: object) -> None:

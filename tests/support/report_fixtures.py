@@ -8,7 +8,7 @@ from pathlib import Path
 from concurrency_lab.report import load_results
 from concurrency_lab.report.model import Summary
 
-NEWCOMER = Path(__file__).parent / "data" / "run_newcomer.json"
+NEWCOMER = Path(__file__).parent.parent / "data" / "run_newcomer.json"
 
 
 def processor_with_a_slowed_baseline(tmp_path: Path, factor: float) -> Summary:
