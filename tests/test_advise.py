@@ -369,7 +369,7 @@ def test_rounds_the_budget_cut_are_listed_once_with_what_each_still_wanted():
     seen = set()
     for budget in [x / 4 for x in range(8, 40)]:
         result, _, _, _ = _sweep(budget=budget, runner_factory=EqualFooting)
-        for label, why in result.not_tried.items():
+        for label, _why in result.not_tried.items():
             found = re.fullmatch(r"(.+), (\d+) more rounds?", label)
             if found is None:
                 continue

@@ -23,7 +23,8 @@ def test_every_runnable_pair_is_benchmarked_with_unique_stable_ids(profile):
 
 
 def test_standard_covers_one_two_and_the_usable_cpus_and_io_beyond():
-    matrix = cases(PROFILES["standard"], variants=["process_pool", "thread_pool"], workloads=["processor", "downloader"], usable_cpus=4)
+    matrix = cases(PROFILES["standard"], variants=["process_pool", "thread_pool"], workloads=["processor", "downloader"],
+                   usable_cpus=4)
     cpu = {c.workers for c in matrix if c.workload == "processor" and c.mode == "warm"}
     io = {c.workers for c in matrix if c.workload == "downloader" and c.mode == "warm"}
     assert cpu == {1, 2, 4}

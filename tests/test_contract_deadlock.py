@@ -182,7 +182,7 @@ def test_a_trap_on_the_way_to_a_worker_or_back_fails_as_the_contract_says(name, 
     check_map_case(_one_of_the_traps(name, start_method, case), name, MAP_CASES[case])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _every_trap(name: str, start_method: str | None) -> Outcome:
     """The traps of TRAPS on `name`, run once per xdist worker in one child (one interpreter, one warm pool:
     a child per trap cost each env about a minute), within a limit that grows with their number."""

@@ -66,7 +66,8 @@ def test_python_snippet_runs(block, tmp_path):
     assert done.returncode == 0, f"{block.where} failed:\n{done.stdout}\n{done.stderr}"
 
 
-@pytest.mark.parametrize(("where", "line", "argv"), COMMANDS, ids=[f"{where}:{' '.join(argv[:3])}" for where, _, argv in COMMANDS])
+@pytest.mark.parametrize(("where", "line", "argv"), COMMANDS,
+                         ids=[f"{where}:{' '.join(argv[:3])}" for where, _, argv in COMMANDS])
 def test_lab_command_in_a_shell_block_parses(where, line, argv):
     assert parse_problem(argv) is None, f"{where}: `{line}`: {parse_problem(argv)}"
 
@@ -110,7 +111,8 @@ def test_shell_lines_are_split_into_lab_invocations():
     block = Block(ROOT / "README.md", 1, "console", "$ A=1 concurrency-lab list \\\n  --help\noutput\n$ tox -e 3.11\n")
     assert shell_commands(block) == ["A=1 concurrency-lab list --help", "tox -e 3.11"]
     assert lab_commands("python -m pip install . && concurrency-lab run  # 10 minutes") == [["concurrency-lab", "run"]]
-    assert lab_commands("python3 -m concurrency_lab.server --port 0 &") == [["python3", "-m", "concurrency_lab.server", "--port", "0"]]
+    server = ["python3", "-m", "concurrency_lab.server", "--port", "0"]
+    assert lab_commands("python3 -m concurrency_lab.server --port 0 &") == [server]
 
 
 def _anchors(path):

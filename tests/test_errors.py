@@ -24,7 +24,8 @@ def test_bad_workers(variant_name, workers, error):
 
 
 @pytest.mark.parametrize("variant_name", variant_params())
-@pytest.mark.parametrize(("chunksize", "error"), [(0, ValueError), (-3, ValueError), (2.0, TypeError)], ids=["zero", "negative", "float"])
+@pytest.mark.parametrize(("chunksize", "error"), [(0, ValueError), (-3, ValueError), (2.0, TypeError)],
+                         ids=["zero", "negative", "float"])
 def test_bad_chunksize(variant_name, chunksize, error):
     with pytest.raises(error, match="chunksize"):
         make_variant(variant_name, chunksize=chunksize)

@@ -127,7 +127,8 @@ def test_the_tightest_quota_over_the_cgroup_and_its_parents_wins(tmp_path):
 def test_a_free_threaded_build_whose_gil_came_back_is_recorded(monkeypatch, free_threaded, enabled, asked, reenabled):
     from concurrency_lab.measure import machine
 
-    monkeypatch.setattr(machine.sysconfig, "get_config_var", lambda name: int(free_threaded) if name == "Py_GIL_DISABLED" else None)
+    monkeypatch.setattr(machine.sysconfig, "get_config_var",
+                        lambda name: int(free_threaded) if name == "Py_GIL_DISABLED" else None)
     monkeypatch.setattr(machine, "gil_enabled", lambda: enabled)
     if asked is None:
         monkeypatch.delenv("PYTHON_GIL", raising=False)

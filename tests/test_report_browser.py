@@ -121,8 +121,8 @@ def read_as_a_reader(driver: Any, page: Path) -> RenderedReport:
         charts[anchor] = [seen(svg, f"{anchor}, chart {number + 1}")
                           for number, svg in enumerate(section.find_elements(By.CSS_SELECTOR, "figure svg"))]
     return RenderedReport(page, driver.current_url, driver.execute_script("return document.readyState"),
-                          driver.title, console, requested, resources, window_width, page_width, height, claims, guide, failures, charts,
-                          screenshot)
+                          driver.title, console, requested, resources, window_width, page_width, height, claims, guide,
+                          failures, charts, screenshot)
 
 
 def copy_for_a_reviewer(screenshot: Path) -> None:
@@ -166,7 +166,8 @@ def off_screen(rendered: RenderedReport, expected_sections: set[str]) -> list[st
     if rendered.page_width > rendered.window_width:
         problems.append(f"the page is {rendered.page_width} px wide in a {rendered.window_width} px window: "
                         "something runs off it (a horizontal scroll bar)")
-    everything = [*rendered.guide, *rendered.claims, *rendered.failures, *(chart for charts in rendered.charts.values() for chart in charts)]
+    every_chart = (chart for charts in rendered.charts.values() for chart in charts)
+    everything = [*rendered.guide, *rendered.claims, *rendered.failures, *every_chart]
     return problems + [problem for item in everything for problem in item.problems(rendered.window_width)]
 
 

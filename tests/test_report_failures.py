@@ -58,7 +58,7 @@ def test_rows_follow_the_variant_order_of_the_speed_tables_and_columns_the_recor
 
 def test_cells_say_the_error_and_the_case_that_does_not_apply(summary):
     table = summary.runs[0].failures
-    rows = {row.variant: dict(zip(failure_view(table).columns, row.cells)) for row in failure_view(table).rows}
+    rows = {row.variant: dict(zip(failure_view(table).columns, row.cells, strict=True)) for row in failure_view(table).rows}
     for outcome in table.outcomes:
         title = next(case.title for case in table.cases if case.name == outcome.case)
         expected = "returned, " if outcome.error is None else outcome.error.rsplit(".", 1)[-1] + ", "
@@ -105,7 +105,7 @@ def test_a_hang_and_an_undocumented_error_are_shown_as_such(tmp_path):
     summary = load_results([_results_file(tmp_path, table)])
     view = failure_view(summary.runs[0].failures)
     rows = {row.variant: row for row in view.rows}
-    cells = {name: dict(zip(view.columns, row.cells)) for name, row in rows.items()}
+    cells = {name: dict(zip(view.columns, row.cells, strict=True)) for name, row in rows.items()}
     assert cells[hung["variant"]]["worker exits"] == "hung: no error within 30 s"
     assert "worker exits: 2 processes, killed by the watchdog" in cells[hung["variant"]]["workers left"]
     assert cells[wrong["variant"]]["worker exits"].endswith("(documented: BrokenPool)")
@@ -131,7 +131,7 @@ def test_a_case_that_returns_words_shows_them_and_a_cell_that_differs_says_what_
                    message="3", documented=False)
     table["outcomes"] = [o for o in table["outcomes"] if o is not third] + [as_said, differs, raised, escaped]
     view = failure_view(load_results([_results_file(tmp_path, table)]).runs[0].failures)
-    cells = {row.variant: dict(zip(view.columns, row.cells)) for row in view.rows}
+    cells = {row.variant: dict(zip(view.columns, row.cells, strict=True)) for row in view.rows}
     assert cells[first["variant"]]["beside"].startswith("earlier future stopped, ")
     assert "documented" not in cells[first["variant"]]["beside"]
     assert cells[second["variant"]]["beside"].startswith("earlier future finished, ")

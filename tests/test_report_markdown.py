@@ -93,7 +93,8 @@ def test_one_section_per_run_and_workload(summary, text):
 
 
 def test_table_rows_carry_the_model_numbers(summary, text):
-    header = "| variant | workers | mode | start method | rounds | median | speedup | efficiency | cores used | peak RSS MiB | identical | CV |"
+    header = ("| variant | workers | mode | start method | rounds | median | speedup | efficiency | cores used | peak RSS MiB "
+              "| identical | CV |")
     assert text.count(header) == 6
     assert "| **mp_pool** | 2 | warm | fork | 5 | 652 ms | 1.84x | 92% | 1.96 | 110.0 | yes |" in text
     assert "| process_pool (trap: chunksize=1, 2000 items) | 2 | warm | fork | 3 | 245 ms | – | – | 1.60 |" in text
@@ -111,7 +112,8 @@ def test_io_tables_have_an_of_ideal_column(summary, text):
 
 def test_verdicts_are_listed_under_their_table(text):
     section = text.split("### `processor`")[1].split("### ")[0]
-    assert "- threads gain nothing on `processor` with the GIL: best is `thread_pool` with 2 workers (warm) 0.98x, 1.00 cores" in section
+    assert ("- threads gain nothing on `processor` with the GIL: "
+            "best is `thread_pool` with 2 workers (warm) 0.98x, 1.00 cores") in section
     assert "- no measurable start-up cost for `thread_pool` with 2 workers on `processor`: cold 1.21 s vs warm 1.22 s" in section
 
 

@@ -111,7 +111,8 @@ def test_trap_rows_join_their_workloads_group(summary):
 
 def test_a_trap_without_its_group_stands_alone(tmp_path):
     document = json.loads(PY311.read_text())
-    document["benchmarks"] = [b for b in document["benchmarks"] if b["extra_info"]["trap"] or b["extra_info"]["workload"] != "tiny_tasks"]
+    document["benchmarks"] = [b for b in document["benchmarks"]
+                              if b["extra_info"]["trap"] or b["extra_info"]["workload"] != "tiny_tasks"]
     path = tmp_path / "trap_only.json"
     path.write_text(json.dumps(document))
     summary = load_results([path])

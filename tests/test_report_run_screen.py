@@ -32,4 +32,5 @@ def test_verbose_prints_every_verdict_before_the_answer(tmp_path, capsys):
     drawn = verdicts(load_results([NEWCOMER]))
     assert all(f"  - {v.text}\n" in out for v in drawn)
     assert out.index(drawn[-1].text) < out.index("What to use for what")
-    assert out.rstrip("\n").splitlines()[-1] == f"wrote the report: {tmp_path / 'index.html'} (beside it summary.json, summary.md)"
+    last_line = out.rstrip("\n").splitlines()[-1]
+    assert last_line == f"wrote the report: {tmp_path / 'index.html'} (beside it summary.json, summary.md)"

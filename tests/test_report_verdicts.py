@@ -68,7 +68,8 @@ def test_dispatch_bound_threads_lose_to_the_hand_off(summary, all_verdicts):
     threading, sequential = row(summary, 0, "tiny_tasks", "threading", 2), row(summary, 0, "tiny_tasks", "sequential", 1)
     assert text.startswith(f"threads lose to the hand-off cost on `tiny_tasks`: best is `threading` with 2 workers "
                            f"{threading.speedup:.2f}x")
-    assert f"({format_seconds(threading.median_s / 20000)} per task vs {format_seconds(sequential.median_s / 20000)} sequential)" in text
+    per_task, sequential_per_task = format_seconds(threading.median_s / 20000), format_seconds(sequential.median_s / 20000)
+    assert f"({per_task} per task vs {sequential_per_task} sequential)" in text
 
 
 def without_bound(path: Path, tmp_path: Path) -> Path:
@@ -117,7 +118,8 @@ def test_thread_verdict_follows_the_numbers_not_the_workload_name(tmp_path):
     path.write_text(json.dumps(document))
     (text,) = texts(verdicts(load_results([path])), 0, "processor", "threads_and_the_gil")
     assert "gain nothing" not in text
-    assert text == "threads scale on `processor` although its work holds the GIL: `thread_pool` with 2 workers (warm) 2.00x, 1.95 cores"
+    assert text == ("threads scale on `processor` although its work holds the GIL: "
+                    "`thread_pool` with 2 workers (warm) 2.00x, 1.95 cores")
 
 
 def test_process_pool_cores_for_speedup(summary, all_verdicts):
@@ -127,7 +129,8 @@ def test_process_pool_cores_for_speedup(summary, all_verdicts):
 
 
 def test_process_pool_within_percent_of_mp_pool(summary, all_verdicts):
-    pool, mp_pool = row(summary, 0, "processor", "process_pool", 2, start_method="fork"), row(summary, 0, "processor", "mp_pool", 2)
+    pool = row(summary, 0, "processor", "process_pool", 2, start_method="fork")
+    mp_pool = row(summary, 0, "processor", "mp_pool", 2)
     percent = round(abs(pool.median_s - mp_pool.median_s) / min(pool.median_s, mp_pool.median_s) * 100)
     (text,) = [t for t in texts(all_verdicts, 0, "processor", "executor_vs_pool") if t.startswith("`process_pool`")]
     assert text.startswith(f"`process_pool` is within {percent}% of `mp_pool` on `processor`")
@@ -186,7 +189,8 @@ def test_too_few_rounds_to_test_significance_is_said_with_the_ratio(tmp_path):
     summary = load_results([three_rounds(PY311, tmp_path)])
     found = verdicts(summary)
     note = "too few rounds to test significance (3 vs 3: the smallest possible p is 0.10)"
-    pool, mp_pool = row(summary, 0, "tiny_tasks", "process_pool", 2, start_method="fork"), row(summary, 0, "tiny_tasks", "mp_pool", 2)
+    pool = row(summary, 0, "tiny_tasks", "process_pool", 2, start_method="fork")
+    mp_pool = row(summary, 0, "tiny_tasks", "mp_pool", 2)
     (text,) = [t for t in texts(found, 0, "tiny_tasks", "executor_vs_pool") if t.startswith("`process_pool`")]
     assert text.startswith(f"`process_pool` is {pool.median_s / mp_pool.median_s:.2f}x slower than `mp_pool` on `tiny_tasks`")
     assert text.endswith(note) and "no significant difference" not in text
@@ -204,7 +208,8 @@ def test_smallest_possible_p_is_computed_from_the_round_counts(tmp_path):
         benchmark["stats"]["data"] = benchmark["stats"]["data"][:keep]
     path = tmp_path / "uneven.json"
     path.write_text(json.dumps(document))
-    (text,) = [t for t in texts(verdicts(load_results([path])), 0, "tiny_tasks", "executor_vs_pool") if t.startswith("`process_pool`")]
+    found = texts(verdicts(load_results([path])), 0, "tiny_tasks", "executor_vs_pool")
+    (text,) = [t for t in found if t.startswith("`process_pool`")]
     assert "(3 vs 4: the smallest possible p is 0.057)" in text
 
 
@@ -212,11 +217,14 @@ def test_io_efficiency_against_the_ideal(summary, all_verdicts):
     found = texts(all_verdicts, 0, "downloader", "io_efficiency")
     eight = row(summary, 0, "downloader", "thread_pool", 8)
     assert eight.ideal_s == pytest.approx(0.150) and eight.efficiency_vs_ideal == pytest.approx(0.150 / eight.median_s)
+
+    def of_ideal(workers: int) -> float | None:
+        return row(summary, 0, "downloader", "thread_pool", workers).efficiency_vs_ideal
+
     assert found[0] == (
         f"`thread_pool` with 8 workers reaches {eight.efficiency_vs_ideal:.2f} of the ideal on `downloader` (ideal 150 ms "
         f"= ceil(48/8) x 25 ms, measured {format_seconds(eight.median_s)}, {eight.cores_used:.2f} cores); with 2 workers "
-        + ", ".join(f"{row(summary, 0, 'downloader', 'thread_pool', w).efficiency_vs_ideal:.2f}" if w == 2 else
-                    f"{w} workers {row(summary, 0, 'downloader', 'thread_pool', w).efficiency_vs_ideal:.2f}" for w in (2, 4, 16, 32))
+        + ", ".join(f"{of_ideal(w):.2f}" if w == 2 else f"{w} workers {of_ideal(w):.2f}" for w in (2, 4, 16, 32))
     )
     assert [t.split(" ")[0] for t in found] == ["`thread_pool`", "`threading`", "`mp_pool`", "`process_pool`", "`sequential`"]
     assert not texts(all_verdicts, 0, "processor", "io_efficiency")  # no ideal: no verdict
@@ -257,7 +265,8 @@ def test_ties_are_noted_and_the_simpler_of_them_wins(summary, all_verdicts):
     assert four.median_s < two.median_s  # fastest, but within noise, and with more workers
     assert text.startswith(f"`thread_pool` with 2 workers wins on `hashing`: {format_seconds(two.median_s)}")
     assert f"`thread_pool` with 4 workers was {format_seconds(two.median_s - four.median_s)} faster, within noise" in text
-    assert "the simplest among results too close to call wins" in text and "also too close to call: `threading` with 2 workers" in text
+    assert "the simplest among results too close to call wins" in text
+    assert "also too close to call: `threading` with 2 workers" in text
 
 
 def test_noise_warning_names_the_cv(summary, all_verdicts):
@@ -325,7 +334,8 @@ def _without_thread_gains(tmp_path, **machine):
 
 def test_threads_that_fail_to_scale_without_a_gil_are_flagged(tmp_path):
     (text,) = _without_thread_gains(tmp_path)
-    assert text.startswith("UNEXPECTED: threads gain nothing on `processor` although this free-threaded build runs without the GIL")
+    assert text.startswith("UNEXPECTED: threads gain nothing on `processor` "
+                           "although this free-threaded build runs without the GIL")
 
 
 def test_a_gil_an_import_turned_back_on_is_the_reason_given(tmp_path):

@@ -93,7 +93,8 @@ def test_a_significant_start_up_cost_is_never_called_not_measurable(summary, fou
     cold, warm = row(summary, "processor", "process_pool", 2, "cold"), row(summary, "processor", "process_pool", 2)
     assert cold.median_s - warm.median_s < 0.02 * warm.median_s  # a cost of 1%: within the closeness tolerance
     text = one(found, "processor", "pool_start_cost")
-    assert text.startswith(f"starting `process_pool` with 2 workers on `processor` costs {format_seconds(cold.median_s - warm.median_s)}")
+    cost = format_seconds(cold.median_s - warm.median_s)
+    assert text.startswith(f"starting `process_pool` with 2 workers on `processor` costs {cost}")
     assert "p<0.001" in text and "no measurable" not in text
 
 

@@ -107,7 +107,8 @@ def test_the_closing_line_counts_the_outcomes_and_groups_the_skips_by_reason():
     for _ in range(2):
         outcomes.pytest_runtest_logreport(_report("setup", "skipped", ("f.py", 1, "Skipped: dask: not installed")))
     outcomes.pytest_runtest_logreport(_report("setup", "skipped", ("f.py", 1, "Skipped: loky: not installed")))
-    crash = SimpleNamespace(reprcrash=SimpleNamespace(message="AssertionError: mp_pool returned results that differ\nassert False"))
+    message = "AssertionError: mp_pool returned results that differ\nassert False"
+    crash = SimpleNamespace(reprcrash=SimpleNamespace(message=message))
     outcomes.pytest_runtest_logreport(_report("call", "failed", crash, case="processor-smoke-mp_pool-w2-warm"))
     assert outcomes.closing(verbose=False).splitlines() == [
         "benchmarks: 3 passed, 1 failed; skipped 3: dask: not installed x2, loky: not installed x1 "

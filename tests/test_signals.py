@@ -276,7 +276,8 @@ def test_sigterm_stops_a_lesson_processor_and_its_workers(command):
 
 
 #: Whether each stop signal is ignored in the child (Python replaces SIGINT's default with its own handler).
-SHOW_DISPOSITIONS = "import signal; print(*(signal.getsignal(s) is signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)))"
+SHOW_DISPOSITIONS = ("import signal; "
+                     "print(*(signal.getsignal(s) is signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)))")
 
 
 def test_the_commands_here_start_with_the_stop_signals_this_test_run_ignores_at_their_default(command):

@@ -246,8 +246,8 @@ def test_a_lesson_processor_past_its_timeout_says_so_in_one_line(no_new_children
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--tasks", "40", "--timeout", "0.001"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    argv = [sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--tasks", "40", "--timeout", "0.001"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and done.stdout == "", done.stderr
     first = done.stderr.strip().splitlines()[0]
     assert "process_pool: map did not finish within 0.001 s" in first and "stopped" in first, done.stderr

@@ -269,7 +269,8 @@ def minimal_document() -> dict:
         return {
             "group": None, "name": name, "fullname": f"tests/test_old.py::{name}", "params": None, "param": None,
             "extra_info": {"workload": "processor", "variant": variant, "workers": workers, "size": 1000} if extra else {},
-            "options": {"disable_gc": False, "timer": "perf_counter", "min_rounds": 5, "max_time": 1.0, "min_time": 5e-06, "warmup": False},
+            "options": {"disable_gc": False, "timer": "perf_counter", "min_rounds": 5, "max_time": 1.0, "min_time": 5e-06,
+                        "warmup": False},
             "stats": {"min": median * 0.98, "max": median * 1.05, "mean": median * 1.01, "stddev": median * 0.02, "rounds": 5,
                       "median": median, "iqr": median * 0.03, "q1": median * 0.99, "q3": median * 1.02, "iqr_outliers": 0,
                       "stddev_outliers": 1, "outliers": "1;0", "ld15iqr": median * 0.98, "hd15iqr": median * 1.05,

@@ -73,7 +73,8 @@ def run_in_child(body: Callable[..., Any], *args: Any, limit: float = CHILD_LIMI
         code = (f"import sys; sys.path[:0] = [{str(TESTS_DIR)!r}, {str(TESTS_DIR.parent)!r}]; import contract_child; "
                 f"contract_child._child_main({body.__module__!r}, {body.__qualname__!r}, {json.dumps(args)!r}, "
                 f"{str(result_path)!r})")
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TESTS_DIR), str(TESTS_DIR.parent), os.environ.get("PYTHONPATH")])))
+        python_path = os.pathsep.join(filter(None, [str(TESTS_DIR), str(TESTS_DIR.parent), os.environ.get("PYTHONPATH")]))
+        env = dict(os.environ, PYTHONPATH=python_path)
         env.pop("PYTHONFAULTHANDLER", None)  # a deliberate crash dumps nothing (see failures.tasks.segfault)
         # stderr goes to a file, not a pipe: a worker the body left running would hold a pipe open, and
         # waiting for its end would wait for that worker rather than for the child.

@@ -69,7 +69,8 @@ def real_cluster(workers: int = 2) -> Iterator[RealCluster]:
         try:
             scheduler_file = Path(folder) / "scheduler.json"
             started.append(_start(stderr, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                                  "--no-dashboard", "--dashboard-address", _ANY_LOOPBACK_PORT, "--scheduler-file", str(scheduler_file), "--preload", PRELOAD))
+                                  "--no-dashboard", "--dashboard-address", _ANY_LOOPBACK_PORT,
+                                  "--scheduler-file", str(scheduler_file), "--preload", PRELOAD))
             address = _address_in(scheduler_file, started[0], stderr)
             for _ in range(workers):
                 started.append(_start(stderr, "distributed.cli.dask_worker", address, "--host", "127.0.0.1",

@@ -180,7 +180,8 @@ def unknown_options(synopsis: str) -> list[str]:
     """The ``--options`` a synopsis names that its command does not have (its ``--help`` lists each one)."""
     argv = re.sub(r"[][|()]", " ", synopsis).split()  # not shlex: prose has apostrophes
     command = argv[:1] if argv[0] == "concurrency-lab" or argv[0] in TOOLS else argv[:3]
-    if command[-1] in ("concurrency-lab", "concurrency_lab") and len(argv) > len(command) and not argv[len(command)].startswith("-"):
+    names_a_subcommand = len(argv) > len(command) and not argv[len(command)].startswith("-")
+    if command[-1] in ("concurrency-lab", "concurrency_lab") and names_a_subcommand:
         command = argv[:len(command) + 1]
     help_text = help_of(command)
     return [option for option in _OPTION.findall(synopsis) if not re.search(rf"(?<![\w-]){option}(?![\w-])", help_text)]

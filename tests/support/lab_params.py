@@ -86,4 +86,6 @@ def task_for(variant: Variant, function: Callable[[Any], Any]) -> Callable[[Any]
     return functools.partial(_call, function) if variant.runs_coroutines else function
 
 
-__all__ = ["START_METHODS", "WORKLOAD_NAMES", "make_variant", "selected", "task_for", "variant_params", "variant_start_method_params"]
+__all__ = [
+    "START_METHODS", "WORKLOAD_NAMES", "make_variant", "selected", "task_for", "variant_params", "variant_start_method_params",
+]
