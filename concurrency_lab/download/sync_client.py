@@ -83,8 +83,8 @@ if hasattr(os, "register_at_fork"):
 def _session(options: FetchOptions) -> requests.Session:
     cache = _cache
     if getattr(cache, "generation", None) != _generation:
-        for session in cache.sessions.values():
-            session.close()
+        for stale in cache.sessions.values():
+            stale.close()
         cache.sessions, cache.generation = {}, _generation
     session = cache.sessions.get(options)
     if session is None:

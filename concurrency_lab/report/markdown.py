@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .across import across_pythons
 from .advice import TABLE_COLUMNS as ADVICE_COLUMNS
@@ -35,7 +36,7 @@ def prose(text: str) -> str:
 
 
 def table(
-    header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: frozenset[str] = frozenset(), bold: frozenset[int] = frozenset(),
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]], numeric: frozenset[str] = frozenset(), bold: frozenset[int] = frozenset(),
 ) -> list[str]:
     """A pipe table; the first cell of the rows numbered in `bold` is set in bold."""
     align = ["---:" if column in numeric else "---" for column in header]
