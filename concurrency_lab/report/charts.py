@@ -112,7 +112,7 @@ def speedup_chart(panels: list[GroupFacts], chart_id: str, colors: Mapping[str, 
         figure = _figure_class()(figsize=(4.2 * len(drawn) + 0.5, 3.0))
         axes = figure.subplots(1, len(drawn), sharex=True, sharey=True, squeeze=False)[0]
         _margins(figure, left=0.6, right=0.15, top=0.3, bottom=0.45, wspace=0.08)
-        for ax, (facts, curves) in zip(axes, drawn):
+        for ax, (facts, curves) in zip(axes, drawn, strict=True):  # one panel per drawn run
             usable = facts.run.usable_cpus
             baseline = facts.baseline()
             ax.axhline(1.0, color="0.55", lw=0.8, ls=":", label=label(baseline.variant if baseline else "baseline"))
@@ -149,7 +149,7 @@ def per_core_chart(facts: GroupFacts, chart_id: str, colors: Mapping[str, str]) 
         figure = _figure_class()(figsize=(2.5 * columns + 0.6, 1.7 * lines + 0.8))
         axes = figure.subplots(lines, columns, sharex=True, sharey=True, squeeze=False).ravel()
         _margins(figure, left=0.6, right=0.1, top=0.5, bottom=0.5, wspace=0.08, hspace=0.4)
-        for ax, row in zip(axes, rows):
+        for ax, row in zip(axes, rows, strict=False):  # the grid may have spare axes: hidden below
             _draw_per_core(ax, row, colors.get(row.variant))
         for ax in axes[len(rows):]:
             ax.set_visible(False)

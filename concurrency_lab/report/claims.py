@@ -244,7 +244,8 @@ def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
         return _not_measured(run, "no pair of process variants (the lesson's before and after) on CPU-bound work")
     if straddling:
         why = "; ".join(straddling) + "; re-run on a quieter machine, or with more rounds, for a judgement"
-        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]), tuple((g.workload, g.size_label) for g in _unique(used)))
+        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]),
+                          tuple((g.workload, g.size_label) for g in _unique(used)))
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD,
                   numbers + [f"similar: within {format_percent(SIMILAR_WITHIN)}"], rows)
 

@@ -125,6 +125,7 @@ def render_text(found: list[Guide]) -> str:
         widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines = [guide.title]
         for row in rows:
-            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+            # widths has no entry for the last column, which is not padded: zip stops before it
+            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)

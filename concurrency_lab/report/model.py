@@ -174,7 +174,8 @@ def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | 
     if result.trap is None:
         return result.group_key
     return next(
-        (r.group_key for r in results if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
+        (r.group_key for r in results
+         if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
         result.group_key,
     )
 

@@ -133,7 +133,8 @@ def start_method_cost(facts: GroupFacts) -> list[Verdict]:
     verdicts = []
     for variant in facts.variants():
         colds = [r for r in facts.rows(variant) if r.mode == "cold" and r.start_method]
-        reference = next((r for r in colds if r.start_method == "fork"), None) or min(colds, key=lambda r: r.median_s, default=None)
+        reference = (next((r for r in colds if r.start_method == "fork"), None)
+                     or min(colds, key=lambda r: r.median_s, default=None))
         for other in colds:
             if reference is None or other is reference or other.workers != reference.workers:
                 continue

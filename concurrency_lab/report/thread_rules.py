@@ -79,7 +79,8 @@ def dispatch_wording(facts: GroupFacts, best: Result, speedup: float) -> str:
         return f"threads gain on {workload} despite the hand-off cost: {_figures(facts, best)}{per_task}"
     if speedup < 1 / MEANINGFUL_SPEEDUP:
         return f"threads lose to the hand-off cost on {workload}: best is {_figures(facts, best)}{per_task}"
-    return f"threads gain nothing on {workload}: the hand-off cost eats the parallel work: best is {_figures(facts, best)}{per_task}"
+    return (f"threads gain nothing on {workload}: the hand-off cost eats the parallel work: "
+            f"best is {_figures(facts, best)}{per_task}")
 
 
 def by_numbers(facts: GroupFacts, best: Result, speedup: float) -> str:
