@@ -139,7 +139,7 @@ def _read_body(url: str, response: requests.Response, options: FetchOptions, dea
             digest.update(piece)
             _check_deadline(deadline, options)
         _check_deadline(deadline, options)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is raised
         kind, cause, message = _classify(exc, options)
         return error_record(url, kind, cause, message, status=status if kind is ErrorKind.TRUNCATED else None)
     return body_record(url, status, response.reason, nbytes, digest.hexdigest())
