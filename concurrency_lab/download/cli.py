@@ -26,7 +26,8 @@ def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], An
     the coroutine function for event-loop variants."""
     from ..workloads import get_workload
 
-    return functools.partial(get_workload("downloader").task_for(variant), options=options)
+    task: Callable[..., Any] = get_workload("downloader").task_for(variant)  # fetch or afetch: both take options=
+    return functools.partial(task, options=options)
 
 
 @contextlib.contextmanager
@@ -46,8 +47,8 @@ def download(urls: Sequence[str], *, variant: str, workers: int | None, options:
 
 
 def format_record(record: DownloadRecord) -> str:
-    if record.ok:
-        return f"ok    {record.status} {record.nbytes:>10,} B  sha256 {record.sha256[:16]}  {record.url}"
+    if record.error_kind is None:  # ok: the whole body was read, so it has a digest
+        return f"ok    {record.status} {record.nbytes:>10,} B  sha256 {(record.sha256 or '–')[:16]}  {record.url}"
     status = "" if record.status is None else f" (HTTP {record.status})"
     return f"FAIL  {record.error_kind.value}{status}  {record.url}: {record.error}"
 

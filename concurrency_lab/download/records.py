@@ -98,7 +98,9 @@ def invalid_url_reason(url: object) -> str | None:
     except ValueError as exc:
         return f"malformed URL: {exc}"
     if parts.scheme not in ("http", "https"):
-        return f"unsupported scheme {parts.scheme!r}: only http and https URLs are fetched" if parts.scheme else "no scheme: write http://host/path"
+        if not parts.scheme:
+            return "no scheme: write http://host/path"
+        return f"unsupported scheme {parts.scheme!r}: only http and https URLs are fetched"
     if not parts.hostname:
         return "no host in the URL"
     if any(c.isspace() or c in "<>\"{}|\\^`" for c in parts.hostname):
@@ -106,7 +108,8 @@ def invalid_url_reason(url: object) -> str | None:
     return None
 
 
-def error_record(url: str, kind: ErrorKind, exc: BaseException | None, message: str, *, status: int | None = None) -> DownloadRecord:
+def error_record(url: str, kind: ErrorKind, exc: BaseException | None, message: str, *,
+                 status: int | None = None) -> DownloadRecord:
     error_type = None if exc is None else f"{type(exc).__module__}.{type(exc).__qualname__}"
     return DownloadRecord(url, status, None, None, kind, error_type, message)
 

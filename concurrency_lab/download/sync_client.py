@@ -83,8 +83,8 @@ if hasattr(os, "register_at_fork"):
 def _session(options: FetchOptions) -> requests.Session:
     cache = _cache
     if getattr(cache, "generation", None) != _generation:
-        for session in cache.sessions.values():
-            session.close()
+        for stale in cache.sessions.values():
+            stale.close()
         cache.sessions, cache.generation = {}, _generation
     session = cache.sessions.get(options)
     if session is None:
@@ -139,7 +139,7 @@ def _read_body(url: str, response: requests.Response, options: FetchOptions, dea
             digest.update(piece)
             _check_deadline(deadline, options)
         _check_deadline(deadline, options)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is raised
         kind, cause, message = _classify(exc, options)
         return error_record(url, kind, cause, message, status=status if kind is ErrorKind.TRUNCATED else None)
     return body_record(url, status, response.reason, nbytes, digest.hexdigest())

@@ -141,6 +141,6 @@ def machine_busy_seconds() -> float | None:
 
     try:
         times = psutil.cpu_times()
-    except (OSError, RuntimeError):  # noqa: PERF203 - a platform without system-wide CPU times
+    except (OSError, RuntimeError):  # a platform without system-wide CPU times
         return None
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))

@@ -96,9 +96,9 @@ class ResourceMonitor:
         process, self._process = self._process, None
         self._section = None
         if process is not None:
-            if process.poll() is None:
+            if process.poll() is None and process.stdin is not None:  # started with a pipe: it has one
                 with contextlib.suppress(OSError):
-                    process.stdin.write(b'{"cmd": "exit"}\n')  # type: ignore[union-attr]
+                    process.stdin.write(b'{"cmd": "exit"}\n')
             helper_process.stop(process)
         if self._stderr is not None:
             self._stderr.close()
@@ -130,11 +130,9 @@ class ResourceMonitor:
             section.final()
 
     def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
-        if self._process is None:
-            raise RuntimeError("the resource monitor is not running: use `with ResourceMonitor() as monitor:` "
-                               "or call monitor.start() first")
+        stdin, _ = self._pipes()
         try:
-            self._process.stdin.write(json.dumps(command).encode() + b"\n")  # type: ignore[union-attr]
+            stdin.write(json.dumps(command).encode() + b"\n")
         except OSError as exc:
             raise self._failure(f"stopped taking commands ({exc})") from exc
         reply = self._read_reply(REPLY_TIMEOUT_SECONDS)
@@ -143,12 +141,12 @@ class ResourceMonitor:
         return reply
 
     def _read_reply(self, timeout: float) -> dict[str, Any]:
-        stdout = self._process.stdout  # type: ignore[union-attr]
+        _, stdout = self._pipes()
         deadline = time.monotonic() + timeout
         while b"\n" not in self._buffer:
             if not _wait_readable(stdout, deadline - time.monotonic()):
                 raise self._failure(f"sent no reply within {timeout:g} s")
-            chunk = os.read(stdout.fileno(), 65536)  # type: ignore[union-attr]
+            chunk = os.read(stdout.fileno(), 65536)
             if not chunk:
                 raise self._failure("exited")
             self._buffer += chunk
@@ -156,10 +154,20 @@ class ResourceMonitor:
         self._buffer = bytearray(rest)
         return json.loads(line)
 
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The running sampler's stdin and stdout (`start` pipes both)."""
+        process = self._process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise RuntimeError("the resource monitor is not running: use `with ResourceMonitor() as monitor:` "
+                               "or call monitor.start() first")
+        return process.stdin, process.stdout
+
     def _failure(self, problem: str) -> RuntimeError:
         # Only called while the sampler runs: it failed, so it gets no grace before its stderr is read.
-        error = helper_process.failure("resource sampler", self._process, self._stderr, problem,  # type: ignore[arg-type]
-                                       grace=0)
+        process, stderr = self._process, self._stderr
+        if process is None or stderr is None:
+            return RuntimeError(f"resource sampler: {problem} (it had already stopped)")
+        error = helper_process.failure("resource sampler", process, stderr, problem, grace=0)
         self.close()
         return error
 

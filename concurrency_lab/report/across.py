@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from ..core.traits import VariantTraits
 from .facts import GroupFacts, group_facts
 from .formatting import code, format_seconds, format_times
 from .model import Run, Summary
@@ -43,7 +44,7 @@ def best_per_python(summary: Summary) -> Table:
         for run in summary.runs:
             facts = per_run.get(run.index)
             best = facts.fastest() if facts else None
-            cells.append("–" if best is None else f"{facts.describe(best)} {format_seconds(best.median_s)}"
+            cells.append("–" if facts is None or best is None else f"{facts.describe(best)} {format_seconds(best.median_s)}"
                          + (f" ({format_times(best.speedup)})" if best.speedup is not None else ""))
         rows.append((f"{code(workload)} {size or ''}".strip(), *cells))
     return Table("The fastest variant on each Python", ("workload", *(r.label for r in summary.runs)), tuple(rows))
@@ -54,10 +55,10 @@ def same_rows(summary: Summary) -> list[Table]:
     its speedup over that Python's own baseline, and the cores it used."""
     tables = []
     for (workload, size), per_run in _by_workload(summary).items():
-        variants: dict[str, object] = {}
-        for facts in per_run.values():
-            for variant in facts.variants():
-                variants.setdefault(variant, facts.traits_of(variant))
+        variants: dict[str, VariantTraits | None] = {}
+        for group in per_run.values():
+            for variant in group.variants():
+                variants.setdefault(variant, group.traits_of(variant))
         rows = []
         for variant in sorted(variants, key=lambda v: variant_rank(variants[v], v)):
             cells = []

@@ -72,7 +72,8 @@ TABLE_COLUMNS = ("configuration", "speedup", "cores used", "start-up", "rounds",
 
 
 def build_text(build: Mapping[str, Any]) -> str:
-    gil = {True: "GIL on", False: "GIL off"}.get(build.get("gil_enabled"), "GIL unknown")
+    gil_texts: dict[object, str] = {True: "GIL on", False: "GIL off"}  # any other value read: unknown
+    gil = gil_texts.get(build.get("gil_enabled"), "GIL unknown")
     if build.get("free_threaded_build"):
         gil += " (free-threaded build)"
     cpus = build.get("usable_cpus")
@@ -86,9 +87,10 @@ def advice_view(advice: Advice) -> AdviceView:
     rows = []
     for trial in advice.trials:
         ran = trial.ok and bool(base)
+        median = trial.median_seconds  # a trial that ran has one
         rows.append(AdviceRow(
             configuration=trial.config.label,
-            speedup=f"{base / trial.median_seconds:.2f}x" if ran else "",
+            speedup=f"{base / median:.2f}x" if ran and base and median is not None else "",
             cores_used=f"{trial.median_cores:.2f}" if ran and trial.median_cores is not None else "",
             startup="" if not ran or trial.startup_seconds is None else f"{trial.startup_seconds * 1e3:.0f} ms",
             rounds=str(len(trial.round_seconds)) if ran else "",

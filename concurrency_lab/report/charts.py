@@ -9,10 +9,15 @@ import io
 import math
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from ..core.traits import VariantTraits
 from .facts import GroupFacts
 from .model import Summary
 from .tables import variant_rank
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Given out in table order, so with the lab's variants: the baseline grey, hand-made threads orange,
 # the thread pool red, the event loop purple, multiprocessing.Pool blue, the process pool green.
@@ -21,7 +26,7 @@ PALETTE = ("#7f7f7f", "#ff7f0e", "#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#8
 PER_CORE_COLUMNS = 5
 CPU_LINES_MAX = 8  # beyond this many CPUs, per-core lines are unreadable: draw the mean and the min-max band
 FEW_SAMPLES = 3  # a run this short (in sampling intervals) gets markers: its line alone would be invisible
-_SVG_RC = {
+_SVG_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # real <text>: small, selectable, escaped by matplotlib's XML writer
     "font.size": 8,
     "axes.spines.top": False,
@@ -43,7 +48,7 @@ def _figure_class():
 
 def variant_colors(summary: Summary) -> dict[str, str]:
     """One colour per variant, the same in every chart of the report: the palette in table order."""
-    traits = {}
+    traits: dict[str, VariantTraits | None] = {}
     for result in summary.results:
         traits.setdefault(result.variant, result.traits)
     ordered = sorted(traits, key=lambda variant: variant_rank(traits[variant], variant))
@@ -107,7 +112,7 @@ def speedup_chart(panels: list[GroupFacts], chart_id: str, colors: Mapping[str, 
         figure = _figure_class()(figsize=(4.2 * len(drawn) + 0.5, 3.0))
         axes = figure.subplots(1, len(drawn), sharex=True, sharey=True, squeeze=False)[0]
         _margins(figure, left=0.6, right=0.15, top=0.3, bottom=0.45, wspace=0.08)
-        for ax, (facts, curves) in zip(axes, drawn):
+        for ax, (facts, curves) in zip(axes, drawn, strict=True):  # one panel per drawn run
             usable = facts.run.usable_cpus
             baseline = facts.baseline()
             ax.axhline(1.0, color="0.55", lw=0.8, ls=":", label=label(baseline.variant if baseline else "baseline"))
@@ -144,7 +149,7 @@ def per_core_chart(facts: GroupFacts, chart_id: str, colors: Mapping[str, str]) 
         figure = _figure_class()(figsize=(2.5 * columns + 0.6, 1.7 * lines + 0.8))
         axes = figure.subplots(lines, columns, sharex=True, sharey=True, squeeze=False).ravel()
         _margins(figure, left=0.6, right=0.1, top=0.5, bottom=0.5, wspace=0.08, hspace=0.4)
-        for ax, row in zip(axes, rows):
+        for ax, row in zip(axes, rows, strict=False):  # the grid may have spare axes: hidden below
             _draw_per_core(ax, row, colors.get(row.variant))
         for ax in axes[len(rows):]:
             ax.set_visible(False)

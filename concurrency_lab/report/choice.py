@@ -115,18 +115,19 @@ def _cheapest(rows: list[Result]) -> tuple[Result, str | None]:
 
 def _least_memory(rows: list[Result]) -> list[Result]:
     """Rows within SAME_MEMORY of the least peak RSS; all rows when one has no measurement (cannot compare)."""
-    if any(r.peak_rss_bytes is None for r in rows):
+    measured = [(r, peak) for r in rows if (peak := r.peak_rss_bytes) is not None]
+    if len(measured) < len(rows):
         return rows
-    least = min(r.peak_rss_bytes for r in rows)
-    return [r for r in rows if r.peak_rss_bytes <= least * (1 + SAME_MEMORY)]
+    least = min(peak for _, peak in measured)
+    return [r for r, peak in measured if peak <= least * (1 + SAME_MEMORY)]
 
 
 def _fewest_processes(rows: list[Result]) -> list[Result]:
-    counts = [processes_of(r) for r in rows]
-    if any(c is None for c in counts):
+    counted = [(r, count) for r in rows if (count := processes_of(r)) is not None]
+    if len(counted) < len(rows):  # one has no count (cannot compare)
         return rows
-    fewest = min(counts)
-    return [r for r, c in zip(rows, counts) if c == fewest]
+    fewest = min(count for _, count in counted)
+    return [r for r, count in counted if count == fewest]
 
 
 def _simplest(rows: list[Result]) -> list[Result]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..core.traits import Bound, Kind
+from ..core.traits import Bound, Kind, VariantTraits
+from ..failures.record import FailureOutcome
 from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
 from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
@@ -56,7 +57,14 @@ def _best(rows: list[Result]) -> Result | None:
     """The warm row with the highest speedup (cold rows add start-up)."""
     rows = [r for r in rows if r.speedup is not None and r.workers > 1]
     warm = [r for r in rows if r.mode in ("warm", None)] or rows
-    return max(warm, key=lambda r: r.speedup, default=None)
+    return max(warm, key=_speedup, default=None)
+
+
+def _speedup(r: Result) -> float:
+    """The speedup of a row `_best` chose, which has one."""
+    if r.speedup is None:
+        raise ValueError(f"{r.name} has no speedup")
+    return r.speedup
 
 
 def _check(run: Run, groups: list[GroupFacts], status: str, numbers: list[str], rows: list[Result]) -> ClaimCheck:
@@ -76,7 +84,7 @@ def _straddling(found: list[tuple[GroupFacts, Result]], threshold: float) -> lis
         spread = max((x.cv for x in (r, baseline) if x is not None and x.cv is not None), default=None)
         if spread is None:
             continue
-        low, high = r.speedup * (1 - NOISE_SPAN_CVS * spread), r.speedup * (1 + NOISE_SPAN_CVS * spread)
+        low, high = _speedup(r) * (1 - NOISE_SPAN_CVS * spread), _speedup(r) * (1 + NOISE_SPAN_CVS * spread)
         if low < threshold <= high:
             straddling.append(f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} with rounds spread CV "
                               f"{format_percent(spread)}, so anywhere in {format_times(low)}-{format_times(high)}, "
@@ -110,7 +118,7 @@ def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
                + (f", {r.efficiency_vs_ideal:.2f} of the ideal" if r.efficiency_vs_ideal is not None else "")
                for g, r in found]
-    holds = all(r.speedup >= MEANINGFUL_SPEEDUP for _, r in found)
+    holds = all(_speedup(r) >= MEANINGFUL_SPEEDUP for _, r in found)
     return _judged(run, [g for g, _ in found], holds, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
@@ -121,7 +129,7 @@ def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
         return _not_measured(run, "no process rows on a CPU-bound workload")
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} on {format_cores(r.cores_used)} cores"
                for g, r in found]
-    holds = all(r.speedup >= MEANINGFUL_SPEEDUP and (r.cores_used or 0) >= PARALLEL_CORES for _, r in found)
+    holds = all(_speedup(r) >= MEANINGFUL_SPEEDUP and (r.cores_used or 0) >= PARALLEL_CORES for _, r in found)
     return _judged(run, [g for g, _ in found], holds, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
@@ -131,13 +139,14 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.THREADS)))]
     if not found:
         return _not_measured(run, "no thread rows on a workload that holds the GIL")
-    gil = {True: "GIL enabled", False: "free-threaded, GIL disabled"}.get(run.gil_enabled, "GIL state unknown")
+    gil = ("GIL state unknown" if run.gil_enabled is None
+           else "GIL enabled" if run.gil_enabled else "free-threaded, GIL disabled")
     numbers = [f"{code(g.workload)} ({gil}): {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
                for g, r in found]
-    no_gain = all(r.speedup < MEANINGFUL_SPEEDUP for _, r in found)
+    no_gain = all(_speedup(r) < MEANINGFUL_SPEEDUP for _, r in found)
     if run.gil_enabled is False and not no_gain:
         numbers.append("threads scale here: no GIL on this build")
-    if run.gil_enabled and (noise := [serial_gain(r) for _, r in found if serial_gain(r)]):
+    if run.gil_enabled and (noise := [why for _, r in found if (why := serial_gain(r))]):
         return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, *noise]),
                           tuple((g.workload, g.size_label) for g, _ in found))
     return _judged(run, [g for g, _ in found], no_gain, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
@@ -176,7 +185,7 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
             rows += [p, t]
             numbers.append(f"{code(g.workload)} memory: {code(p.variant)} {format_mib(p.peak_uss_bytes)} MiB vs "
                            f"{code(t.variant)} {format_mib(t.peak_uss_bytes)} MiB USS at {plural(p.workers, 'worker')}")
-            verdicts.append(p.peak_uss_bytes > t.peak_uss_bytes)
+            verdicts.append((p.peak_uss_bytes or 0) > (t.peak_uss_bytes or 0))  # both have USS (_uss_pair)
             used.append(g)
     if not verdicts:
         return _not_measured(run, "no process and thread rows, cold and warm or with USS, on a workload that waits")
@@ -235,7 +244,8 @@ def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
         return _not_measured(run, "no pair of process variants (the lesson's before and after) on CPU-bound work")
     if straddling:
         why = "; ".join(straddling) + "; re-run on a quieter machine, or with more rounds, for a judgement"
-        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]), tuple((g.workload, g.size_label) for g in _unique(used)))
+        return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, why]),
+                          tuple((g.workload, g.size_label) for g in _unique(used)))
     return _check(run, _unique(used), HOLDS if all(verdicts) else DOES_NOT_HOLD,
                   numbers + [f"similar: within {format_percent(SIMILAR_WITHIN)}"], rows)
 
@@ -244,7 +254,7 @@ def _similarity_straddles(ratio: float, a: Result, b: Result) -> str | None:
     """Why noise could put the two on either side of "similar" (within SIMILAR_WITHIN), or None: their ratio,
     read anywhere within NOISE_SPAN_CVS of the larger of their rounds' CVs, is both within it and outside."""
     spread = max((r.cv for r in (a, b) if r.cv is not None), default=None)
-    if not is_noisy(spread):  # 2 CVs of the rounds overstate how far a median moves: only a noisy pair can flip
+    if spread is None or not is_noisy(spread):  # 2 CVs of the rounds overstate how far a median moves: only a noisy pair can flip
         return None
     low, high = ratio * (1 - NOISE_SPAN_CVS * spread), ratio * (1 + NOISE_SPAN_CVS * spread)
     similar_possible = low <= 1 + SIMILAR_WITHIN and high >= 1 - SIMILAR_WITHIN
@@ -255,11 +265,13 @@ def _similarity_straddles(ratio: float, a: Result, b: Result) -> str | None:
             f"within {format_percent(SIMILAR_WITHIN)} of each other or not")
 
 
-def _failure_check(run: Run, case: str, applies: Callable[[object], bool], describe: Callable[[object], str],
-                   holds: Callable[[object], bool], none_why: str) -> ClaimCheck:
+def _failure_check(run: Run, case: str, applies: Callable[[VariantTraits], bool],
+                   describe: Callable[[FailureOutcome], str], holds: Callable[[FailureOutcome], bool],
+                   none_why: str) -> ClaimCheck:
+    """The claim on the outcomes of `case` for the variants whose traits it `applies` to."""
     if run.failures is None:
         return _not_measured(run, "the run has no failure-modes table")
-    outcomes = [o for o in run.failures.outcomes if o.case == case and o.traits is not None and applies(o)]
+    outcomes = [o for o in run.failures.outcomes if o.case == case and o.traits is not None and applies(o.traits)]
     if not outcomes:
         return _not_measured(run, none_why)
     status = HOLDS if all(holds(o) for o in outcomes) else DOES_NOT_HOLD
@@ -268,7 +280,7 @@ def _failure_check(run: Run, case: str, applies: Callable[[object], bool], descr
 
 def exception_lost_if_unasked(summary: Summary, run: Run) -> ClaimCheck:
     return _failure_check(
-        run, "future_unasked", lambda o: o.traits.futures,
+        run, "future_unasked", lambda traits: traits.futures,
         lambda o: f"{code(o.variant)}: " + ("raised nothing; the exception was in the future when asked"
                                             if o.documented else f"{o.error or 'returned'}"),
         lambda o: o.documented, "no variant that offers submit() in the failure-modes table")
@@ -276,7 +288,7 @@ def exception_lost_if_unasked(summary: Summary, run: Run) -> ClaimCheck:
 
 def processes_need_picklable_work(summary: Summary, run: Run) -> ClaimCheck:
     return _failure_check(
-        run, "unpicklable_task", lambda o: o.traits.kind is Kind.PROCESSES,
+        run, "unpicklable_task", lambda traits: traits.kind is Kind.PROCESSES,
         lambda o: f"{code(o.variant)}: " + (f"refused with {o.error.rsplit('.', 1)[-1]}" if o.error else
                                             "ran it (its serializer carries local functions)"),
         lambda o: o.error is not None, "no process variant in the failure-modes table")

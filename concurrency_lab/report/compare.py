@@ -113,17 +113,19 @@ def format_comparison_table(comparisons: Sequence[Comparison], labels: tuple[str
                             note: str | None = None) -> str:
     """A plain-text table for a terminal, with the geometric mean as the last line and `note` as the first."""
     sides = ("A", "B")
-    named = tuple(label if label == side else f"{label} ({side})" for label, side in zip(labels, sides))  # notes say A/B
+    # the notes say A and B
+    named = tuple(label if label == side else f"{label} ({side})" for label, side in zip(labels, sides, strict=True))
     header = ("benchmark", *named, "change", "p", "note")
     rows = [
         (c.name, format_seconds(c.a_median_s), format_seconds(c.b_median_s), c.change, format_p_value(c.p_value), c.note or "")
         for c in comparisons
     ]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     right_aligned = {1, 2, 4}
 
     def line(cells: Sequence[str]) -> str:
-        padded = (cell.rjust(w) if i in right_aligned else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths)))
+        padded = (cell.rjust(w) if i in right_aligned else cell.ljust(w)
+                  for i, (cell, w) in enumerate(zip(cells, widths, strict=True)))
         return "  ".join(padded).rstrip()
 
     lines = ([note] if note else []) + [line(header), "  ".join("-" * w for w in widths)] + [line(row) for row in rows]

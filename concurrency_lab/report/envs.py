@@ -52,13 +52,14 @@ class EnvStatus:
     def from_dict(cls, data: Mapping[str, Any]) -> EnvStatus:
         if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
             raise UnreadableStatus(f"expected a status of schema {SCHEMA}, got {str(data)[:80]}")
-        texts = {key: data.get(key) for key in ("env", "state", "tox_run", "updated", "reason")}
-        if not all(isinstance(value, str) for value in texts.values()) or texts["state"] not in STATES:
+        keys = ("env", "state", "tox_run", "updated", "reason")
+        texts = {key: value for key in keys if isinstance(value := data.get(key), str)}
+        if len(texts) < len(keys) or texts["state"] not in STATES:
             raise UnreadableStatus(f"a field is missing or not text, or the state is not one of {', '.join(STATES)}")
         exit_code = data.get("exit_code")
         if exit_code is not None and type(exit_code) is not int:
             raise UnreadableStatus(f"exit_code is not a whole number: {exit_code!r}")
-        return cls(exit_code=exit_code, **texts)  # type: ignore[arg-type]
+        return cls(exit_code=exit_code, **texts)
 
 
 def write_status(folder: Path, status: EnvStatus) -> Path:

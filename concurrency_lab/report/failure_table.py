@@ -93,7 +93,8 @@ def failure_notes(table: FailureTable) -> list[str]:
     notes = []
     if s:
         notes.append(
-            f"Each probe ran in a fresh process: one cold `map` call (or the calls its case names) with {s.get('workers', '?')} workers (start method "
+            f"Each probe ran in a fresh process: one cold `map` call (or the calls its case names) "
+            f"with {s.get('workers', '?')} workers (start method "
             f"{s.get('start_method', '?')}) and timeout={s.get('guard_timeout_s', '?')} s, so that none can hang the run "
             f"(a probe silent for {s.get('hang_bound_s', '?')} s is killed, with all it started). The time is from the "
             "call to its raise or return, pool start-up and shutdown included. Workers left: processes and threads "

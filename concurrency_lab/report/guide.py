@@ -9,6 +9,7 @@ Rendered as a table by the markdown and HTML reports, and as plain text at the e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from ..core.traits import Bound, Kind
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
@@ -16,7 +17,7 @@ from .claims import section_anchor
 from .evidence import difference
 from .facts import GroupFacts, group_facts
 from .formatting import format_cores, format_percent, format_seconds, format_times
-from .model import Run, Summary, gil_of
+from .model import Result, Run, Summary, gil_of
 from .stats import is_noisy
 
 COLUMNS = ("work", "use", "speedup", "memory", "cores", "why")
@@ -74,23 +75,23 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
     """The line for one kind of work, from its group with the most trusted rows (the fullest comparison)."""
     facts = max(groups, key=lambda g: len(g.trusted), default=None)
     choice = choose(facts) if facts else None
-    if choice is None:
+    if facts is None or choice is None:
         return None
     anchor = section_anchor(facts.workload, facts.size_label)
-    where = dict(bound=bound, workload=facts.workload, anchor=anchor, run_anchor=f"{anchor}-run{facts.run.index}")
-    if not choice.judged:
-        return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–", why=choice.why_not_judged or "")
+    line = partial(GuideLine, bound=bound, workload=facts.workload, anchor=anchor, run_anchor=f"{anchor}-run{facts.run.index}")
     best = choice.chosen
+    if best is None:  # not judged
+        return line(use="not judged", speedup="–", memory="–", cores="–", why=choice.why_not_judged or "")
     kind = _KIND_WORDS.get(best.kind, "") if best.kind else ""
     use = (f"{kind}: " if kind else "") + f"`{best.variant}`" + ("" if best.workers == 1 else f" with {best.workers} workers")
     speedup = "baseline" if best.is_baseline else format_times(best.speedup)
-    return GuideLine(**where, use=use, speedup=speedup, memory=format_memory(best.peak_rss_bytes),
-                     cores=format_cores(best.cores_used), why=_why(facts, choice))
+    return line(use=use, speedup=speedup, memory=format_memory(best.peak_rss_bytes),
+                cores=format_cores(best.cores_used), why=_why(facts, choice, best))
 
 
-def _why(facts: GroupFacts, choice: Choice) -> str:
-    """What decided the line: the faster row it was preferred to and why, or that it was the fastest."""
-    best, fastest = choice.chosen, choice.fastest
+def _why(facts: GroupFacts, choice: Choice, best: Result) -> str:
+    """What decided the line (`best`, the row chosen): the faster row it was preferred to and why, or that it was the fastest."""
+    fastest = choice.fastest
     if choice.decided_by is not None:
         cost = {"memory": f"at {format_memory(fastest.peak_rss_bytes)}", "processes": f"with {processes_of(fastest)} processes",
                 "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
@@ -124,6 +125,7 @@ def render_text(found: list[Guide]) -> str:
         widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines = [guide.title]
         for row in rows:
-            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+            # widths has no entry for the last column, which is not padded: zip stops before it
+            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)

@@ -24,6 +24,13 @@ def _ideal_rows(facts: GroupFacts, variant: str) -> list[Result]:
     return [r for r in rows if r is not None and r.efficiency_vs_ideal is not None]
 
 
+def _efficiency_vs_ideal(r: Result) -> float:
+    """The row's efficiency against the ideal, which every row `_ideal_rows` keeps has."""
+    if r.efficiency_vs_ideal is None:
+        raise ValueError(f"{r.name} has no ideal time")
+    return r.efficiency_vs_ideal
+
+
 def _ideal_formula(r: Result) -> str:
     """ "ceil(40/8) x 50 ms" when the recorded latency reproduces the recorded ideal; else nothing."""
     latency, items = r.params.get("latency_s"), r.items_or_size
@@ -54,7 +61,7 @@ def io_efficiency(facts: GroupFacts) -> list[Verdict]:
     concurrent = [{r.workers for r in rows} for rows in by_variant.values() if not rows[0].is_baseline]
     shared = set.intersection(*concurrent) if concurrent else set()
     leads = {v: next((r for r in rows if r.workers == max(shared, default=None)), rows[-1]) for v, rows in by_variant.items()}
-    ranked = sorted(by_variant, key=lambda v: (leads[v].is_baseline, -leads[v].efficiency_vs_ideal))
+    ranked = sorted(by_variant, key=lambda v: (leads[v].is_baseline, -_efficiency_vs_ideal(leads[v])))
     verdicts = []
     for variant in ranked:
         lead = leads[variant]
@@ -70,7 +77,7 @@ def io_efficiency(facts: GroupFacts) -> list[Verdict]:
 
 def _client_capacity(facts: GroupFacts, r: Result) -> tuple[float, str] | None:
     """How many cores the variant's client side can use at most, and why."""
-    if r.traits is None:
+    if r.traits is None or r.kind is None:  # the kind comes with the traits
         return None
     if r.kind.one_thread:
         return 1.0, "1 core (one event loop)" if r.kind is Kind.EVENT_LOOP else "1 core (one thread)"
@@ -92,10 +99,10 @@ def client_cpu_limit(facts: GroupFacts) -> list[Verdict]:
         if (traits := facts.traits_of(variant)) is not None and traits.is_baseline:
             continue
         rows = [r for r in (facts.representative(variant, w) for w in sorted({r.workers for r in facts.rows(variant)}))
-                if r is not None and r.cores_used is not None]
+                if r is not None]
         for r in rows:
             capacity = _client_capacity(facts, r)
-            if capacity is None:
+            if capacity is None or r.cores_used is None:
                 continue
             share = r.cores_used / capacity[0]
             if busiest is None or share > busiest[0]:
@@ -113,9 +120,9 @@ def client_cpu_limit(facts: GroupFacts) -> list[Verdict]:
         )]
     if busiest is None:
         return []
-    share, r, capacity = busiest
+    share, r, capacity_text = busiest
     return [facts.verdict(
         "client_cpu_limit",
         f"the client's own CPU is not the limit on {workload} at these worker counts: the busiest, {facts.describe(r)}, "
-        f"uses {format_cores(r.cores_used)} of its {capacity}, so more workers can still overlap more waiting",
+        f"uses {format_cores(r.cores_used)} of its {capacity_text}, so more workers can still overlap more waiting",
     )]

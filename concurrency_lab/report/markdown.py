@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .across import across_pythons
 from .advice import TABLE_COLUMNS as ADVICE_COLUMNS
@@ -35,7 +36,8 @@ def prose(text: str) -> str:
 
 
 def table(
-    header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: frozenset[str] = frozenset(), bold: frozenset[int] = frozenset(),
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]], numeric: frozenset[str] = frozenset(),
+    bold: frozenset[int] = frozenset(),
 ) -> list[str]:
     """A pipe table; the first cell of the rows numbered in `bold` is set in bold."""
     align = ["---:" if column in numeric else "---" for column in header]
@@ -97,7 +99,8 @@ def _guide_lines(summary: Summary) -> list[str]:
     for guide in found:
         rows = [(*line.cells, f"[{line.workload}](#{line.run_anchor})") for line in guide.lines]
         lines += [f"**{cell(guide.title)}**", ""]
-        lines += ["| " + " | ".join((*GUIDE_COLUMNS, "details")) + " |", "| " + " | ".join("---" for _ in range(len(GUIDE_COLUMNS) + 1)) + " |"]
+        lines += ["| " + " | ".join((*GUIDE_COLUMNS, "details")) + " |",
+                  "| " + " | ".join("---" for _ in range(len(GUIDE_COLUMNS) + 1)) + " |"]
         lines += ["| " + " | ".join(prose(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
         lines += [""]
     return lines
@@ -138,10 +141,12 @@ def _benchmark_lines(summary: Summary, verdicts: list[Verdict]) -> list[str]:
 
 def _advice_lines(view: AdviceView) -> list[str]:
     """One advise result, shortly: the answer, why, the measured table, and the code (the rest is in index.html)."""
-    lines = ["", f"## Advice: `{view.function.replace('`', chr(39))}`", "", f"{cell(view.build)}; measured {cell(view.measured)}.", ""]
+    lines = ["", f"## Advice: `{view.function.replace('`', chr(39))}`", "",
+             f"{cell(view.build)}; measured {cell(view.measured)}.", ""]
     if view.warning:
         lines += [f"**Warning:** {prose(view.warning)}", ""]
-    lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation else f"**{view.problem_label}:** {prose(view.problem or '')}"]
+    lines += [f"**Use** {prose(view.recommendation)}" if view.recommendation
+              else f"**{view.problem_label}:** {prose(view.problem or '')}"]
     if view.within_noise:
         lines += ["", f"Within noise: {prose(view.within_noise)}."]
     lines += [""] + [f"- {prose(reason)}" for reason in view.reasons]
@@ -178,7 +183,7 @@ def _claim_lines(summary: Summary) -> list[str]:
     rows = []
     for claim, checks in check_claims(summary):
         cells = []
-        for run, check in zip(summary.runs, checks):
+        for run, check in zip(summary.runs, checks, strict=True):
             targets = [(f"{workload}{f' {size}' if size else ''}", f"{section_anchor(workload, size)}-run{run.index}")
                        for workload, size in check.sections]
             if check.from_failure_table:

@@ -57,7 +57,8 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
                     "baseline always runs with 1 worker; cold-pool rows (start-up cost) and trap rows run at one "
                     "count per workload: the usable CPUs when that count is measured, else the smallest."),
         ("speedup", f"median of the baseline variant ({_baselines(summary)}) with 1 worker / median of the row, "
-                    "within one run (one Python, one file), same workload and size; never across runs. Efficiency = speedup / workers. "
+                    "within one run (one Python, one file), same workload and size; never across runs. "
+                    "Efficiency = speedup / workers. "
                     "Trap rows (a deliberately bad setting, possibly on fewer items) get none: they are compared "
                     "per task (median / items)."),
     ]

@@ -56,6 +56,10 @@ class Result(BenchRecord):
     """One benchmark: the record it wrote (settings, traits, what it cost), its timing, and what
     the report derives from them."""
 
+    # A record without these is left out of the report (loading's `_result_from`), so a result always has them.
+    workload: str
+    variant: str
+    workers: int
     run: int
     python: str
     name: str
@@ -145,7 +149,9 @@ def gil_of(run: Run) -> str:
     """ "enabled", "disabled", "re-enabled by an import" or "unknown" """
     if run.gil_reenabled:
         return "re-enabled by an import (free-threaded build)"
-    return {True: "enabled", False: "disabled"}.get(run.gil_enabled, "unknown")
+    if run.gil_enabled is None:
+        return "unknown"
+    return "enabled" if run.gil_enabled else "disabled"
 
 
 GIL_REENABLED = ("an import turned the GIL back on in this free-threaded run (an extension module not marked "
@@ -168,7 +174,8 @@ def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | 
     if result.trap is None:
         return result.group_key
     return next(
-        (r.group_key for r in results if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
+        (r.group_key for r in results
+         if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
         result.group_key,
     )
 

@@ -44,7 +44,7 @@ def executor_vs_pool(facts: GroupFacts) -> list[Verdict]:
         if d.relative < WITHIN:
             within = format_percent(d.relative, 0 if d.relative >= 0.01 else 1)
             text = f"{code(newer)} is within {within} of {code(older)} on {workload} ({figures})"
-        elif d.testable and d.p >= SIGNIFICANCE_LEVEL:
+        elif d.testable and d.p is not None and d.p >= SIGNIFICANCE_LEVEL:
             text = f"no significant difference between {code(newer)} and {code(older)} on {workload} " \
                    f"({figures}, {format_percent(d.relative)} apart)"
         else:
@@ -66,7 +66,7 @@ def chunksize_trap(facts: GroupFacts) -> list[Verdict]:
     verdicts = []
     for trap in facts.traps:
         chunked = _chunked_warm(facts, trap.variant, trap.workers)
-        if chunked is None or trap.per_task_s is None:
+        if chunked is None or trap.per_task_s is None or chunked.per_task_s is None:  # _chunked_warm's rows have one
             continue
         items = f"{trap.items_or_size} vs {chunked.items_or_size} items"
         text = (
@@ -78,7 +78,7 @@ def chunksize_trap(facts: GroupFacts) -> list[Verdict]:
         compared = [trap, chunked]
         other = facts.lesson_partner(trap.variant, Role.BEFORE)  # the older way, chunked as it chunks by default
         pool = _chunked_warm(facts, other, trap.workers) if other else None
-        if pool is not None:
+        if other and pool is not None and pool.per_task_s is not None:
             text += (f" and {format_times(trap.per_task_s / pool.per_task_s)} slower per task than "
                      f"{code(_api(facts, other))} ({format_seconds(pool.per_task_s)} per task, chunksize {pool.chunksize})")
             compared.append(pool)
@@ -133,7 +133,8 @@ def start_method_cost(facts: GroupFacts) -> list[Verdict]:
     verdicts = []
     for variant in facts.variants():
         colds = [r for r in facts.rows(variant) if r.mode == "cold" and r.start_method]
-        reference = next((r for r in colds if r.start_method == "fork"), None) or min(colds, key=lambda r: r.median_s, default=None)
+        reference = (next((r for r in colds if r.start_method == "fork"), None)
+                     or min(colds, key=lambda r: r.median_s, default=None))
         for other in colds:
             if reference is None or other is reference or other.workers != reference.workers:
                 continue

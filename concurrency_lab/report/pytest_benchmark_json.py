@@ -104,5 +104,5 @@ def round_times(stats: Mapping[str, Any]) -> tuple[float, ...]:
     data = stats.get("data")
     if not isinstance(data, list):
         return ()
-    times = tuple(as_float(t) for t in data)
-    return times if all(t is not None for t in times) else ()  # type: ignore[return-value]
+    times = tuple(seconds for t in data if (seconds := as_float(t)) is not None)
+    return times if len(times) == len(data) else ()  # a value that is not a time: none are trusted

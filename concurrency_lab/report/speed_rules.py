@@ -9,6 +9,7 @@ from .choice import BARRED_WORDS, NOISE_ADVICE, Choice, choose, format_memory, p
 from .evidence import TIE_TOLERANCE, Difference, difference
 from .facts import GroupFacts, Verdict
 from .formatting import code, format_cores, format_percent, format_seconds, format_times, plural
+from .model import Result
 
 TIES_NAMED = 3  # the winner line names this many ties, then counts the rest
 
@@ -19,9 +20,9 @@ def winner(facts: GroupFacts) -> list[Verdict]:
     choice = choose(facts)
     if choice is None:
         return []
-    if not choice.judged:
-        return [_not_judged(facts, choice)]
     best = choice.chosen
+    if best is None:  # not judged
+        return [_not_judged(facts, choice)]
     figures = format_seconds(best.median_s)
     baseline = facts.baseline()
     if best.speedup is not None and not best.is_baseline and baseline is not None:
@@ -31,7 +32,7 @@ def winner(facts: GroupFacts) -> list[Verdict]:
         text = f"{facts.describe(best)} {fastest} on {code(facts.workload)}: {figures}"
     else:
         text = (f"{facts.describe(best)} wins on {code(facts.workload)}: {figures}, {format_memory(best.peak_rss_bytes)}; "
-                f"{_faster_but_costlier(facts, choice)}")
+                f"{_faster_but_costlier(facts, choice.fastest, best, choice.decided_by)}")
     named_already = (best,) if choice.decided_by is None else (best, choice.fastest)
     ties = [(r, difference(best, r)) for r in choice.contenders if all(r is not n for n in named_already)]
     if ties:
@@ -53,22 +54,21 @@ _WHY = {
 }
 
 
-def _faster_but_costlier(facts: GroupFacts, choice: Choice) -> str:
+def _faster_but_costlier(facts: GroupFacts, fastest: Result, best: Result, decided_by: str) -> str:
     """ "`process_pool` with 32 workers was 1.00 ms faster, within noise (+0.9%, p=0.421), at 1.5 GiB: <why>" """
-    fastest, best = choice.fastest, choice.chosen
     cost = format_memory(fastest.peak_rss_bytes)
-    if choice.decided_by == "processes":
+    if decided_by == "processes":
         cost += f" and {processes_of(fastest)} processes against {processes_of(best)}"
     gap = difference(best, fastest)
     return (f"{facts.describe(fastest)} was {format_seconds(best.median_s - fastest.median_s)} faster, "
-            f"{gap.closeness} ({_gap(gap, signed=False)}), at {cost}: {_WHY[choice.decided_by]}")
+            f"{gap.closeness} ({_gap(gap, signed=False)}), at {cost}: {_WHY[decided_by]}")
 
 
 def _not_judged(facts: GroupFacts, choice: Choice) -> Verdict:
     if choice.suspect is not None:
         text = f"not judged on {code(facts.workload)}: {choice.suspect}"
     else:
-        worst = max(choice.noisy, key=lambda r: r.cv)
+        worst = max(choice.noisy, key=lambda r: r.cv or 0.0)  # a noisy row has a CV
         others = len(choice.contenders) - 1
         text = (f"not judged on {code(facts.workload)}: {facts.describe(choice.fastest)} is the fastest at "
                 f"{format_seconds(choice.fastest.median_s)}, but {plural(others, 'other result')} within noise of it "
@@ -138,12 +138,14 @@ def serial_fraction(facts: GroupFacts) -> list[Verdict]:
     usable = facts.run.usable_cpus
     if usable is None or usable < 2 or facts.io_bound:
         return []
-    rows = [r for v in facts.variants() if (r := facts.representative(v, usable)) and r.serial_fraction is not None]
-    if not rows:
+    fractions = [(r, e) for v in facts.variants()
+                 if (r := facts.representative(v, usable)) and (e := r.serial_fraction) is not None]
+    if not fractions:
         return []
-    fitted = [f"{code(r.variant)} {r.serial_fraction:.2f}" for r in rows if 0 <= r.serial_fraction < 1]
-    none = [f"{code(r.variant)} {format_times(r.speedup)}" for r in rows if r.serial_fraction >= 1]
-    superlinear = [f"{code(r.variant)} {format_times(r.speedup)}" for r in rows if r.serial_fraction < 0]
+    rows = [r for r, _ in fractions]
+    fitted = [f"{code(r.variant)} {e:.2f}" for r, e in fractions if 0 <= e < 1]
+    none = [f"{code(r.variant)} {format_times(r.speedup)}" for r, e in fractions if e >= 1]
+    superlinear = [f"{code(r.variant)} {format_times(r.speedup)}" for r, e in fractions if e < 0]
     parts = [", ".join(fitted)] if fitted else []
     if none:
         parts.append(f"no parallel gain at all (e ≥ 1): {', '.join(none)}")

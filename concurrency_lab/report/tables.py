@@ -50,7 +50,8 @@ def variant_rank(traits: VariantTraits | None, variant: str) -> tuple:
 
 def _order(result: Result) -> tuple:
     mode_rank = MODE_ORDER.index(result.mode) if result.mode in MODE_ORDER else len(MODE_ORDER)
-    return (variant_rank(result.traits, result.variant), result.trap is not None, result.workers, mode_rank, result.start_method or "")
+    return (variant_rank(result.traits, result.variant), result.trap is not None, result.workers, mode_rank,
+            result.start_method or "")
 
 
 def columns_for(facts: GroupFacts) -> tuple[str, ...]:

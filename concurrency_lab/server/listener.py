@@ -44,7 +44,8 @@ class LabHTTPServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind would call socket.getfqdn(), a reverse DNS lookup that loopback does not need.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        # The bound address, as TCPServer.server_bind just stored it in server_address (whose type allows bytes).
+        self.server_name, self.server_port = self.socket.getsockname()[:2]
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
@@ -60,6 +61,6 @@ class LabHTTPServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self.server_name, self.server_port  # the bound address (server_bind)
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 

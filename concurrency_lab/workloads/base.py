@@ -58,4 +58,5 @@ class Workload:
         reason = self.unavailable_reason(variant)
         if reason is not None:
             raise VariantUnavailable(reason)
-        return self.async_task if variant.runs_coroutines else self.task
+        # unavailable_reason has made sure an event-loop variant has a coroutine function
+        return self.async_task if variant.runs_coroutines and self.async_task is not None else self.task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 from ..download import DownloadRecord, fetch
 from ..download.async_client import afetch
@@ -23,7 +24,7 @@ def make_inputs(size: int, seed: int = 0, *, env: object = None, latency_s: floa
     """`size` URLs of pages of random length on the server `env` (a running lab server or its base URL)."""
     if env is None:
         raise ValueError("the downloader needs a server: use `with WORKLOAD.environment() as env:` and pass env=env")
-    base_url = getattr(env, "base_url", env)
+    base_url = str(getattr(env, "base_url", env))  # what the f-string made of it anyway
     rng = random.Random(seed)
     return [_url(base_url, rng.randint(MIN_BYTES, MAX_BYTES), rng.randrange(1_000), latency_s) for _ in range(size)]
 
@@ -41,7 +42,7 @@ def ideal_seconds(items: int, workers: int) -> float:
     return math.ceil(items / workers) * LATENCY_S
 
 
-def reference(inputs: list[str]) -> list[DownloadRecord]:
+def reference(inputs: Sequence[str]) -> list[DownloadRecord]:
     return [expected_record(url) for url in inputs]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 
 from ..core.traits import Bound
 from .base import Workload
@@ -35,7 +36,7 @@ def make_inputs(size: int, seed: int = 0, *, env: object = None) -> list[tuple[i
     return [(rng.getrandbits(63), BUFFER_BYTES + rng.randrange(BLOCK_BYTES)) for _ in range(size)]
 
 
-def reference(inputs: list[tuple[int, int]]) -> list[str]:
+def reference(inputs: Sequence[tuple[int, int]]) -> list[str]:
     out = []
     for seed, nbytes in inputs:  # builds the whole buffer at once: a different path from the task's
         reps = -(-nbytes // BLOCK_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from ..core.traits import Bound
 from .base import Workload
@@ -32,7 +33,7 @@ def _squares_below(n: int) -> int:
     return (n - 1) * n * (2 * n - 1) // 6  # closed form of sum(x * x for x in range(n))
 
 
-def reference(inputs: list[tuple[int, int]]) -> list[int]:
+def reference(inputs: Sequence[tuple[int, int]]) -> list[int]:
     return [_squares_below(stop) - _squares_below(start) for start, stop in inputs]
 
 

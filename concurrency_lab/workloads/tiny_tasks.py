@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from ..core.traits import Bound
 from .base import Workload
@@ -18,7 +19,7 @@ def make_inputs(size: int, seed: int = 0, *, env: object = None) -> list[int]:
     return [rng.randrange(-(2**31), 2**31) for _ in range(size)]
 
 
-def reference(inputs: list[int]) -> list[int]:
+def reference(inputs: Sequence[int]) -> list[int]:
     return [2 * x + 1 for x in inputs]
 
 
