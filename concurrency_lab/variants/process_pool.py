@@ -9,10 +9,11 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 from ..core.errors import NotPicklable
+from ..core.process_tree import stop_processes
 from ..core.traits import Role
 from .base import ExecutorVariant, TimedOut, remaining
 from .handoff import Handoff, run_packed
-from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started
+from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 
 class ProcessPool(ProcessVariant, ExecutorVariant):
@@ -47,7 +48,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         if hasattr(pool, "terminate_workers"):  # 3.14
             pool.terminate_workers()
         else:
-            stop_processes(list((pool._processes or {}).values()))  # the executor's own table of its workers
+            stop_processes(list((pool._processes or {}).values()), STOP_GRACE_SECONDS)  # the executor's own table of its workers
         _let_the_manager_finish(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
