@@ -66,7 +66,8 @@ def test_python_snippet_runs(block, tmp_path):
     assert done.returncode == 0, f"{block.where} failed:\n{done.stdout}\n{done.stderr}"
 
 
-@pytest.mark.parametrize(("where", "line", "argv"), COMMANDS, ids=[f"{where}:{' '.join(argv[:3])}" for where, _, argv in COMMANDS])
+@pytest.mark.parametrize(("where", "line", "argv"), COMMANDS,
+                         ids=[f"{where}:{' '.join(argv[:3])}" for where, _, argv in COMMANDS])
 def test_lab_command_in_a_shell_block_parses(where, line, argv):
     assert parse_problem(argv) is None, f"{where}: `{line}`: {parse_problem(argv)}"
 
@@ -82,7 +83,7 @@ def test_options_named_in_prose_exist(where, synopsis):
 @pytest.mark.parametrize("command", [["concurrency-lab"]]
                          + [["concurrency-lab", name] for name in ("run", "report", "compare", "matrix", "advise",
                                                                    "list", "download", "serve")]
-                         + [["python", "-m", module] for module in LAB_MODULES] + [["tools/pythons"]], ids=" ".join)
+                         + [["python", "-m", module] for module in LAB_MODULES] + [["provision/pythons"]], ids=" ".join)
 def test_help_of_each_command_runs(command):
     assert "usage:" in help_of(command)
 
@@ -94,7 +95,7 @@ def test_help_of_each_command_runs(command):
     "pip install . && concurrency-lab advise m:f --range 10 --budjet 3",
     "python -m concurrency_lab.threaded_downloadr",         # no such lesson module
     "python -m concurrency_lab.lesson.parallel_processor --tasks 0",
-    "tools/pythons --source /tmp/sources",
+    "provision/pythons --source /tmp/sources",
 ])
 def test_a_misspelled_command_line_is_caught(line):
     (argv,) = lab_commands(line)
@@ -110,7 +111,8 @@ def test_shell_lines_are_split_into_lab_invocations():
     block = Block(ROOT / "README.md", 1, "console", "$ A=1 concurrency-lab list \\\n  --help\noutput\n$ tox -e 3.11\n")
     assert shell_commands(block) == ["A=1 concurrency-lab list --help", "tox -e 3.11"]
     assert lab_commands("python -m pip install . && concurrency-lab run  # 10 minutes") == [["concurrency-lab", "run"]]
-    assert lab_commands("python3 -m concurrency_lab.server --port 0 &") == [["python3", "-m", "concurrency_lab.server", "--port", "0"]]
+    assert lab_commands("python3 -m concurrency_lab.server --port 0 &") == [
+        ["python3", "-m", "concurrency_lab.server", "--port", "0"]]
 
 
 def _anchors(path):
