@@ -2,6 +2,9 @@
 
     python experiments/async_clients.py [--rounds 7]      # needs: pip install httpx
 
+When download/async_client.py chose aiohttp (40 URLs, 50 ms server latency, loopback, 2 cores): aiohttp
+reached 93% of the ideal time at 8 concurrent and 81% at 32; httpx.AsyncClient 72% and 40%.
+
 Efficiency = ideal time (ceil(urls / concurrency) x server latency) / measured median. This is
 what chose aiohttp for the `asyncio` variant.
 """

@@ -3,6 +3,7 @@ SIGTERM, the grace, SIGKILL for what is left, every process gone and the handles
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import subprocess
@@ -27,7 +28,8 @@ script, depth, mode, folder = sys.argv[0], int(sys.argv[1]), sys.argv[2], sys.ar
 if mode == "note":
     signal.signal(signal.SIGTERM, lambda *_: open(os.path.join(folder, f"{os.getpid()}.term"), "w").close())
 children = [subprocess.Popen([sys.executable, script, str(depth - 1), mode, folder]) for _ in range(2 if depth else 0)]
-print(os.getpid(), flush=True)
+sys.stdout.write(f"{os.getpid()}\\n")  # one write, so that the tree's lines never interleave
+sys.stdout.flush()
 time.sleep(120)
 """
 # A child of this process whose command line names multiprocessing's forkserver, and which starts one
@@ -44,9 +46,12 @@ class Tree:
         script.write_text(NODE)
         self.folder = folder
         self.root = subprocess.Popen([sys.executable, str(script), str(depth), mode, str(folder)], stdout=subprocess.PIPE)
+        self.count = 2 ** (depth + 1) - 1
+        self.processes: list[psutil.Process] = []
+
+    def wait_until_started(self) -> None:
         assert self.root.stdout is not None
-        count = 2 ** (depth + 1) - 1
-        self.processes = [psutil.Process(int(self.root.stdout.readline())) for _ in range(count)]
+        self.processes = [psutil.Process(int(self.root.stdout.readline())) for _ in range(self.count)]
 
     def running(self) -> list[psutil.Process]:
         return [process for process in self.processes if process_tree.running(process)]
@@ -56,8 +61,10 @@ class Tree:
 
     def close(self) -> None:
         """Whatever a failed test left: SIGKILL, the way the test under test does not."""
-        for process in self.running():
-            process.kill()
+        with contextlib.suppress(psutil.Error):
+            for process in psutil.Process(self.root.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
         self.root.kill()
         self.root.wait()
         if self.root.stdout is not None:
@@ -71,6 +78,7 @@ def make_tree(tmp_path: Path) -> Iterator[Callable[[int, str], Tree]]:
 
     def start(depth: int, mode: str) -> Tree:
         trees.append(Tree(tmp_path, depth, mode))
+        trees[-1].wait_until_started()
         return trees[-1]
 
     yield start

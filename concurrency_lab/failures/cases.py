@@ -19,7 +19,7 @@ from . import tasks
 PROBE_WORKERS = 2  # one worker fails while another is busy: what a pool must survive and report
 ITEMS = (0, 1, 2, 3)  # `tasks.FAILING_ITEM` among them, with items on either side
 #: The `timeout=` of every probe that is not about timeouts: a map still silent after this long is
-#: as good as hung (a cold pool starts in well under a second here).
+#: as good as hung (far past a cold pool's start-up: the cold rows of `concurrency-lab run`).
 GUARD_TIMEOUT_S = 10.0
 TIMEOUT_S = 0.2  # the timeout case's `timeout=`
 #: How long the timeout case's tasks sleep: well past TIMEOUT_S, yet short enough that a thread,

@@ -23,7 +23,7 @@ from .cases import CASES, FailureCase
 from .record import CaseInfo, FailureOutcome, FailureTable
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
-#: it counts as hung and is killed with everything it started: a probe needs about a second here.
+#: it counts as hung and is killed with everything it started: far past a probe's time (the failure table gives each).
 HANG_BOUND_S = 30.0
 _STDERR_SHOWN = 300  # characters of a dead probe's stderr quoted in its row
 

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-# --- pure-Python CPU, ~20 ms per item on one core here ---------------------------------------------
+# --- pure-Python CPU, tens of ms per item (experiments/advise_classes.py prints advise's figures) -----
 
 def sum_of_squares(seed: int) -> int:
     return sum(i * i for i in range(seed % 7, 250_000))

@@ -20,7 +20,7 @@ import psutil
 from ..core import helper_process
 from .dask_cluster import ALLOWED_FAILURES, WORKER_TTL
 
-#: Interpreter start-up and Dask's imports on a loaded 2-core CI machine; ready in about 1 s here.
+#: Interpreter start-up and Dask's imports on a loaded 2-core CI machine, far past a start experiments/dask_overhead.py times.
 START_TIMEOUT_S = 60.0
 POLL_S = 0.05
 #: Preloaded by the scheduler and each nanny: every process of the cluster ends with the one that started it.

@@ -53,8 +53,8 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         pool.shutdown(wait=True, cancel_futures=True)
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
-        # Submitting slices measured 0.7-0.9x the per-task time of Pool.map here, while
-        # ProcessPoolExecutor.map(chunksize=k) took 1.8-3.6x: it pickles one iterator per chunk.
+        # Submitting slices costs per task about what Pool.map does (the tiny_tasks rows of `concurrency-lab run`),
+        # while ProcessPoolExecutor.map(chunksize=k) cost two to four times more: it pickles one iterator per chunk.
         handoff = Handoff(self.name, self.serializer)
         # Pickled here, in this thread: the queue's feeder thread, which dies on a SystemExit, never meets a failure.
         futures = handoff.submit_all(lambda payload: self._pool.submit(run_packed, payload, deadline, self.serializer),
