@@ -3,7 +3,7 @@ record what each env did for the report env.
 
 tox finds interpreters on PATH, where pyenv's shims answer only for the versions `pyenv global`
 lists, so an installed 3.10 would be skipped. The pyenv plugins on PyPI fail on tox 4.67; this hook
-appends every pyenv version's bin folder and the links to the Pythons tools/pythons provides
+appends every pyenv version's bin folder and the links to the Pythons provision/pythons provides
 (3.13t, 3.13's GIL twin, 3.14, 3.14t), after everything already on PATH, before tox looks; it also
 sets CONCURRENCY_LAB_PYTHONS_BIN to that links folder, for the twin3.13 env's base_python.
 
@@ -24,15 +24,10 @@ from typing import Any
 from tox.plugin import impl
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "tools"))
-try:
-    from python_locations import links_dir, tox_path_additions
-finally:
-    sys.path.pop(0)
 
 
 def _load_by_path(name: str, path: Path) -> Any:
-    """A module of the lab without importing the lab (tox's Python has none of its dependencies)."""
+    """A module of the repository without importing its package (tox's Python has none of the lab's dependencies)."""
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None, path
     module = sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
@@ -41,6 +36,7 @@ def _load_by_path(name: str, path: Path) -> Any:
 
 
 envs = _load_by_path("concurrency_lab_tox_envs", HERE / "concurrency_lab" / "report" / "envs.py")
+locations = _load_by_path("concurrency_lab_python_locations", HERE / "provision" / "python_locations.py")
 TOX_RUN = envs.now()  # this tox run: the report tells the envs of the newest run from older ones
 _ran: set[str] = set()  # the envs whose commands ran in this tox run
 
@@ -48,9 +44,9 @@ _ran: set[str] = set()  # the envs whose commands ran in this tox run
 @impl
 def tox_add_option(parser) -> None:  # the first hook, before any interpreter is looked for
     path = os.environ.get("PATH", "").split(os.pathsep)
-    os.environ["PATH"] = os.pathsep.join(path + [folder for folder in tox_path_additions() if folder not in path])
+    os.environ["PATH"] = os.pathsep.join(path + [folder for folder in locations.tox_path_additions() if folder not in path])
     # For tox.ini's twin3.13, whose interpreter is named by path: no version spec may match it.
-    os.environ["CONCURRENCY_LAB_PYTHONS_BIN"] = str(links_dir())
+    os.environ["CONCURRENCY_LAB_PYTHONS_BIN"] = str(locations.links_dir())
 
 
 def _results_folder(tox_env: Any) -> Path | None:

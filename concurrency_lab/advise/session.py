@@ -9,10 +9,8 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import psutil
-
-from ..failures.probe import kill
 from ..core.helper_process import exit_with_parent
+from ..core.process_tree import stop_tree
 from .model import Config, Probe, Trial
 from .probe import probe_items
 from .trials import hand_off_seconds, run_trial
@@ -145,12 +143,7 @@ class Session:
                 process.join(5.0)
             except (OSError, ValueError):
                 pass
-        try:
-            tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-        except psutil.Error:
-            tree = []
-        kill(tree)
-        process.join()
+        stop_tree(process, grace=0)  # reaps it
         self._connection.close()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
-from ..failures.probe import kill, worker_processes
+from ..core.process_tree import descendants, stop_processes
 from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..variants import variant_class
 from .model import Config, Trial
@@ -123,7 +123,7 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
         variant.close()
     left = _left_running(me, keep_pids)
     if left:
-        kill(left)
+        stop_processes(left, grace=0)
         trial.problem = trial.problem or (f"left {len(left)} process{'es' if len(left) > 1 else ''} running after "
                                           "map returned and its pool closed (stopped by advise)")
     return trial, None if trial.problem else results
@@ -132,7 +132,7 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
 def _left_running(me: psutil.Process, keep_pids: Sequence[int]) -> list[psutil.Process]:
     give_up = time.monotonic() + LEFT_RUNNING_GRACE_S
     while True:
-        left = [p for p in worker_processes(me) if p.pid not in keep_pids]
+        left = [p for p in descendants(me.pid, services=False) if p.pid not in keep_pids]
         if not left or time.monotonic() > give_up:
             return left
         time.sleep(0.02)

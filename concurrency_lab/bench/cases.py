@@ -82,7 +82,7 @@ def cases(profile: Profile, *, variants: Sequence[str], workloads: Sequence[str]
                 continue
             out += [BenchCase(workload_name, profile.size_label, name, n, "warm") for n in counts]
             # A cluster's start-up is measured on the CPU workloads: on I/O, at 8-64 workers, a cold row
-            # would start that many worker processes every round (12.6 s a round at 8 here).
+            # would start that many worker processes every round (seconds each: a cold CPU row shows one start-up).
             if cls.has_pool() and not (io and cls.kind is Kind.CLUSTER):
                 # Start-up cost per start method is measured on the CPU workloads; I/O gets one cold
                 # row (the platform's start method).

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from .process_tree import stop_processes
+
 #: After SIGTERM, how long a helper may take to exit before SIGKILL: both helpers exit in milliseconds.
 STOP_GRACE_SECONDS = 5.0
 #: Set by `start` in a helper's environment: the pid of the process that started it (see `follow_parent`).
@@ -49,13 +51,7 @@ def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) ->
     Idempotent: a helper that has already exited is only reaped. ``grace=0`` is for one that has
     failed, so that its stderr is complete at once.
     """
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_processes([process], grace)
     for pipe in (process.stdin, process.stdout, process.stderr):
         if pipe is not None:
             with contextlib.suppress(OSError):  # a broken pipe to a dead helper has nothing left to flush

@@ -5,7 +5,7 @@ how long it takes to raise; what it leaves running.
     table = measure_failures()           # every registered variant that can run here, about a minute
     output_json[JSON_KEY] = table.to_dict()
 
-The cases are data (`cases.py`), each probe runs in a process of its own (`probe.py`) under a
+The cases are data (`cases.py`), each probe runs in a process of its own (`child.py`, its entry point) under a
 watchdog (`runner.py`), and the record (`record.py`) is what the report reads.
 """
 

@@ -13,13 +13,13 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from ..core.traits import Kind
-from ..variants.base import RemoteTraceback, TaskError
+from ..variants.base import RemoteTraceback, TaskError, Variant
 from . import tasks
 
 PROBE_WORKERS = 2  # one worker fails while another is busy: what a pool must survive and report
 ITEMS = (0, 1, 2, 3)  # `tasks.FAILING_ITEM` among them, with items on either side
 #: The `timeout=` of every probe that is not about timeouts: a map still silent after this long is
-#: as good as hung (a cold pool starts in well under a second here).
+#: as good as hung (far past a cold pool's start-up: the cold rows of `concurrency-lab run`).
 GUARD_TIMEOUT_S = 10.0
 TIMEOUT_S = 0.2  # the timeout case's `timeout=`
 #: How long the timeout case's tasks sleep: well past TIMEOUT_S, yet short enough that a thread,
@@ -87,13 +87,13 @@ class FailureCase:
     task: Callable[[Any], Any]
     async_task: Callable[[Any], Any]  # the same, as a coroutine function: for variants that run coroutines
     items: tuple[Any, ...]
-    expect: Callable[[type], Expected]  # the variant class -> its documented outcome
-    applies: Callable[[type], bool] = lambda cls: True  # by the variant's traits (default: every variant)
+    expect: Callable[[type[Variant]], Expected]  # the variant class -> its documented outcome
+    applies: Callable[[type[Variant]], bool] = lambda cls: True  # by the variant's traits (default: every variant)
     timeout_s: float = GUARD_TIMEOUT_S
     unavailable: str | None = None  # why it cannot run on this platform
     run: Callable[[FailureCase, Any], Any] | None = None  # (case, variant) -> results, instead of map
 
-    def task_for(self, cls: type) -> Callable[[Any], Any]:
+    def task_for(self, cls: type[Variant]) -> Callable[[Any], Any]:
         return self.async_task if cls.runs_coroutines else self.task
 
     def call(self, variant: Any) -> Any:
@@ -103,27 +103,27 @@ class FailureCase:
         return variant.map(self.task_for(type(variant)), self.items, timeout=self.timeout_s)
 
 
-def _workers_are_processes(cls: type) -> bool:
+def _workers_are_processes(cls: type[Variant]) -> bool:
     """A pool's or a cluster's worker processes: what a task can kill, and where its traceback comes from."""
     return bool(cls.uses_processes) or not cls.kind.in_process
 
 
-def _broken_pool(cls: type) -> Expected:
+def _broken_pool(cls: type[Variant]) -> Expected:
     return Expected(BrokenPool)
 
 
-def _task_error(cls: type) -> Expected:
+def _task_error(cls: type[Variant]) -> Expected:
     return Expected(tasks.ProbeFailure, message=tasks.refusal(tasks.FAILING_ITEM),
                     cause=RemoteTraceback if _workers_are_processes(cls) else None)
 
 
-def _map_timeout(cls: type) -> Expected:
+def _map_timeout(cls: type[Variant]) -> Expected:
     """Worker processes are stopped; a running thread cannot be; other kinds say for themselves."""
     stopped = True if cls.uses_processes else False if cls.kind is Kind.THREADS else None
     return Expected(MapTimeout, stopped=stopped)
 
 
-def _refused_or_run(cls: type) -> Expected:
+def _refused_or_run(cls: type[Variant]) -> Expected:
     """Variants that pickle tasks refuse a local function at the call; cloudpickle carries it, and
     in-process variants need not send it at all."""
     if cls.serializer == "pickle":
@@ -131,7 +131,7 @@ def _refused_or_run(cls: type) -> Expected:
     return Expected(None, results=tuple(tasks.add_one(item) for item in ITEMS))
 
 
-def _offers_futures(cls: type) -> bool:
+def _offers_futures(cls: type[Variant]) -> bool:
     return bool(cls.traits().futures)
 
 
@@ -144,11 +144,11 @@ def _submit_and_never_ask(case: FailureCase, variant: Any) -> tuple[Any, ...]:
         return (future.done(), type(future.exception(timeout=0)).__name__)
 
 
-def _stored_silently(cls: type) -> Expected:
+def _stored_silently(cls: type[Variant]) -> Expected:
     return Expected(None, results=(True, tasks.ProbeFailure.__name__))
 
 
-def _task_exit(cls: type) -> Expected:
+def _task_exit(cls: type[Variant]) -> Expected:
     """A task's SystemExit is a task's failure, never the caller's exit: TaskExit from every variant,
     naming the item, with the worker's traceback (or, in-process, the SystemExit itself) as its cause."""
     return Expected(TaskExit, says=f"SystemExit({tasks.EXIT_CODE}) on item {tasks.FAILING_ITEM}",
@@ -156,15 +156,15 @@ def _task_exit(cls: type) -> Expected:
                     carries=(("code", tasks.EXIT_CODE), ("exit_type", "SystemExit")))
 
 
-def _not_picklable_or(results: tuple[Any, ...], says: str | None = None) -> Callable[[type], Expected]:
+def _not_picklable_or(results: tuple[Any, ...], says: str | None = None) -> Callable[[type[Variant]], Expected]:
     """NotPicklable where the object must cross to or from a worker process; in-process variants,
     which send nothing, return `results`."""
-    def expect(cls: type) -> Expected:
+    def expect(cls: type[Variant]) -> Expected:
         return Expected(NotPicklable, says=says) if _workers_are_processes(cls) else Expected(None, results=results)
     return expect
 
 
-def _error_text_or_error(cls: type) -> Expected:
+def _error_text_or_error(cls: type[Variant]) -> Expected:
     """A task's exception the caller cannot rebuild arrives as a TaskError carrying its class and text;
     in-process there is nothing to rebuild, so it is raised itself; workers that pickle exceptions by their
     attributes (tblib, with Dask) rebuild it whole, the worker's traceback as its cause."""
@@ -176,11 +176,11 @@ def _error_text_or_error(cls: type) -> Expected:
     return Expected(tasks.UnrebuildableError, message=text)
 
 
-def _not_picklable(cls: type) -> Expected:
+def _not_picklable(cls: type[Variant]) -> Expected:
     return Expected(NotPicklable)
 
 
-def _added_one(cls: type) -> Expected:
+def _added_one(cls: type[Variant]) -> Expected:
     return Expected(None, results=tuple(tasks.add_one(item) for item in ITEMS))
 
 
@@ -216,7 +216,7 @@ def _warm_timeout_beside_a_future(case: FailureCase, variant: Any) -> str:
         return f"no timeout; earlier future {fate(earlier, case.timeout_s)}"
 
 
-def _warm_timeout_fate(cls: type) -> Expected:
+def _warm_timeout_fate(cls: type[Variant]) -> Expected:
     """Stopping a timed-out map's running work stops the pool's other running work too: a process
     pool's workers are stopped whole. Threads cannot be stopped, so the earlier future finishes."""
     return Expected(None, results="earlier future " + ("stopped" if cls.stops_running_work else "finished"))
@@ -229,7 +229,7 @@ def _close_while_a_future_runs(case: FailureCase, variant: Any) -> str:
     return f"future {fate(future, 0)}"
 
 
-def _close_waited(cls: type) -> Expected:
+def _close_waited(cls: type[Variant]) -> Expected:
     return Expected(None, results="future finished")
 
 

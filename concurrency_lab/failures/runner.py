@@ -12,19 +12,18 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 
-import psutil
-
-from ..core import helper_process
+from ..core import helper_process, process_tree
 from ..core.cpus import default_start_method
 from ..measure.machine import gil_enabled
 from ..variants import VARIANT_NAMES, variant_class
+from ..variants.base import Variant
 from . import cases as case_settings
-from . import probe as probe_module
+from . import child as probe_child
 from .cases import CASES, FailureCase
 from .record import CaseInfo, FailureOutcome, FailureTable
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
-#: it counts as hung and is killed with everything it started: a probe needs about a second here.
+#: it counts as hung and is killed with everything it started: far past a probe's time (the failure table gives each).
 HANG_BOUND_S = 30.0
 _STDERR_SHOWN = 300  # characters of a dead probe's stderr quoted in its row
 
@@ -56,13 +55,13 @@ def settings(bound_s: float = HANG_BOUND_S) -> dict[str, object]:
     """The constants every probe used, written into the table: each figure traces back to them."""
     return {
         "workers": case_settings.PROBE_WORKERS, "guard_timeout_s": case_settings.GUARD_TIMEOUT_S,
-        "timeout_s": case_settings.TIMEOUT_S, "sleep_s": case_settings.SLEEP_S, "linger_s": probe_module.LINGER_S,
-        "left_running_bound_s": probe_module.LEFT_RUNNING_BOUND_S, "hang_bound_s": bound_s,
+        "timeout_s": case_settings.TIMEOUT_S, "sleep_s": case_settings.SLEEP_S, "linger_s": probe_child.LINGER_S,
+        "left_running_bound_s": probe_child.LEFT_RUNNING_BOUND_S, "hang_bound_s": bound_s,
         "start_method": default_start_method(), "python": platform.python_version(),
     }
 
 
-def probe(cls: type, case: FailureCase, *, bound_s: float = HANG_BOUND_S) -> FailureOutcome:
+def probe(cls: type[Variant], case: FailureCase, *, bound_s: float = HANG_BOUND_S) -> FailureOutcome:
     """One case on one variant class, in a fresh process that is killed, with all it started, after `bound_s`."""
     base = FailureOutcome(variant=cls.name, case=case.name, traits=cls.traits(gil_enabled()),
                           expected=case.expect(cls).name)
@@ -73,7 +72,7 @@ def probe(cls: type, case: FailureCase, *, bound_s: float = HANG_BOUND_S) -> Fai
                                    "define the variant at the top level of a module")
     spec = {"module": cls.__module__, "qualname": cls.__qualname__, "case": case.name, "sys_path": sys.path}
     with tempfile.TemporaryFile() as stderr:
-        process = helper_process.start("concurrency_lab.failures.probe", stdin=subprocess.PIPE,
+        process = helper_process.start("concurrency_lab.failures.child", stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=stderr)
         try:
             stdout, _ = process.communicate(json.dumps(spec).encode(), timeout=bound_s)
@@ -100,14 +99,9 @@ def probe(cls: type, case: FailureCase, *, bound_s: float = HANG_BOUND_S) -> Fai
 def _stop_tree(process: subprocess.Popen[bytes]) -> int:
     """Kill the probe and every process under it; the number of workers (not multiprocessing's own
     service processes) that were still alive."""
-    try:
-        root = psutil.Process(process.pid)
-        workers = probe_module.worker_processes(root)
-        everything = root.children(recursive=True)
-    except psutil.NoSuchProcess:
-        workers, everything = [], []
-    helper_process.stop(process, grace=0)  # first, so that nothing starts new workers
-    probe_module.kill(everything)
+    workers = process_tree.descendants(process.pid, services=False)
+    process_tree.stop_tree(process, grace=0)  # the probe is signalled first, so that nothing starts new workers
+    helper_process.stop(process, grace=0)  # reaped already: closes the pipes
     return len(workers)
 
 

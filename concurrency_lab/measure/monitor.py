@@ -18,7 +18,7 @@ from .reading import Reading
 #: Between samples, at least: the sampler stretches it where reading the tree would cost more than
 #: `sampler.CPU_BUDGET` (2% of one CPU, 1% of a 2-CPU machine); the report gives the measured figure.
 DEFAULT_INTERVAL_SECONDS = 0.1
-#: Interpreter start-up plus psutil import on a loaded CI machine; usually about 0.1 s.
+#: Interpreter start-up plus psutil import on a loaded CI machine: this only catches a sampler that never starts.
 START_TIMEOUT_SECONDS = 30.0
 #: A reply takes milliseconds; this only catches a hung sampler.
 REPLY_TIMEOUT_SECONDS = 30.0

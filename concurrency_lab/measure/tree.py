@@ -5,27 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
-# multiprocessing starts its helpers with `python -c "<this>; main(...)"`; we know them by that text.
-FORKSERVER_MARK = "multiprocessing.forkserver import main"
-RESOURCE_TRACKER_MARK = "multiprocessing.resource_tracker import main"
-#: loky's own resource tracker, started the same way, once per process that uses loky (joblib's copy of
-#: loky runs it as `joblib.externals.loky.backend...`): a service like multiprocessing's, not work.
-LOKY_RESOURCE_TRACKER_MARK = "loky.backend.resource_tracker import main"
-RESOURCE_TRACKER_MARKS = (RESOURCE_TRACKER_MARK, LOKY_RESOURCE_TRACKER_MARK)
-
-WORK = "work"
-FORKSERVER = "forkserver"
-RESOURCE_TRACKER = "resource_tracker"
-
-
-def role_of(cmdline: Sequence[str]) -> str:
-    """`FORKSERVER`, `RESOURCE_TRACKER` or `WORK`, from a process's command line."""
-    text = " ".join(cmdline)
-    if FORKSERVER_MARK in text:
-        return FORKSERVER
-    if any(mark in text for mark in RESOURCE_TRACKER_MARKS):
-        return RESOURCE_TRACKER
-    return WORK
+from ..core.process_tree import FORKSERVER, RESOURCE_TRACKER, WORK, role_of  # how multiprocessing's service processes are named
 
 
 def descendants(root: int, parents: Mapping[int, int]) -> list[int]:

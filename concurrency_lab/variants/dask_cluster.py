@@ -28,7 +28,7 @@ WORKER_TTL = "15s"
 #: What the lab's own clusters (the embedded one, the tests' real one) run with.
 LAB_CLUSTER_CONFIG = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                       "distributed.scheduler.worker-ttl": WORKER_TTL}
-#: How long to wait for a scheduler to answer and for its first worker: a cold start takes about 1 s here.
+#: How long to wait for a scheduler to answer and for its first worker: far past a cold start (experiments/dask_overhead.py).
 CONNECT_TIMEOUT_S = 30.0
 
 
@@ -102,7 +102,7 @@ class DaskCluster(ExecutorVariant):
     api = "Client.get_executor(pure=False)"
     serializer = "cloudpickle"
     exceptions_by_attributes = True  # distributed installs tblib's pickling of exceptions in every process
-    chunks_per_worker = 4  # as the process variants: one task costs ~1.6 ms here, so items are batched
+    chunks_per_worker = 4  # as the process variants: a task costs milliseconds (experiments/dask_overhead.py): batched
     #: The embedded cluster's workers are stopped with it; see __init__ for one at an address.
     stops_running_work = True
 
@@ -222,7 +222,7 @@ class DaskCluster(ExecutorVariant):
         pool = self._pool
         worker_deadline = deadline if pool.on_this_machine else None  # another machine's monotonic clock differs
         # Chunks go as bytes and come back as bytes (handoff.py): Dask serialises one opaque object each way
-        # (a returned list it serialises item by item: gathering 50,000 small results took 1.3 s here), and
+        # (a returned list it serialises item by item, seconds for tiny_tasks' items: experiments/dask_overhead.py), and
         # neither the client nor the scheduler unpickles a user's object, which could end or crash them.
         handoff = Handoff(self.name, self.serializer)
         futures = handoff.submit_all(lambda payload: pool.submit(run_packed, payload, worker_deadline, self.serializer),

@@ -10,10 +10,11 @@ import threading
 import time
 import weakref
 
+from ..core.process_tree import stop_processes
 from ..core.traits import Role
 from .base import TimedOut
 from .handoff import Handoff, run_packed
-from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started
+from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 #: How often map looks at its workers while it waits. Pool replaces a worker that died and never
 #: finishes that worker's task, so waiting without looking would wait forever. A ready result
@@ -86,7 +87,7 @@ class WatchedPool(multiprocessing.pool.Pool):
             thread._state = TERMINATE
         change_notifier.put(None)  # wakes the worker thread: it ends, starting no worker, and ends the task thread
         _join(worker_handler)
-        stop_processes([process for process in pool if process.pid is not None])
+        stop_processes([process for process in pool if process.pid is not None], STOP_GRACE_SECONDS)
         stop_at = time.monotonic() + STOP_GRACE_SECONDS
         while task_handler.is_alive() and time.monotonic() < stop_at:  # it may be blocked writing a task
             if inqueue._reader.poll(0.05):  # raw bytes: a worker killed mid-read left half a message there

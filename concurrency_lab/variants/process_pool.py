@@ -9,10 +9,11 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 from ..core.errors import NotPicklable
+from ..core.process_tree import stop_processes
 from ..core.traits import Role
 from .base import ExecutorVariant, TimedOut, remaining
 from .handoff import Handoff, run_packed
-from .processes import STOP_GRACE_SECONDS, ProcessVariant, stop_processes, worker_started
+from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 
 class ProcessPool(ProcessVariant, ExecutorVariant):
@@ -47,13 +48,13 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         if hasattr(pool, "terminate_workers"):  # 3.14
             pool.terminate_workers()
         else:
-            stop_processes(list((pool._processes or {}).values()))  # the executor's own table of its workers
+            stop_processes(list((pool._processes or {}).values()), STOP_GRACE_SECONDS)  # the executor's own table of its workers
         _let_the_manager_finish(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
     def _map_chunks(self, task, chunks, deadline, outcomes):
-        # Submitting slices measured 0.7-0.9x the per-task time of Pool.map here, while
-        # ProcessPoolExecutor.map(chunksize=k) took 1.8-3.6x: it pickles one iterator per chunk.
+        # Submitting slices costs per task about what Pool.map does (the tiny_tasks rows of `concurrency-lab run`),
+        # while ProcessPoolExecutor.map(chunksize=k) cost two to four times more: it pickles one iterator per chunk.
         handoff = Handoff(self.name, self.serializer)
         # Pickled here, in this thread: the queue's feeder thread, which dies on a SystemExit, never meets a failure.
         futures = handoff.submit_all(lambda payload: self._pool.submit(run_packed, payload, deadline, self.serializer),

@@ -134,18 +134,4 @@ def describe_exit(exitcode: int) -> str:
     return f"exit code {exitcode}"
 
 
-def stop_processes(processes: Iterable[Any], grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM every live one of `processes` (multiprocessing.Process), then SIGKILL what is left after `grace`."""
-    alive = [p for p in processes if p.exitcode is None]
-    for process in alive:
-        process.terminate()
-    for process in alive:
-        process.join(grace)
-    for process in alive:
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-
-
-__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "stop_processes", "unsendable_item",
-           "worker_started"]
+__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "unsendable_item", "worker_started"]

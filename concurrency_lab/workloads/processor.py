@@ -44,6 +44,6 @@ WORKLOAD = Workload(
     task=sum_of_squares,
     make_inputs=make_inputs,
     reference=reference,
-    sizes={"test": 6, "smoke": 40, "standard": 200, "full": 400},  # standard: 2-4 s sequential here, as the host allows
+    sizes={"test": 6, "smoke": 40, "standard": 200, "full": 400},  # standard: seconds sequential (`concurrency-lab run`)
     params={"numbers_per_task": NUMBERS_PER_TASK, "jitter": JITTER},
 )

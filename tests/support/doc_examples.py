@@ -30,9 +30,9 @@ _FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.D
 SHELL_LANGUAGES = {"sh", "shell", "bash", "console"}
 _COMMAND_SEPARATORS = {"&&", "||", ";", "|", "&"}
 #: A synopsis in prose or a usage block: `concurrency-lab run [--profile smoke|standard|full] ...`.
-_SYNOPSIS = re.compile(r"(?:concurrency-lab|tools/pythons|python -m concurrency_lab(?:\.\w+)*)(?: [^`\n]*)?")
+_SYNOPSIS = re.compile(r"(?:concurrency-lab|provision/pythons|python -m concurrency_lab(?:\.\w+)*)(?: [^`\n]*)?")
 #: The repository's own commands with a parser, by how the docs call them: their arguments are checked too.
-TOOLS = {"tools/pythons": ROOT / "tools" / "pythons.py"}
+TOOLS = {"provision/pythons": "provision.pythons"}
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
@@ -188,11 +188,6 @@ def unknown_options(synopsis: str) -> list[str]:
 
 
 def _tool(name: str) -> Any:
-    """A tools/ script as a module (they import their neighbours, so their folder goes on sys.path)."""
-    path = TOOLS[name]
-    with mock.patch("sys.path", [str(path.parent), *sys.path]):
-        spec = importlib.util.spec_from_file_location(f"_docs_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return module
+    """A repository command's module, imported with the repository on sys.path, as its script runs it."""
+    with mock.patch("sys.path", [str(ROOT), *sys.path]):
+        return importlib.import_module(TOOLS[name])

@@ -17,47 +17,31 @@ from typing import Any
 import psutil
 import pytest
 
-from concurrency_lab.measure.tree import FORKSERVER_MARK, RESOURCE_TRACKER_MARKS
+from concurrency_lab.core import process_tree
 
 #: How long leftovers may take to exit before a test fails: a pool's workers exit a few hundred ms
 #: after shutdown, a forkserver's a little later; a loaded 2-core CI machine can take seconds.
 GRACE_SECONDS = 5.0
 FIRST_POLL_SECONDS = 0.01  # most leftovers are gone at once; the interval then doubles, up to:
 LAST_POLL_SECONDS = 0.2
-#: How multiprocessing (and loky, for its resource tracker) starts its own long-lived helpers (``python -c "from multiprocessing.X import main; ..."``).
-#: They serve every later pool of the process and end with it, so they are allowed to outlive a test and
-#: the session; the pool workers a forkserver forks share its command line, and are checked like any child.
-# Anywhere in an argument: 3.13.15 starts the forkserver with "import sys; from multiprocessing.forkserver import main".
-MULTIPROCESSING_HELPERS = (FORKSERVER_MARK, *RESOURCE_TRACKER_MARKS)
+#: Then, after SIGTERM, how long leftovers get before SIGKILL.
+STOP_GRACE_SECONDS = 1.0
 #: pytest-timeout's thread method times each test with a (non-daemon) timer thread named so.
 TIMEOUT_TIMER_PREFIX = "pytest_timeout "
 _SHOWN_CMDLINE_CHARS = 200
 
 
-def _running(process: psutil.Process) -> bool:
-    """Still running: a zombie has exited (it holds no CPU, memory or port, only a pid until reaped)."""
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
 def descendants() -> list[psutil.Process]:
     """Every running process below this one."""
-    try:
-        return [child for child in psutil.Process().children(recursive=True) if _running(child)]
-    except psutil.Error:
-        return []
+    return process_tree.descendants(os.getpid())
 
 
 def is_multiprocessing_helper(process: psutil.Process) -> bool:
-    """A forkserver or resource tracker this process started (not a worker forked from a forkserver)."""
-    try:
-        if process.ppid() != os.getpid():
-            return False
-        return any(mark in arg for arg in process.cmdline() for mark in MULTIPROCESSING_HELPERS)
-    except psutil.Error:
-        return False
+    """A forkserver or resource tracker this process started (multiprocessing's or loky's, see
+    `process_tree.is_service`): they serve every later pool of the process and end with it, so they may
+    outlive a test and the session; the pool workers a forkserver forks share its command line, and are
+    checked like any child."""
+    return process_tree.is_service(process, os.getpid())
 
 
 def describe_process(process: psutil.Process) -> str:
@@ -169,18 +153,6 @@ def wait_for_leftovers(before_pids: set[int], before_threads: set[threading.Thre
         interval = min(2 * interval, LAST_POLL_SECONDS)
 
 
-def stop_processes(processes: Iterable[psutil.Process], grace: float = 1.0) -> None:
-    """SIGTERM, then SIGKILL what is left after `grace`: a leak fails its own test, not the next ones."""
-    processes = list(processes)
-    for process in processes:
-        try:
-            process.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(processes, timeout=grace)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=grace)
+def stop_processes(processes: Iterable[psutil.Process]) -> None:
+    """SIGTERM, then SIGKILL what is left after `STOP_GRACE_SECONDS`: a leak fails its own test, not the next ones."""
+    process_tree.stop_processes(processes, STOP_GRACE_SECONDS)

@@ -1,4 +1,4 @@
-"""tools/pythons: where it looks, what counts, and (with fake source packages) that it builds each
+"""provision/pythons: where it looks, what counts, and (with fake source packages) that it builds each
 target all or nothing: 3.14 and 3.14t the day their source is reachable, 3.13t and its GIL twin from one tarball."""
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import debian_source  # noqa: E402
-import python_locations  # noqa: E402
-from build_python import BuildRecord  # noqa: E402
+from provision import debian_source, python_locations
+from provision.build_python import BuildRecord
+
+PROVISION = Path(__file__).resolve().parents[1]
 
 BOOKWORM_SOURCES = """\
 Types: deb
@@ -163,7 +162,7 @@ def isolated(tmp_path):
 
 
 def run_script(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "tools" / "pythons"), "--no-install", "--jobs", "1", *args],
+    return subprocess.run([sys.executable, str(PROVISION / "pythons"), "--no-install", "--jobs", "1", *args],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -173,8 +172,10 @@ def test_it_builds_3_14_and_3_14t_the_day_their_source_is_reachable(tmp_path, is
     done = run_script(isolated, "--sources", str(tmp_path / "sources"))
     assert done.returncode == 0, done.stdout + done.stderr
     root = tmp_path / "pythons"
-    for name, exe, package in (("3.13t", "python3.13t", "python3.13 3.13.15-1"), ("twin3.13", "python3.13", "python3.13 3.13.15-1"),
-                               ("3.14", "python3.14", "python3.14 3.14.10-1"), ("3.14t", "python3.14t", "python3.14 3.14.10-1")):
+    for name, exe, package in (("3.13t", "python3.13t", "python3.13 3.13.15-1"),
+                               ("twin3.13", "python3.13", "python3.13 3.13.15-1"),
+                               ("3.14", "python3.14", "python3.14 3.14.10-1"),
+                               ("3.14t", "python3.14t", "python3.14 3.14.10-1")):
         assert f"{name}: built from {package} (local folder" in done.stdout, done.stdout
         assert (root / name / "bin" / exe).exists()
     records = {name: BuildRecord.read(root / name) for name in ("3.13t", "twin3.13", "3.14", "3.14t")}
@@ -212,7 +213,7 @@ def test_no_source_means_skipped_with_the_reason(tmp_path, isolated):
 
 def test_an_interrupted_build_leaves_no_interpreter_behind(tmp_path, isolated):
     fake_source(tmp_path / "sources", "3.14.10", hang=True)
-    script = subprocess.Popen([sys.executable, str(ROOT / "tools" / "pythons"), "--no-install", "--sources",
+    script = subprocess.Popen([sys.executable, str(PROVISION / "pythons"), "--no-install", "--sources",
                                str(tmp_path / "sources"), "3.14"], env=isolated, stdout=subprocess.PIPE, text=True)
     root = tmp_path / "pythons"
     deadline = time.monotonic() + 60

@@ -1,6 +1,6 @@
 """Where the lab's Pythons are: the targets it names, the folders tox searches, the cache, and what counts.
 
-Shared by tools/pythons (which finds or builds them), toxfile.py (which gives tox the same folders)
+Shared by provision/pythons (which finds or builds them), toxfile.py (which gives tox the same folders)
 and .ci/run (which checks that tox ran what was provided). Standard library only: tox's own Python
 imports it.
 """
@@ -61,7 +61,7 @@ class Provided:
     @classmethod
     def from_dict(cls, data: Mapping) -> Provided:
         if data.get("schema") != MANIFEST_SCHEMA:
-            raise ValueError(f"{MANIFEST} schema {data.get('schema')!r}; this tools/pythons reads {MANIFEST_SCHEMA}")
+            raise ValueError(f"{MANIFEST} schema {data.get('schema')!r}; this provision/pythons reads {MANIFEST_SCHEMA}")
         return cls(dict(data["pythons"]), dict(data["unavailable"]))
 
     @classmethod
@@ -107,7 +107,8 @@ def uv_bins(env: Mapping[str, str] = os.environ) -> list[Path]:
     if env.get("UV_PYTHON_INSTALL_DIR"):
         root = Path(env["UV_PYTHON_INSTALL_DIR"]).expanduser()
     else:
-        data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path(env.get("HOME", "~")).expanduser() / ".local" / "share"
+        home = Path(env.get("HOME", "~")).expanduser()
+        data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
         root = data / "uv" / "python"
     found = [path / "bin" for path in root.glob("cpython-*") if (path / "bin").is_dir()] if root.is_dir() else []
     return sorted(found, key=lambda path: _version_key(path.parent.name), reverse=True)

@@ -1,6 +1,6 @@
 """Get the Pythons tox's matrix names beyond the usual ones: use one already present, else build it.
 
-    tools/pythons [NAME...] [--sources DIR] [--no-install] [--jobs N]
+    provision/pythons [NAME...] [--sources DIR] [--no-install] [--jobs N]
 
 For 3.13t, 3.14 and 3.14t: an interpreter on PATH, in pyenv or uv-managed is used as it is; otherwise,
 on a Debian-like system, it is built from the distribution's own source package (see
@@ -27,9 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import build_python
-import debian_source
-from python_locations import MANIFEST, TARGET_BY_NAME, TARGETS, Provided, Target, candidates, check, pythons_root
+from . import build_python, debian_source
+from .python_locations import MANIFEST, TARGET_BY_NAME, TARGETS, Provided, Target, candidates, check, pythons_root
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Outcome:
 
 def find_present(target: Target, env: Mapping[str, str]) -> Outcome:
     """The first interpreter already present that is `target` (none: python is None, notes say what was not)."""
-    rejected = []
+    rejected: list[str] = []
     for where, path in candidates(target, env):
         if path.is_file() and os.access(path, os.X_OK):
             problem, version = check(target, path)
@@ -87,7 +86,8 @@ class Sources:
         if local:
             return local[0]
         if self.given:
-            raise debian_source.SourceUnavailable(f"no python{minor} source{' with that checksum' if sha256 else ''} in {self.given}")
+            checksum = " with that checksum" if sha256 else ""
+            raise debian_source.SourceUnavailable(f"no python{minor} source{checksum} in {self.given}")
         apt = self.apt()
         if not apt.updated:
             started = time.monotonic()
@@ -180,7 +180,8 @@ def resolve(target: Target, builder: Builder, done: Mapping[str, Outcome], env: 
     try:
         source = builder.sources.get(target.minor)
     except debian_source.SourceUnavailable as error:
-        return Outcome(target.name, reason=f"not on PATH, in pyenv or uv-managed, and no source to build it: {error}", notes=notes)
+        return Outcome(target.name, reason=f"not on PATH, in pyenv or uv-managed, and no source to build it: {error}",
+                       notes=notes)
     outcome = builder.build(target, source)
     outcome.notes[:0] = notes
     return outcome
@@ -191,7 +192,8 @@ def resolve_twin(target: Target, builder: Builder, partner: Outcome) -> Outcome:
     partner_record = build_python.BuildRecord.read(builder.prefix(partner.name))
     if not partner.built_here or partner_record is None:
         state = f"{partner.how} ({partner.python})" if partner.python else "not available"
-        return Outcome(target.name, reason=f"built only beside a {partner.name} built here, from its source; {partner.name} is {state}")
+        return Outcome(target.name,
+                       reason=f"built only beside a {partner.name} built here, from its source; {partner.name} is {state}")
     cached = builder.cached(target)
     record = build_python.BuildRecord.read(builder.prefix(target.name))
     if cached and cached.python and record and record.source_sha256 == partner_record.source_sha256 \
@@ -251,7 +253,7 @@ def _locked(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say(f"waiting for another tools/pythons run using {root}")
+            say(f"waiting for another provision/pythons run using {root}")
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -261,7 +263,7 @@ def _default_jobs() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tools/pythons", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="provision/pythons", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"which ones (default: all of {', '.join(TARGET_BY_NAME)})")
     parser.add_argument("--sources", type=Path, metavar="DIR",
                         help="build from the python3.X_*.orig.tar.* files in DIR (as `apt-get source --download-only` "

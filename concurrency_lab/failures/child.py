@@ -1,8 +1,8 @@
-"""One failure probe, run in a process of its own by the runner: a JSON spec on stdin, one
-`FailureOutcome` as JSON on stdout. Whatever the case does to this process and its workers, the
+"""The failure child's entry point: one failure probe, run in a process of its own by the runner, a JSON
+spec on stdin, one `FailureOutcome` as JSON on stdout. Whatever the case does to this process and its workers, the
 run that started it only ever waits for it a bounded time.
 
-    python -m concurrency_lab.failures.probe < '{"module": ..., "qualname": ..., "case": ..., "sys_path": [...]}'
+    python -m concurrency_lab.failures.child < '{"module": ..., "qualname": ..., "case": ..., "sys_path": [...]}'
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from typing import Any
 
 import psutil
 
 from ..core.helper_process import exit_with_parent
+from ..core.process_tree import descendants, running, stop_processes
 from ..measure.machine import gil_enabled
-from ..measure.tree import WORK, role_of
+from ..variants.base import Variant
 from .cases import CASES_BY_NAME, PROBE_WORKERS, FailureCase, first_line, qualified_name
 from .record import FailureOutcome
 
@@ -28,45 +29,7 @@ LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before p
 _POLL_S = 0.01
 
 
-def worker_processes(root: psutil.Process) -> list[psutil.Process]:
-    """Every live descendant of `root` but multiprocessing's service processes (children of `root`
-    whose command line `measure.tree.role_of` knows as a forkserver or resource tracker: multiprocessing's and
-    loky's, started once and not workers; their own children, forkserver workers, still count)."""
-    try:
-        descendants = root.children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    return [p for p in descendants if _alive(p) and not _is_service(p, root.pid)]
-
-
-def _is_service(process: psutil.Process, root_pid: int) -> bool:
-    try:
-        return process.ppid() == root_pid and role_of(process.cmdline()) != WORK
-    except psutil.Error:
-        return False
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def kill(processes: Iterable[psutil.Process]) -> None:
-    """SIGKILL each and wait until it has exited (a zombie has: reaping it is its parent's job, or init's)."""
-    processes = list(processes)
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-    give_up = time.perf_counter() + LEFT_RUNNING_BOUND_S
-    while any(_alive(p) for p in processes) and time.perf_counter() < give_up:
-        time.sleep(_POLL_S)
-
-
-def measure(cls: type, case: FailureCase) -> FailureOutcome:
+def measure(cls: type[Variant], case: FailureCase) -> FailureOutcome:
     """Call `map` once, cold, as the case says; time it and count what it left behind. Processes it
     left are killed afterwards; threads it left that never end are the caller's to outlive (exit)."""
     expected = case.expect(cls)
@@ -81,12 +44,12 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
         error = exc
     seconds = time.perf_counter() - started
     time.sleep(LINGER_S)
-    processes = worker_processes(me)
+    processes = descendants(me.pid, services=False)  # multiprocessing's forkserver and trackers are not left work
     # A daemon thread cannot keep the caller alive: it is a library's idle process-wide helper (Dask's offload
     # thread), as multiprocessing's forkserver is among processes. Non-daemon threads are what a timeout leaves.
     threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive() and not t.daemon]
     left_running_s = _wait_until_gone(processes, threads, started + seconds) if processes or threads else None
-    kill(p for p in processes if _alive(p))
+    stop_processes(processes, grace=0)
     stopped = getattr(error, "stopped", None)
     unfinished = getattr(error, "unfinished", None)
     return FailureOutcome(
@@ -104,18 +67,18 @@ def measure(cls: type, case: FailureCase) -> FailureOutcome:
 def _wait_until_gone(processes: list[psutil.Process], threads: list[threading.Thread], since: float) -> float | None:
     """Seconds from `since` (perf_counter) until every one has ended; None if some outlive the bound."""
     give_up = time.perf_counter() + LEFT_RUNNING_BOUND_S
-    while any(_alive(p) for p in processes) or any(t.is_alive() for t in threads):
+    while any(running(p) for p in processes) or any(t.is_alive() for t in threads):
         if time.perf_counter() > give_up:
             return None
         time.sleep(_POLL_S)
     return time.perf_counter() - since
 
 
-def import_class(module: str, qualname: str) -> type:
-    target = importlib.import_module(module)
+def import_class(module: str, qualname: str) -> type[Variant]:
+    target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    return target  # type: ignore[return-value]
+    return target
 
 
 def main() -> None:

@@ -178,7 +178,7 @@ class PrivateApt:
         """(version, suite) of every `package` source the lists offer, newest first."""
         self.update()
         listed = self._apt("apt-cache", "madison", package)
-        found = {}
+        found: dict[str, str] = {}  # version -> suite
         for line in listed.stdout.splitlines():
             parts = [part.strip() for part in line.split("|")]
             if len(parts) == 3 and parts[0] == package and parts[2].endswith("Sources"):

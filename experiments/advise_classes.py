@@ -1,9 +1,9 @@
 """`advise` on one function of each class of work, its screen printed for each: what the lesson's claims
 look like for functions a user brings, on the Python that runs this.
 
-    python tools/advise_classes.py [--budget 10] [--only sum_of_squares,sleep_20ms]
+    python experiments/advise_classes.py [--budget 10] [--only sum_of_squares,sleep_20ms]
 
-The functions are the classification tests' (tests/support/advise_targets.py): pure-Python CPU, a blocking
+The functions are the classification tests' (`concurrency_lab.lesson.work_classes`): pure-Python CPU, a blocking
 sleep, a socket read from a server on 127.0.0.1, the same waits as coroutines, hashing and CRCs of
 multi-megabyte buffers, work far cheaper than a hand-off, and an unpicklable closure doing I/O. Run it
 on a quiet machine: the line after each screen gives the cores other processes took meanwhile (the
@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # the test functions
-
-import advise_targets as targets  # noqa: E402
-
-from concurrency_lab.advise import advise, render  # noqa: E402
+from concurrency_lab.advise import advise, render
+from concurrency_lab.lesson import work_classes as targets
 
 #: name -> (function, items, needs the line server)
 CLASSES = {
