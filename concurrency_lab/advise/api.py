@@ -15,10 +15,11 @@ from ..measure.machine import gil_enabled
 from ..core.traits import Bound, Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
-from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, rounds_text, snippet
+from .answer import Pick, chunksize_for_all, recommend, snippet, speedups
 from .classify import Classification, classify, releases_gil
 from .inputs import describe
-from .model import Advice, Config, Trial
+from ..records.advice import Advice, nondeterministic_text, render, rounds_text
+from ..records.advice_trials import Config, Trial
 from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
 from .session import Session
 from .sweep import Choice, Sweep, choose
@@ -233,8 +234,6 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
         def test_resize_stays_parallel():
             assert_parallel_speedup(resize, images, at_least=1.5, workers=2)
     """
-    from .answer import render, speedups
-
     __tracebackhide__ = True  # pytest shows the caller's line, not the lab's
     advice = advise(func, items, budget=budget, variants=variants, workers=[workers])
     baseline = advice.trials[0] if advice.trials else None

@@ -13,8 +13,8 @@ import psutil
 
 from ..failures.probe import kill
 from ..core.helper_process import exit_with_parent
-from .model import Config, Probe, Trial
-from .probe import probe_items
+from ..records.advice_trials import Config, Probe, Trial
+from .first_calls import probe_items
 from .trials import hand_off_seconds, run_trial
 
 

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..report.formatting import format_seconds as _time
+from ..numerics.formatting import format_seconds as _time
 from ..core.traits import Kind, Role
 from ..variants import VARIANT_NAMES, variant_class
-from .model import Config, Probe, Trial
+from ..records.advice import HAND_OFF_EXCLUDES
+from ..records.advice_trials import Config, Probe, Trial
 from .classify import WAITING_CORES
 from .session import NoAnswer
 
@@ -39,9 +40,6 @@ MAX_REFINED = 3  # and at most this many (the fastest, then the simplest) get mo
 SIMPLER_SHARE = 0.8
 #: Their further rounds come in this many passes over them all, each pass in the reverse order of the last.
 REFINE_PASSES = 2
-#: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
-#: sequential rounds is excluded without running: it cannot win.
-HAND_OFF_EXCLUDES = 4.0
 #: Rounds per kept configuration ("long": a round over 1 s). Five against five let the rank test of
 #: `answer.within_noise` tell two configurations apart (its smallest p is then 0.008; three against three
 #: can never reach 5%, and long rounds fall back on the spread of their rounds).

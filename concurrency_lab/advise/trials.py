@@ -14,7 +14,7 @@ from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..failures.probe import kill, worker_processes
 from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..variants import variant_class
-from .model import Config, Trial
+from ..records.advice_trials import Config, Trial
 
 #: After a pool closed, how long its workers may take to exit before they count as left running.
 LEFT_RUNNING_GRACE_S = 2.0
@@ -28,7 +28,7 @@ def _noop(item: Any) -> Any:
 def first_difference(expected: Sequence[Any], got: Sequence[Any]) -> dict[str, Any] | None:
     """The first index where `got` differs from `expected` (results, in input order), or None. With
     "uncomparable": True when == cannot check such results at all (`cannot_be_compared`)."""
-    for index, (want, have) in enumerate(zip(expected, got)):
+    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
         try:
             same = bool(want == have)
         except Exception:  # noqa: BLE001 - an == that raises is a difference too

@@ -12,7 +12,7 @@ watchdog (`runner.py`), and the record (`record.py`) is what the report reads.
 from __future__ import annotations
 
 from .cases import CASES, CASES_BY_NAME, Expected, FailureCase
-from .record import JSON_KEY, SCHEMA_VERSION, CaseInfo, FailureOutcome, FailureTable
+from ..records.failure_outcomes import JSON_KEY, SCHEMA_VERSION, CaseInfo, FailureOutcome, FailureTable
 
 #: What the table holds, for the help of the options that turn it off (the pytest plugin, `concurrency-lab run`).
 SUMMARY = ("each variant's error when a task raises or exits, a worker dies, a timeout passes or what it sends "

@@ -21,7 +21,7 @@ from ..variants import VARIANT_NAMES, variant_class
 from . import cases as case_settings
 from . import probe as probe_module
 from .cases import CASES, FailureCase
-from .record import CaseInfo, FailureOutcome, FailureTable
+from ..records.failure_outcomes import CaseInfo, FailureOutcome, FailureTable
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
 #: it counts as hung and is killed with everything it started: a probe needs about a second here.

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 
 from .facts import GroupFacts
-from .model import Summary
+from ..records.summary import Summary
 from .tables import variant_rank
 
 # Given out in table order, so with the lab's variants: the baseline grey, hand-made threads orange,

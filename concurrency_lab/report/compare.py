@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from . import pytest_benchmark_json as raw
-from .formatting import format_p_value, format_percent, format_seconds, format_times
-from .stats import coefficient_of_variation, format_ratio, is_noisy, mann_whitney_u
+from ..numerics.formatting import format_p_value, format_percent, format_seconds, format_times
+from ..numerics.stats import coefficient_of_variation, format_ratio, is_noisy, mann_whitney_u
 
 NO_ROUND_DATA = "no per-round data: run with --benchmark-save-data"
 

@@ -8,15 +8,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..failures.record import JSON_KEY as FAILURES_KEY
-from ..failures.record import FailureTable
+from ..records.failure_outcomes import JSON_KEY as FAILURES_KEY
+from ..records.failure_outcomes import FailureTable
 from ..measure.reading import monitor_overhead
-from ..schema import LEGACY_VERSION, BenchRecord, SchemaError
+from ..records.benchmark import LEGACY_VERSION, BenchRecord
+from ..records.versions import SchemaError
 from . import pytest_benchmark_json as raw
-from .advice import UnreadableAdvice, advice_from_document, is_advice_document
-from .model import ReportWarning, Result, Run, Summary, with_speedups
+from ..records.advice import UnreadableAdvice, advice_from_document, is_advice_document
+from ..records.summary import ReportWarning, Result, Run, Summary, with_speedups
 from .pytest_benchmark_json import as_float, as_int, as_mapping, as_str
-from .stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
+from ..numerics.stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
 
 
 def load_results(paths: Iterable[str | Path]) -> Summary:

@@ -1,4 +1,4 @@
-"""The report model: runs (one per results file), results (one per benchmark), warnings.
+"""The report's summary (summary.json): runs (one per results file), results (one per benchmark), warnings.
 
 Speedup and everything derived from it compare a result with the baseline variant (the one whose
 traits give it the baseline role) of the same run only: two Pythons or two machines never share a baseline.
@@ -10,20 +10,16 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..failures.record import FailureTable
-from ..schema import BenchRecord
 from ..core.traits import Kind
-from .stats import efficiency, karp_flatt, speedup
+from ..numerics.stats import efficiency, karp_flatt, speedup
+from .advice import Advice
+from .benchmark import BenchRecord
+from .failure_outcomes import FailureTable
+from .versions import SUMMARY
 
-if TYPE_CHECKING:
-    from ..advise.model import Advice
-
-# Of summary.json; 2: each result carries its variant's traits, and bound is an enum value. Each run's
-# failure_modes (a `FailureTable`, or null where not measured) came later: an added key, no new version;
-# so did "advice" (each an `Advice.to_dict()`, of its own schema_version).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = SUMMARY.newest  # of summary.json: see `versions.SUMMARY`
 
 
 @dataclass(frozen=True)
@@ -168,7 +164,8 @@ def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | 
     if result.trap is None:
         return result.group_key
     return next(
-        (r.group_key for r in results if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
+        (r.group_key for r in results
+         if r.trap is None and (r.run, r.workload, r.size_label) == (result.run, result.workload, result.size_label)),
         result.group_key,
     )
 
