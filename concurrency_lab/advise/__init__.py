@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from typing import Any
 
 # Public name -> module (relative to this package), imported on first use: `import concurrency_lab` stays cheap.
@@ -30,7 +31,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class _CallableModule(type(sys)):
+class _CallableModule(types.ModuleType):
     """`concurrency_lab.advise(func, items)` calls `advise.api.advise`, and `concurrency_lab.advise.render` still works."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

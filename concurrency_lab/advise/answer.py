@@ -33,11 +33,16 @@ class Pick:
     as_fast: tuple[str, ...]  # labels not told apart from the fastest (so from the pick), faster-measured first
     fastest: Config | None  # the fastest measured, when that is not the pick
 
+    @property
+    def label(self) -> str:
+        """The picked configuration's label ('' when nothing was picked)."""
+        return "" if self.config is None else self.config.label
+
 
 def speedups(baseline: Trial, trial: Trial) -> tuple[float, float, float]:
     """Median speedup over the baseline's median, and the lowest and highest over the trial's rounds."""
     base = baseline.median_seconds or 0.0
-    return (base / trial.median_seconds, base / max(trial.round_seconds), base / min(trial.round_seconds))
+    return (base / trial.seconds, base / max(trial.round_seconds), base / min(trial.round_seconds))
 
 
 def noise(trial: Trial) -> float:
@@ -51,7 +56,7 @@ def within_noise(a: Trial, b: Trial) -> bool:
     round of one against every round of the other: Mann-Whitney U, the report's test) nor by more than their
     rounds' combined coefficients of variation. The rank test is what keeps a loaded machine's slow outlier
     rounds from hiding a real difference; the CV rule is what decides when there are too few rounds for it."""
-    fast, slow = sorted((a.median_seconds, b.median_seconds))
+    fast, slow = sorted((a.seconds, b.seconds))
     apart = (slow - fast) / slow
     if apart < MIN_NOISE:
         return True
@@ -67,17 +72,17 @@ def recommend(baseline: Trial, trials: Sequence[Trial], candidates: dict[str, Ca
                and (t.config == baseline.config or t.config.workers > 1)]
     if not baseline.ok:
         return Pick(None, None, None, None, (), None)
-    fastest = min(correct, key=lambda t: t.median_seconds)
+    fastest = min(correct, key=lambda t: t.seconds)
     close = [t for t in correct if within_noise(t, fastest)]
 
     def simplicity(trial: Trial) -> tuple:
         return (*candidates[trial.config.variant].simplicity(trial.config.workers), trial.config.workers,
-                trial.median_seconds)
+                trial.seconds)
     # Named only with a spread of its own: a configuration measured once (cut by the budget, or not among the
     # fastest refined) may be within noise of the fastest, but not chosen over it on one round.
     pick = min((t for t in close if len(t.round_seconds) >= MIN_ROUNDS_TO_NAME or t is fastest), key=simplicity)
     speedup, low, high = speedups(baseline, pick)
-    as_fast = tuple(t.config.label for t in sorted(close, key=lambda t: t.median_seconds) if t is not pick)
+    as_fast = tuple(t.config.label for t in sorted(close, key=lambda t: t.seconds) if t is not pick)
     return Pick(pick.config, speedup, low, high, as_fast, None if fastest is pick else fastest.config)
 
 

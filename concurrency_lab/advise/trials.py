@@ -92,7 +92,8 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                 busy_before, own_before, clock = machine_busy_seconds(), tree_cpu_seconds(), CpuClock().start()
                 results = None
                 results = variant.map(func, items, timeout=timeout)
-                cpu = clock.stop(variant.last_run.worker_cpu_seconds if variant.cpu_spent_elsewhere() else 0.0)
+                last = variant.last_run
+                cpu = clock.stop(last.worker_cpu_seconds if last is not None and variant.cpu_spent_elsewhere() else 0.0)
                 busy_after, own_after = machine_busy_seconds(), tree_cpu_seconds()
                 trial.calls += len(items)
                 if reference is not None:
@@ -108,9 +109,11 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                     # What the machine spent less what this process tree spent (workers' start-up, pickling
                     # and the sampler included, which the work's own figure leaves out). One entry per round,
                     # None where psutil cannot say; unclamped: the OS's 10 ms ticks err both ways.
-                    known = busy_before is not None and busy_after is not None and cpu.wall_seconds > 0
                     own = max(own_after - own_before, cpu.cpu_seconds)
-                    trial.other_cores.append((busy_after - busy_before - own) / cpu.wall_seconds if known else None)
+                    if busy_before is not None and busy_after is not None and cpu.wall_seconds > 0:
+                        trial.other_cores.append((busy_after - busy_before - own) / cpu.wall_seconds)
+                    else:
+                        trial.other_cores.append(None)
             if measured is not None:
                 reading = measured.final()
                 trial.peak_rss_bytes, trial.peak_uss_bytes = reading.peak_rss_bytes, reading.peak_uss_bytes

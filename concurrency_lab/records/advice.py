@@ -214,7 +214,7 @@ def within_noise_text(advice: Advice) -> str | None:
             shown.append(label)
             continue
         rounds = len(trial.round_seconds)
-        shown.append(f"{label} ({base / trial.median_seconds:.2f}x, {rounds} round{'s' if rounds != 1 else ''})")
+        shown.append(f"{label} ({base / trial.seconds:.2f}x, {rounds} round{'s' if rounds != 1 else ''})")
     return f"{'; '.join(shown)}: not told apart from it; the one named is simpler" if shown else None
 
 
@@ -263,7 +263,7 @@ def render(advice: Advice) -> str:
         base_s = advice.trials[0].median_seconds
         for trial in advice.trials:
             if trial.ok and base_s:
-                sp = base_s / trial.median_seconds
+                sp = base_s / trial.seconds
                 startup = "" if trial.startup_seconds is None else f", start-up {trial.startup_seconds * 1e3:.0f} ms"
                 lines.append(f"  {trial.config.label:<34} {sp:5.2f}x  {trial.median_cores or 0:.2f} cores{startup}, "
                              f"{_bytes(trial.peak_uss_bytes)}, {rounds_text(len(trial.round_seconds))}")

@@ -58,6 +58,14 @@ class Trial:
         return statistics.median(self.round_seconds) if self.round_seconds else None
 
     @property
+    def seconds(self) -> float:
+        """The median round of a trial that has rounds (every `ok` one): what speedups divide by. ValueError
+        for a trial without rounds, which has no time to compare."""
+        if not self.round_seconds:
+            raise ValueError(f"{self.config.label} has no rounds to compare")
+        return statistics.median(self.round_seconds)
+
+    @property
     def median_cores(self) -> float | None:
         return statistics.median(self.cores_used) if self.cores_used else None
 

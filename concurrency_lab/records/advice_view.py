@@ -46,7 +46,8 @@ TABLE_COLUMNS = ("configuration", "speedup", "cores used", "start-up", "rounds",
 
 
 def build_text(build: Mapping[str, Any]) -> str:
-    gil = {True: "GIL on", False: "GIL off"}.get(build.get("gil_enabled"), "GIL unknown")
+    states: dict[bool | None, str] = {True: "GIL on", False: "GIL off"}
+    gil = states.get(build.get("gil_enabled"), "GIL unknown")
     if build.get("free_threaded_build"):
         gil += " (free-threaded build)"
     cpus = build.get("usable_cpus")
@@ -54,13 +55,13 @@ def build_text(build: Mapping[str, Any]) -> str:
 
 
 def advice_view(advice: Advice) -> AdviceView:
-    base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
+    base = advice.trials[0].seconds if advice.trials and advice.trials[0].ok else None
     rows = []
     for trial in advice.trials:
         ran = trial.ok and bool(base)
         rows.append(AdviceRow(
             configuration=trial.config.label,
-            speedup=f"{base / trial.median_seconds:.2f}x" if ran else "",
+            speedup=f"{base / trial.seconds:.2f}x" if base and ran else "",
             cores_used=f"{trial.median_cores:.2f}" if ran and trial.median_cores is not None else "",
             startup="" if not ran or trial.startup_seconds is None else f"{trial.startup_seconds * 1e3:.0f} ms",
             rounds=str(len(trial.round_seconds)) if ran else "",

@@ -20,6 +20,8 @@ from .failure_outcomes import FailureTable
 from .versions import SUMMARY
 
 SCHEMA_VERSION = SUMMARY.newest  # of summary.json: see `versions.SUMMARY`
+#: A group of results: (workload, size label, size); a record may lack any of them.
+GroupKey = tuple[str | None, str | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Result(BenchRecord):
         return self.traits is not None and self.traits.is_baseline
 
     @property
-    def group_key(self) -> tuple[str, str | None, int | None]:
+    def group_key(self) -> GroupKey:
         """Its own (workload, size_label, size); `Summary.groups` places trap rows in their workload's group."""
         return (self.workload, self.size_label, self.size)
 
@@ -118,10 +120,10 @@ class Summary:
     def results_of(self, run: Run) -> list[Result]:
         return [r for r in self.results if r.run == run.index]
 
-    def groups(self, run: Run) -> dict[tuple[str, str | None, int | None], list[Result]]:
+    def groups(self, run: Run) -> dict[GroupKey, list[Result]]:
         """The results of one run by group, in order of first appearance."""
         results = self.results_of(run)
-        grouped: dict[tuple[str, str | None, int | None], list[Result]] = {}
+        grouped: dict[GroupKey, list[Result]] = {}
         for result in results:
             grouped.setdefault(group_key_of(result, results), []).append(result)
         return grouped
@@ -141,7 +143,8 @@ def gil_of(run: Run) -> str:
     """ "enabled", "disabled", "re-enabled by an import" or "unknown" """
     if run.gil_reenabled:
         return "re-enabled by an import (free-threaded build)"
-    return {True: "enabled", False: "disabled"}.get(run.gil_enabled, "unknown")
+    states: dict[bool | None, str] = {True: "enabled", False: "disabled"}
+    return states.get(run.gil_enabled, "unknown")
 
 
 GIL_REENABLED = ("an import turned the GIL back on in this free-threaded run (an extension module not marked "
@@ -158,7 +161,7 @@ def gil_difference(runs: Iterable[Run]) -> str | None:
     return f"these runs differ in their GIL ({sides}): a ratio between them compares builds as well as code"
 
 
-def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | None, int | None]:
+def group_key_of(result: Result, results: Iterable[Result]) -> GroupKey:
     """A trap row belongs to the group of its workload and size label, whatever items it ran on
     (the chunksize=1 row runs on fewer); only without such a group does it stand alone."""
     if result.trap is None:
@@ -209,6 +212,6 @@ def _with_speedup(result: Result, baseline: Result | None) -> Result:
     return dataclasses.replace(
         result,
         speedup=ratio,
-        efficiency=efficiency(ratio, result.workers),
-        serial_fraction=None if beyond_cpus else karp_flatt(ratio, result.workers),
+        efficiency=efficiency(ratio, result.workers or 0),  # (no worker count: no figure)
+        serial_fraction=None if beyond_cpus else karp_flatt(ratio, result.workers or 0),
     )
