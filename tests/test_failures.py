@@ -22,7 +22,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from concurrency_lab import failures
 from concurrency_lab.commands import cli
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.run import run_benchmarks
