@@ -2,6 +2,19 @@
 
     import concurrency_lab
     advice = concurrency_lab.advise(my_function, items)   # which variant for your function; print(advice)
+
+Layers, bottom to top. A module imports only from its own layer or the ones below, counting imports inside
+functions, and no two modules or subpackages import each other (`tests/test_layers.py` checks both):
+
+    core < measure < variants < server < download < workloads < numerics < records < failures
+    < report | advise < bench < commands | lesson | __init__ | __main__
+
+core holds the facts everything reads (errors, traits, CPUs with their cgroup reading, optional engines,
+interrupts, helper processes, atomic file writing); records the persisted records (benchmark record,
+failure table, advice, the report's summary) and their schema versions; numerics the pure statistics and
+number formatting under them. report and advise are siblings: they share only records and numerics, and
+meet above both (`commands.advise` writes advise.html with the report's template). Optional third-party
+engines are imported lazily, inside the variant that needs them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from concurrency_lab.advise import Advice, InputError, advise, render
 from concurrency_lab.advise.answer import recommend, snippet, within_noise
 from concurrency_lab.advise.classify import classify
 from concurrency_lab.advise.inputs import items_from_expression, items_from_file, items_from_range, load_function
-from concurrency_lab.advise.model import Config, Probe, Trial
+from concurrency_lab.records.advice_trials import Config, Probe, Trial
 from concurrency_lab.advise.safety import is_coroutine_function, serializer_problems
 from concurrency_lab.advise.session import NoAnswer
 from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size, splits_evenly
@@ -1118,7 +1118,7 @@ def test_the_package_call_gives_a_readable_advice():
 
 _JOBLIB_TRIAL_IN_THE_CHILD = """
 import sys
-from concurrency_lab.advise.model import Config
+from concurrency_lab.records.advice_trials import Config
 from concurrency_lab.advise.session import Session
 
 session = Session(abs, list(range(40)), is_coroutine=False)

@@ -139,7 +139,8 @@ def test_an_answer_that_is_not_judged_says_why_on_stderr_too(monkeypatch, tmp_pa
     as stderr's last line with --out too (after the files written: it is the last thing a user should read)."""
     monkeypatch.syspath_prepend(str(TESTS))
     import concurrency_lab.advise as advise_package
-    from concurrency_lab.advise.model import Advice, Probe
+    from concurrency_lab.records.advice import Advice
+    from concurrency_lab.records.advice_trials import Probe
 
     def budget_ran_out(func, items, **kwargs):
         return Advice(function="advise_targets:add_one", items_total=3, items_sampled=3, budget_seconds=4.0,

@@ -16,8 +16,8 @@ from markupsafe import escape
 from test_advise import FakeClock, FakeRunner
 
 from concurrency_lab.advise import advise
-from concurrency_lab.advise.model import ADVICE_SCHEMA_VERSION
-from concurrency_lab.advise.page import write_advice
+from concurrency_lab.records.versions import ADVICE
+from concurrency_lab.commands.advise import write_advice
 from concurrency_lab.commands.cli import main
 from concurrency_lab.report import load_results
 
@@ -39,6 +39,27 @@ def advised(tmp_path, advice) -> Path:
     """A folder as `advise --out` leaves it."""
     write_advice(advice, tmp_path / "advised")
     return tmp_path / "advised"
+
+
+def test_advise_out_files_are_readable_by_others_like_the_report(advised):
+    """advise.html and advise.json are pages to open and serve, as the report's are (mkstemp alone made them 0600),
+    and no staging file is left beside them."""
+    written = sorted(path.name for path in advised.iterdir())
+    assert written == ["advise.html", "advise.json"]
+    assert {name: (advised / name).stat().st_mode & 0o777 for name in written} == {name: 0o644 for name in written}
+
+
+def test_a_failed_advise_page_leaves_the_previous_files(advised, advice, monkeypatch):
+    """Both files or neither: a page that fails to render replaces neither of the previous ones."""
+    before = {path.name: path.read_bytes() for path in advised.iterdir()}
+
+    def broken(_advice):
+        raise RuntimeError("no page today")
+
+    monkeypatch.setattr("concurrency_lab.report.html.advice_page", broken)
+    with pytest.raises(RuntimeError, match="no page today"):
+        write_advice(advice, advised)
+    assert {path.name: path.read_bytes() for path in advised.iterdir()} == before
 
 
 def _report(capsys, *argv: str) -> tuple[int, str, str]:
@@ -126,14 +147,14 @@ def test_latest_in_takes_advise_json_beside_the_benchmarks_and_not_the_speed_ben
 
 def test_an_advice_of_a_newer_schema_is_refused_in_one_line(advised, tmp_path, capsys):
     document = json.loads((advised / "advise.json").read_text())
-    document["schema_version"] = ADVICE_SCHEMA_VERSION + 1
+    document["schema_version"] = ADVICE.newest + 1
     (advised / "advise.json").write_text(json.dumps(document))
     code, out, err = _report(capsys, str(advised), "--out", str(tmp_path / "report"))
     assert code == 2 and out == ""
     assert err.count("\n") == 1, err
     assert err.startswith("concurrency-lab report: error: ")
-    assert f"advice schema {ADVICE_SCHEMA_VERSION + 1} is newer than this concurrency-lab reads " \
-           f"(up to {ADVICE_SCHEMA_VERSION}): upgrade concurrency-lab" in err
+    assert f"advice schema {ADVICE.newest + 1} is newer than this concurrency-lab reads " \
+           f"(up to {ADVICE.newest}): upgrade concurrency-lab" in err
     assert not (tmp_path / "report").exists()
     # The library's loader leaves it out with a warning instead.
     summary = load_results([advised / "advise.json", DATA / "run_py311.json"])

@@ -29,7 +29,7 @@ from lab_params import make_variant, task_for, variant_params
 from concurrency_lab.commands import cli
 from concurrency_lab.core.cpus import MAX_WORKERS, available_start_methods
 from concurrency_lab.options import MAX_DOWNLOAD_SECONDS, MAX_RETRIES, MAX_TASKS, OPTIONS, OptionError
-from concurrency_lab.schema import SCHEMA_VERSION
+from concurrency_lab.records.benchmark import SCHEMA_VERSION
 from concurrency_lab.variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
 
@@ -302,7 +302,7 @@ def test_junk_result_paths_are_one_line_and_status_2(tmp_path, monkeypatch):
 
 # --- paths: one check (options.PATH_ARGUMENT) for every argument that names a file or folder ---------------
 
-WORK["advise"] = ["concurrency_lab.advise.command:load_function"]
+WORK["advise"] = ["concurrency_lab.commands.advise:load_function"]
 #: Every place a command takes a path, with the rest of a valid command line around it; P is the path.
 PATH_PLACES = {
     "report-RESULTS": ["report", "P"],

@@ -25,7 +25,7 @@ from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
 from concurrency_lab.options import OPTIONS
 from concurrency_lab.variants import get_variant
 from concurrency_lab.variants.dask_cluster import ADDRESS_VARIABLE, use_scheduler_address
-from concurrency_lab.variants.engines import DASK
+from concurrency_lab.core.engines import DASK
 from concurrency_lab.workloads import WORKLOAD_NAMES, get_workload
 
 pytestmark = pytest.mark.skipif(DASK.missing_reason() is not None, reason=f"dask: {DASK.missing_reason()}")

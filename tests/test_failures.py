@@ -22,12 +22,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from concurrency_lab import failures
 from concurrency_lab.commands import cli
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.run import run_benchmarks
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
-from concurrency_lab.failures import CASES, CASES_BY_NAME, JSON_KEY, Expected, FailureOutcome, FailureTable
+from concurrency_lab.failures import JSON_KEY, FailureOutcome, FailureTable
+from concurrency_lab.failures.cases import CASES, CASES_BY_NAME, Expected
 from concurrency_lab.failures import runner, tasks
 from concurrency_lab.failures.cases import fate
 from concurrency_lab.failures.tasks import ProbeFailure, refusal
@@ -336,7 +336,7 @@ def test_the_benchmarks_are_saved_when_the_failure_probes_fail(tmp_path, monkeyp
     def broken(*args, **kwargs):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(failures, "measure_failures", broken)
+    monkeypatch.setattr(runner, "measure_failures", broken)
     document = _benchmark_json(tmp_path, monkeypatch)
     assert document["benchmarks"] and JSON_KEY not in document
     assert "failure modes not measured: OSError: no more processes" in capsys.readouterr().out

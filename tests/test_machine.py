@@ -141,7 +141,7 @@ def test_a_free_threaded_build_whose_gil_came_back_is_recorded(monkeypatch, free
 def test_the_optional_engines_versions_are_recorded_as_installed():
     import importlib.metadata
 
-    from concurrency_lab.variants.engines import ENGINES
+    from concurrency_lab.core.engines import ENGINES
 
     recorded = machine_info()["engines"]
     assert set(recorded) == {engine.distribution for engine in ENGINES}
@@ -153,7 +153,7 @@ def test_the_optional_engines_versions_are_recorded_as_installed():
 
 
 def test_a_missing_engine_is_named_with_its_install_hint():
-    from concurrency_lab.variants.engines import Engine, JOBLIB
+    from concurrency_lab.core.engines import Engine, JOBLIB
 
     missing = Engine("concurrency_lab_no_such_engine", "no-such-engine", "nosuch")
     reason = missing.missing_reason()

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from concurrency_lab import variants
-from concurrency_lab.failures import JSON_KEY, SCHEMA_VERSION, FailureTable, measure_failures
+from concurrency_lab.failures import JSON_KEY, SCHEMA_VERSION, FailureTable
+from concurrency_lab.failures.runner import measure_failures
 from concurrency_lab.report import load_results, write_reports
 from concurrency_lab.report.failure_table import DOES_NOT_APPLY, NOT_MEASURED, failure_view
 from concurrency_lab.report.html import render_html_chunks

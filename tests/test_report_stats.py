@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from concurrency_lab.report.stats import (
+from concurrency_lab.numerics.stats import (
     NOISY_CV,
     coefficient_of_variation,
     efficiency,

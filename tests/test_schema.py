@@ -10,7 +10,8 @@ import pytest
 
 import concurrency_lab.report as report_package
 from concurrency_lab.report import load_results
-from concurrency_lab.schema import SCHEMA_VERSION, BenchRecord, PerCoreTrace, SchemaError
+from concurrency_lab.records.benchmark import SCHEMA_VERSION, BenchRecord, PerCoreTrace
+from concurrency_lab.records.versions import SchemaError
 from concurrency_lab.core.traits import Bound, Kind, Role, VariantTraits
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 

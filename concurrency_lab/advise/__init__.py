@@ -12,24 +12,26 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from typing import Any
 
-# Public name -> submodule, imported on first use: the CLI's parser imports `advise.command` only.
+# Public name -> module (relative to this package), imported on first use: `import concurrency_lab` stays cheap.
 _HOMES = {
-    "DEFAULT_BUDGET_S": "api", "advise": "api", "assert_parallel_speedup": "api", "render": "answer",
-    "InputError": "inputs", "Advice": "model", "Config": "model", "Trial": "model",
+    "DEFAULT_BUDGET_S": ".api", "advise": ".api", "assert_parallel_speedup": ".api", "render": "..records.advice",
+    "InputError": ".inputs", "Advice": "..records.advice", "Config": "..records.advice_trials",
+    "Trial": "..records.advice_trials",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    value = getattr(importlib.import_module(_HOMES[name], __name__), name)
     globals()[name] = value
     return value
 
 
-class _CallableModule(type(sys)):
+class _CallableModule(types.ModuleType):
     """`concurrency_lab.advise(func, items)` calls `advise.api.advise`, and `concurrency_lab.advise.render` still works."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -15,10 +15,11 @@ from ..measure.machine import gil_enabled
 from ..core.traits import Bound, Kind
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
-from .answer import Pick, chunksize_for_all, nondeterministic_text, recommend, rounds_text, snippet
+from .answer import Pick, chunksize_for_all, recommend, snippet, speedups
 from .classify import Classification, classify, releases_gil
 from .inputs import describe
-from .model import Advice, Config, Trial
+from ..records.advice import Advice, nondeterministic_text, render, rounds_text
+from ..records.advice_trials import Config, Trial
 from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
 from .session import Session
 from .sweep import Choice, Sweep, choose
@@ -70,7 +71,7 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
     if kind is Kind.THREADS and threads_unproven(gil, found.bound):
         figure = found.undecided or ("threads did not clearly use more than one core"
                                      if found.bound is not Bound.DISPATCH else "its items are cheaper than a hand-off")
-        return (f"{pick.config.label} measured {pick.speedup:.2f}x sequential{spread}, but on a build with a GIL threads "
+        return (f"{pick.label} measured {pick.speedup:.2f}x sequential{spread}, but on a build with a GIL threads "
                 f"run computing work in parallel only where it releases the GIL, and that was not established: "
                 f"{figure}; {FOR_A_JUDGEMENT}")
     if kind is Kind.SEQUENTIAL and found.undecided is not None:  # (never set for work cheaper than a hand-off)
@@ -79,7 +80,7 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
     if kind is not Kind.SEQUENTIAL and pick.speedup is not None and pick.speedup < CLEAR_GAIN \
             and pick.low is not None and pick.low < 1.0:
         load = f"; {found.undecided}" if found.undecided else ""
-        return (f"{pick.config.label} measured {pick.speedup:.2f}x sequential{spread}: not clearly faster, some of "
+        return (f"{pick.label} measured {pick.speedup:.2f}x sequential{spread}: not clearly faster, some of "
                 f"its rounds were slower than sequential's{load}; {FOR_A_JUDGEMENT}")
     return None
 
@@ -158,13 +159,16 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
         advice.problem = sweep.probe.problem or sweep.problem
         advice.judged = not sweep.budget_ran_out
         return advice
-    baseline = sweep.trial(Config(choice.baseline.name, 1))
+    reference = choice.baseline
+    if reference is None:  # (the sweep stops with a problem without one)
+        raise ValueError("a sweep without a problem had no baseline variant")
+    baseline = sweep.trial(Config(reference.name, 1))
     found = classify(baseline, sweep.trials, per_item_s=sweep.per_item_seconds or 0.0,
                      hand_off_s=sweep.hand_off_seconds, usable_cpus=cpus, gil_enabled=advice.build["gil_enabled"],
                      other_cores=advice.other_cores)  # None, not measured, is not taken as idle
     advice.bound = None if found.bound is None else found.bound.value
     advice.reasons = found.reasons
-    usable = {c.name: c for c in [choice.baseline, *choice.candidates] if c.name not in choice.ruled_out}
+    usable = {c.name: c for c in [reference, *choice.candidates] if c.name not in choice.ruled_out}
     others = [t for t in sweep.trials if t.config != baseline.config and t.config.workers > 1 and t.ok]
     if baseline.ok and not others and any(c.name in usable for c in choice.candidates) \
             and not any(t.problem for t in sweep.trials):
@@ -177,7 +181,7 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
     ruled_out = None if pick.config is None or usable[pick.config.variant].kind is not Kind.THREADS else \
         threads_ruled_out_by_gil(advice.build["gil_enabled"], found.bound, advice.trial(pick.config), baseline)
     if ruled_out is not None:
-        advice.reasons.append(f"{pick.config.label} measured {pick.speedup:.2f}x, but {ruled_out}: that figure is "
+        advice.reasons.append(f"{pick.label} measured {pick.speedup:.2f}x, but {ruled_out}: that figure is "
                               "not the threads', and no thread variant is named")
         usable = {name: c for name, c in usable.items() if c.kind is not Kind.THREADS}
         pick = recommend(baseline, sweep.trials, usable)
@@ -193,7 +197,7 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
         return advice
     advice.recommended, advice.speedup = pick.config, pick.speedup
     advice.speedup_low, advice.speedup_high, advice.as_fast = pick.low, pick.high, list(pick.as_fast)
-    trial = advice.trial(pick.config)
+    trial = next(t for t in advice.trials if t.config == pick.config)  # the pick is one of the trials
     candidate = usable[pick.config.variant]
     if candidate.kind is Kind.SEQUENTIAL:
         advice.chunksize_for_all = None
@@ -233,8 +237,6 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
         def test_resize_stays_parallel():
             assert_parallel_speedup(resize, images, at_least=1.5, workers=2)
     """
-    from .answer import render, speedups
-
     __tracebackhide__ = True  # pytest shows the caller's line, not the lab's
     advice = advise(func, items, budget=budget, variants=variants, workers=[workers])
     baseline = advice.trials[0] if advice.trials else None

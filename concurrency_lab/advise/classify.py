@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..report.formatting import format_seconds as _time
+from ..numerics.formatting import format_seconds as _time
 from ..core.traits import Bound, Kind
-from .model import Trial
+from ..records.advice_trials import Trial
 
 #: Sequential's cores used below this: it waits far more than it computes. Low, because a computing function
 #: on a loaded machine gets less than a core (0.5 was measured with other tests running on both cores), while

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..core.helper_process import exit_with_parent
 from ..core.process_tree import stop_tree
-from .model import Config, Probe, Trial
-from .probe import probe_items
+from ..records.advice_trials import Config, Probe, Trial
+from .first_calls import probe_items
 from .trials import hand_off_seconds, run_trial
 
 
@@ -48,7 +48,7 @@ def _serve(connection: Any, func: Callable[[Any], Any], items: Sequence[Any], is
                 if arguments.get("check", True) and reference is None:  # a replaced child: recompute it
                     base, reference = run_trial(func, sample, arguments.pop("baseline"), rounds=1, warmup=0,
                                                 timeout=arguments["timeout"], reference=None,
-                                                keep_pids=(monitor.pid,))
+                                                keep_pids=_own(monitor.pid))
                     calls = base.calls
                     if base.problem:
                         answer = (base, False)
@@ -57,7 +57,7 @@ def _serve(connection: Any, func: Callable[[Any], Any], items: Sequence[Any], is
                 arguments.pop("baseline", None)
                 check = arguments.pop("check", True)
                 trial, results = run_trial(func, sample, reference=reference if check else None,
-                                           monitor=monitor, keep_pids=(monitor.pid,), **arguments)
+                                           monitor=monitor, keep_pids=_own(monitor.pid), **arguments)
                 trial.calls += calls
                 if not check and results is not None:
                     reference = results
@@ -90,8 +90,8 @@ class Session:
         self.reference: list[Any] | None = None  # the reference results, when they could be sent here
 
     def _start(self) -> None:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe()
         self._process = context.Process(target=_serve, name="lab-advise",
                                         args=(child_end, self._func, self._items, self._is_coroutine, self.reference))
@@ -148,3 +148,8 @@ class Session:
 
 
 __all__ = ["NoAnswer", "Session"]
+
+
+def _own(pid: int | None) -> tuple[int, ...]:
+    """The sampler's process, which a trial's leak check must not count as the function's (none before it runs)."""
+    return () if pid is None else (pid,)

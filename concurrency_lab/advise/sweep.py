@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..report.formatting import format_seconds as _time
+from ..numerics.formatting import format_seconds as _time
 from ..core.traits import Kind, Role
 from ..variants import VARIANT_NAMES, variant_class
-from .model import Config, Probe, Trial
+from ..records.advice import HAND_OFF_EXCLUDES
+from ..records.advice_trials import Config, Probe, Trial
 from .classify import WAITING_CORES
 from .session import NoAnswer
 
@@ -39,9 +40,6 @@ MAX_REFINED = 3  # and at most this many (the fastest, then the simplest) get mo
 SIMPLER_SHARE = 0.8
 #: Their further rounds come in this many passes over them all, each pass in the reverse order of the last.
 REFINE_PASSES = 2
-#: A configuration whose hand-offs alone (chunks x the measured cost for its kind) would take this many
-#: sequential rounds is excluded without running: it cannot win.
-HAND_OFF_EXCLUDES = 4.0
 #: Rounds per kept configuration ("long": a round over 1 s). Five against five let the rank test of
 #: `answer.within_noise` tell two configurations apart (its smallest p is then 0.008; three against three
 #: can never reach 5%, and long rounds fall back on the spread of their rounds).
@@ -238,12 +236,12 @@ class Sweep:
         if probe.problem or not probe.item_seconds or self.choice.baseline is None:
             result.problem = probe.problem or "no baseline variant can run this function"
             return result
-        self._measure(result)
+        self._measure(result, self.choice.baseline)
         return result
 
     # --- the steps ---------------------------------------------------------------------------------
 
-    def _measure(self, result: SweepResult) -> None:
+    def _measure(self, result: SweepResult, reference_variant: Candidate) -> None:
         probe = result.probe
         per_item = result.per_item_seconds = probe.seconds_per_item or 0.0
         result.waiting = probe.cpu_seconds < WAITING_CORES * sum(probe.item_seconds)
@@ -254,11 +252,11 @@ class Sweep:
         self.limit_s = max(PER_ITEM_LIMIT_FLOOR_S, PER_ITEM_LIMIT_FACTOR * max(probe.item_seconds))
         self.round_s = per_item * n
         self.n = n
-        baseline = Config(self.choice.baseline.name, 1)
+        baseline = Config(reference_variant.name, 1)
         self.baseline = baseline
         self.progress(f"probe: {len(probe.item_seconds)} calls, {_time(per_item)} per item; measuring {n} items "
                       f"per round ({_time(self.round_s)} sequential), {self.budget_s:.3g} s of the budget left")
-        reference = self._trial(result, baseline, rounds=1, check=False, kind=self.choice.baseline.kind)
+        reference = self._trial(result, baseline, rounds=1, check=False, kind=reference_variant.kind)
         if reference is None or not reference.ok:
             result.problem = f"the reference run ({baseline.label}) " + (
                 reference.problem if reference is not None and reference.problem else "was not measured")
@@ -266,7 +264,7 @@ class Sweep:
         self.round_s = reference.median_seconds or self.round_s
         # Sequential again, compared with the first run, before any variant: a function whose results depend on
         # earlier calls or shared state can be compared with nothing, so no variant is judged.
-        self._trial(result, baseline, rounds=1, kind=self.choice.baseline.kind)
+        self._trial(result, baseline, rounds=1, kind=reference_variant.kind)
         if result.nondeterministic is not None:
             return
         result.waiting = (reference.median_cores or 0.0) < WAITING_CORES
@@ -282,7 +280,7 @@ class Sweep:
             if candidate in firsts.values():
                 self._trial(result, config, rounds=1, kind=candidate.kind)
         # The baseline's own noise, before the other candidates: every speedup divides by it.
-        self._trial(result, baseline, rounds=BASELINE_ROUNDS - 2, kind=self.choice.baseline.kind)
+        self._trial(result, baseline, rounds=BASELINE_ROUNDS - 2, kind=reference_variant.kind)
         for candidate, config in configs:
             if candidate not in firsts.values():
                 self._trial(result, config, rounds=1, kind=candidate.kind)
@@ -384,7 +382,7 @@ class Sweep:
         more = missing or rounds
         label = config.label if existing is None else f"{config.label}, {more} more round{'s' if more != 1 else ''}"
         # Measured before: its own round time; else as slow as sequential, the worst case.
-        round_s = existing.median_seconds if existing is not None and existing.ok else self.round_s
+        round_s = existing.seconds if existing is not None and existing.ok else self.round_s
         warmup = 1 if round_s < WARMUP_BELOW_S and (existing is None or config != self.baseline) else 0
         startup = self._startup_estimate(result, kind)
         if existing is None or not existing.ok:  # and each hand-off costs what was measured for its kind

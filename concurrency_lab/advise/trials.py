@@ -14,7 +14,7 @@ from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..core.process_tree import descendants, stop_processes
 from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..variants import variant_class
-from .model import Config, Trial
+from ..records.advice_trials import Config, Trial
 
 #: After a pool closed, how long its workers may take to exit before they count as left running.
 LEFT_RUNNING_GRACE_S = 2.0
@@ -28,7 +28,7 @@ def _noop(item: Any) -> Any:
 def first_difference(expected: Sequence[Any], got: Sequence[Any]) -> dict[str, Any] | None:
     """The first index where `got` differs from `expected` (results, in input order), or None. With
     "uncomparable": True when == cannot check such results at all (`cannot_be_compared`)."""
-    for index, (want, have) in enumerate(zip(expected, got)):
+    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
         try:
             same = bool(want == have)
         except Exception:  # noqa: BLE001 - an == that raises is a difference too
@@ -92,7 +92,8 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                 busy_before, own_before, clock = machine_busy_seconds(), tree_cpu_seconds(), CpuClock().start()
                 results = None
                 results = variant.map(func, items, timeout=timeout)
-                cpu = clock.stop(variant.last_run.worker_cpu_seconds if variant.cpu_spent_elsewhere() else 0.0)
+                last = variant.last_run
+                cpu = clock.stop(last.worker_cpu_seconds if last is not None and variant.cpu_spent_elsewhere() else 0.0)
                 busy_after, own_after = machine_busy_seconds(), tree_cpu_seconds()
                 trial.calls += len(items)
                 if reference is not None:
@@ -108,9 +109,11 @@ def run_trial(func: Callable[[Any], Any], items: Sequence[Any], config: Config, 
                     # What the machine spent less what this process tree spent (workers' start-up, pickling
                     # and the sampler included, which the work's own figure leaves out). One entry per round,
                     # None where psutil cannot say; unclamped: the OS's 10 ms ticks err both ways.
-                    known = busy_before is not None and busy_after is not None and cpu.wall_seconds > 0
                     own = max(own_after - own_before, cpu.cpu_seconds)
-                    trial.other_cores.append((busy_after - busy_before - own) / cpu.wall_seconds if known else None)
+                    if busy_before is not None and busy_after is not None and cpu.wall_seconds > 0:
+                        trial.other_cores.append((busy_after - busy_before - own) / cpu.wall_seconds)
+                    else:
+                        trial.other_cores.append(None)
             if measured is not None:
                 reading = measured.final()
                 trial.peak_rss_bytes, trial.peak_uss_bytes = reading.peak_rss_bytes, reading.peak_uss_bytes

@@ -270,7 +270,7 @@ def failure_table(config: pytest.Config) -> dict[str, Any] | None:
     """The run's variants under every failure case, measured on first use (seconds) and kept for the
     session; None, said on the terminal, when measuring failed: the benchmarks are saved all the same."""
     if _FAILURES not in config.stash:
-        from ..failures import measure_failures
+        from ..failures.runner import measure_failures
 
         announced = False
 

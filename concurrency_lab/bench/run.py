@@ -22,7 +22,7 @@ from .cases import PROFILES, BenchCase, cases
 from .estimate import Estimate, duration_text, estimate_run, previous_timing
 
 if TYPE_CHECKING:
-    from ..report.model import ReportWarning
+    from ..records.summary import ReportWarning
 
 
 def raw_results_path(out_dir: Path) -> Path:

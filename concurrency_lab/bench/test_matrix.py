@@ -15,7 +15,7 @@ import pytest
 
 from ..measure import CpuClock, CpuReading, Reading
 from ..measure.machine import gil_enabled
-from ..schema import BenchRecord, PerCoreTrace
+from ..records.benchmark import BenchRecord, PerCoreTrace
 from ..variants import Variant, variant_class
 from ..workloads import Workload, get_workload
 from .cases import BenchCase, Profile

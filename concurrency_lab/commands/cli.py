@@ -51,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _results_paths(args: argparse.Namespace) -> list[Path]:
-    from ..report.advice import ADVICE_FILE
+    from ..records.advice import ADVICE_FILE
 
     paths = list(args.results)
     for directory in args.latest_in or ():  # one latest.json per tox env; envs that were skipped have none
@@ -61,9 +61,10 @@ def _results_paths(args: argparse.Namespace) -> list[Path]:
 
 def _results_problem(paths: Sequence[Path]) -> str | None:
     """Why `paths` cannot be read as results (the first reason), or None; read before any report is made."""
-    from ..report.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
+    from ..records.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
     from ..report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
-    from ..schema import SchemaError, record_version
+    from ..records.benchmark import record_version
+    from ..records.versions import SchemaError
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing or not paths:
@@ -105,7 +106,7 @@ def _refused(command: str, problem: str) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..bench.run import write_run_reports
     from ..report.envs import env_notes
-    from ..report.model import ReportWarning
+    from ..records.summary import ReportWarning
 
     paths = _results_paths(args)
     # The tox envs that failed, were skipped or did not finish: named in the report, not left out in silence.
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                "timeout", "dask_address"))
     matrix.set_defaults(handler=_cmd_matrix)
 
-    from ..advise.command import add_arguments as add_advise_arguments
+    from .advise import add_arguments as add_advise_arguments
 
     add_advise_arguments(commands.add_parser(
         "advise", help="which variant for your own function: proven against sequential and measured within a budget",

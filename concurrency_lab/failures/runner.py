@@ -20,7 +20,7 @@ from ..variants.base import Variant
 from . import cases as case_settings
 from . import child as probe_child
 from .cases import CASES, FailureCase
-from .record import CaseInfo, FailureOutcome, FailureTable
+from ..records.failure_outcomes import CaseInfo, FailureOutcome, FailureTable
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
 #: it counts as hung and is killed with everything it started: far past a probe's time (the failure table gives each).

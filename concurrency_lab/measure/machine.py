@@ -12,7 +12,7 @@ from typing import Any
 import psutil
 
 from ..core.cpus import cpu_limits, default_start_method, logical_cpus
-from ..variants.engines import engine_versions
+from ..core.engines import engine_versions
 
 
 def gil_enabled() -> bool:

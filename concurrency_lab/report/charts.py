@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.traits import VariantTraits
 from .facts import GroupFacts
-from .model import Summary
+from ..records.summary import Summary
 from .tables import variant_rank
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from ..core.traits import Bound, Kind
 from .evidence import difference
 from .facts import GroupFacts, serial_gain
-from .formatting import MIB, format_percent
-from .model import Result
-from .stats import NOISY_CV, is_noisy
+from ..numerics.formatting import MIB, format_percent
+from ..records.summary import Result
+from ..numerics.stats import NOISY_CV, is_noisy
 
 # Peak memory within this share of the least is "the same memory": RSS moves by a few MiB between
 # runs (allocator, page cache), and 58 against 62 MiB should not outweigh fewer processes or threads.

@@ -14,9 +14,9 @@ from ..core.traits import Bound, Kind, VariantTraits
 from ..failures.record import FailureOutcome
 from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
-from .formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
-from .model import Result, Run, Summary
-from .stats import is_noisy
+from ..numerics.formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
+from ..records.summary import Result, Run, Summary
+from ..numerics.stats import is_noisy
 
 HOLDS, DOES_NOT_HOLD, NOT_MEASURED, NOT_JUDGED = "holds", "does not hold", "not measured", "not judged"
 #: A speedup is read as lying anywhere within this many CVs of its rounds (its own or its baseline's, the larger):

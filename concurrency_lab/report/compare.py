@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import pytest_benchmark_json as raw
-from .formatting import format_p_value, format_percent, format_seconds, format_times
-from .stats import coefficient_of_variation, format_ratio, is_noisy, mann_whitney_u
+from ..numerics.formatting import format_p_value, format_percent, format_seconds, format_times
+from ..numerics.stats import coefficient_of_variation, format_ratio, is_noisy, mann_whitney_u
+from .pytest_benchmark_json import as_float, as_mapping, as_str, benchmarks_in, read_results_file, round_times, run_fields
 
 NO_ROUND_DATA = "no per-round data: run with --benchmark-save-data"
 
@@ -43,16 +43,16 @@ class _Timing:
 
 
 def _timings(path: str | Path) -> dict[str, _Timing]:
-    document = raw.read_results_file(Path(path))
+    document = read_results_file(Path(path))
     timings = {}
-    for benchmark in raw.benchmarks_in(document):
-        stats: Mapping[str, Any] = raw.as_mapping(benchmark.get("stats"))
-        median = raw.as_float(stats.get("median"))
-        name = raw.as_str(benchmark.get("name"))
+    for benchmark in benchmarks_in(document):
+        stats: Mapping[str, Any] = as_mapping(benchmark.get("stats"))
+        median = as_float(stats.get("median"))
+        name = as_str(benchmark.get("name"))
         if median is None or median <= 0 or name is None:
             continue
         key = name  # not `fullname`: it holds the test file's path, which differs between `run`, tox and installs
-        timings[key] = _Timing(name, raw.as_str(benchmark.get("group")), median, raw.round_times(stats))
+        timings[key] = _Timing(name, as_str(benchmark.get("group")), median, round_times(stats))
     return timings
 
 
@@ -61,7 +61,7 @@ def build_note(a_path: str | Path, b_path: str | Path) -> str | None:
     their ratios then compare builds as well as code. None when they agree or do not say."""
     sides = []
     for side, path in (("A", a_path), ("B", b_path)):
-        fields = raw.run_fields(raw.read_results_file(Path(path)))
+        fields = run_fields(read_results_file(Path(path)))
         gil = {True: "GIL enabled", False: "GIL disabled"}.get(fields["gil_enabled"])
         build = "free-threaded" if fields["free_threaded_build"] else "GIL build"
         sides.append((side, fields["gil_enabled"], f"{side} is {fields['python_version'] or 'Python ?'} ({build}, {gil})"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.traits import Bound, Kind, Role, VariantTraits
-from .formatting import code, format_cores, format_percent, format_times, plural
-from .model import Result, Run, Summary
-from .stats import is_noisy
+from ..numerics.formatting import code, format_cores, format_percent, format_times, plural
+from ..records.summary import Result, Run, Summary
+from ..numerics.stats import is_noisy
 
 # Below this speedup a variant "gains nothing": rounds of a GIL-bound pool land within a few
 # percent of sequential either way, so 1.10x is the first figure that is clearly a gain.

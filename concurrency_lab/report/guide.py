@@ -16,9 +16,9 @@ from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .evidence import difference
 from .facts import GroupFacts, group_facts
-from .formatting import format_cores, format_percent, format_seconds, format_times
-from .model import Result, Run, Summary, gil_of
-from .stats import is_noisy
+from ..numerics.formatting import format_cores, format_percent, format_seconds, format_times
+from ..records.summary import Result, Run, Summary, gil_of
+from ..numerics.stats import is_noisy
 
 COLUMNS = ("work", "use", "speedup", "memory", "cores", "why")
 

@@ -2,7 +2,7 @@
 
 Autoescaping is on for every value. The only markup that bypasses it is the SVG matplotlib wrote
 (its text is XML-escaped by matplotlib) and <code> spans made after escaping verdict text. The Advice
-section is a macro (templates/_advice.html.j2) that advise.html renders too (`advice.advice_page`).
+section is a macro (templates/_advice.html.j2) that advise.html renders too (`advice_page`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .advice import TABLE_COLUMNS as ADVICE_COLUMNS
-from .advice import advice_view
+from ..records.advice import Advice
+from ..records.advice_view import TABLE_COLUMNS as ADVICE_COLUMNS
+from ..records.advice_view import advice_view
 from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .charts import per_core_chart, speedup_chart, variant_colors
@@ -22,7 +23,7 @@ from .failure_table import NOT_MEASURED, failure_view
 from .guide import COLUMNS as GUIDE_COLUMNS
 from .guide import guides
 from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
-from .model import GIL_REENABLED, Summary, gil_difference, gil_of
+from ..records.summary import GIL_REENABLED, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 
@@ -128,3 +129,8 @@ def claim_rows(summary: Summary) -> list[dict[str, Any]]:
             cells.append({"status": check.status, "numbers": check.numbers, "links": links})
         rows.append({"text": claim.text, "cells": cells})
     return rows
+
+
+def advice_page(advice: Advice) -> str:
+    """advise.html: the report's Advice section alone, on a self-contained page with the report's style."""
+    return "".join(render_template("advise.html.j2", views=[advice_view(advice)]))

@@ -10,8 +10,8 @@ import math
 
 from ..core.traits import Kind
 from .facts import GroupFacts, Verdict
-from .formatting import code, format_cores, format_seconds, plural
-from .model import Result
+from ..numerics.formatting import code, format_cores, format_seconds, plural
+from ..records.summary import Result
 
 # At this share of the CPU a variant's client side can use (one core for threads under the GIL
 # or an event loop), that side is busy most of the time: more workers stop helping on this machine.

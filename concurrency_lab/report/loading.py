@@ -8,15 +8,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..failures.record import JSON_KEY as FAILURES_KEY
-from ..failures.record import FailureTable
+from ..records.failure_outcomes import JSON_KEY as FAILURES_KEY
+from ..records.failure_outcomes import FailureTable
 from ..measure.reading import monitor_overhead
-from ..schema import LEGACY_VERSION, BenchRecord, SchemaError
-from . import pytest_benchmark_json as raw
-from .advice import UnreadableAdvice, advice_from_document, is_advice_document
-from .model import ReportWarning, Result, Run, Summary, with_speedups
-from .pytest_benchmark_json import as_float, as_int, as_mapping, as_str
-from .stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
+from ..records.benchmark import LEGACY_VERSION, BenchRecord
+from ..records.versions import SchemaError
+from ..records.advice import UnreadableAdvice, advice_from_document, is_advice_document
+from ..records.summary import ReportWarning, Result, Run, Summary, with_speedups
+from .pytest_benchmark_json import (
+    UnreadableResults, as_float, as_int, as_mapping, as_str, benchmarks_in, expand_paths, read_results_file, round_times, run_fields,
+)
+from ..numerics.stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
 
 
 def load_results(paths: Iterable[str | Path]) -> Summary:
@@ -26,10 +28,10 @@ def load_results(paths: Iterable[str | Path]) -> Summary:
     results: list[Result] = []
     warnings: list[ReportWarning] = []
     advice = []
-    for path in raw.expand_paths(paths):
+    for path in expand_paths(paths):
         try:
-            document = raw.read_results_file(path)
-        except raw.UnreadableResults as error:
+            document = read_results_file(path)
+        except UnreadableResults as error:
             warnings.append(ReportWarning(str(path), None, f"skipped: {error}"))
             continue
         if is_advice_document(document):
@@ -49,7 +51,7 @@ def load_results(paths: Iterable[str | Path]) -> Summary:
             continue
         warnings += notes
         if not run_results:
-            why = "no usable benchmarks" if raw.benchmarks_in(document) else "no benchmarks (all skipped, or the run failed)"
+            why = "no usable benchmarks" if benchmarks_in(document) else "no benchmarks (all skipped, or the run failed)"
             warnings.append(ReportWarning(str(path), None, f"skipped: {why} in this file"))
             continue
         runs.append(run)
@@ -61,7 +63,7 @@ def _results_of(document: Mapping[str, Any], run: Run, source: str) -> tuple[lis
     """The file's results, and its warnings: one per benchmark left out, one for what its records lacked."""
     results, warnings = [], []
     legacy, missing = 0, Counter[str]()
-    for benchmark in raw.benchmarks_in(document):
+    for benchmark in benchmarks_in(document):
         outcome = _result_from(benchmark, run)
         if isinstance(outcome, str):
             warnings.append(ReportWarning(source, as_str(benchmark.get("name")), outcome))
@@ -91,7 +93,7 @@ def python_label(fields: Mapping[str, Any]) -> str:
 
 
 def _run_from(document: Mapping[str, Any], index: int, source: str, taken: list[str]) -> Run:
-    fields = raw.run_fields(document)
+    fields = run_fields(document)
     label = python_label(fields)
     if label in taken:
         label += f" [{Path(source).name}]"
@@ -122,7 +124,7 @@ def _result_from(benchmark: Mapping[str, Any], run: Run) -> tuple[Result, int, t
         return "skipped: extra_info lacks workload, variant or workers"
     if median is None or median <= 0:
         return "skipped: no median time in stats"
-    times = raw.round_times(stats)
+    times = round_times(stats)
     mean, stddev = as_float(stats.get("mean")), as_float(stats.get("stddev"))
     cv = coefficient_of_variation(times) if times else (stddev / mean if stddev is not None and mean else None)
     name = as_str(benchmark.get("name")) or f"{record.workload}-{record.variant}-{record.workers}"

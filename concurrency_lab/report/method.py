@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 
 from .evidence import format_small_p, smallest_testable_rounds
-from .formatting import code, format_percent
-from .model import Run, Summary
-from .stats import NOISY_CV, SIGNIFICANCE_LEVEL, smallest_p_value
+from ..numerics.formatting import code, format_percent
+from ..records.summary import Run, Summary
+from ..numerics.stats import NOISY_CV, SIGNIFICANCE_LEVEL, smallest_p_value
 
 
 def _span(values: set[int]) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from ..core.traits import Role
 from .evidence import TIE_TOLERANCE, Difference, difference, start_cost
 from .facts import GroupFacts, Verdict
-from .formatting import code, format_percent, format_seconds, format_times, plural
-from .model import Result
-from .stats import SIGNIFICANCE_LEVEL, format_ratio
+from ..numerics.formatting import code, format_percent, format_seconds, format_times, plural
+from ..records.summary import Result
+from ..numerics.stats import SIGNIFICANCE_LEVEL, format_ratio
 
 WITHIN = 0.05  # "within X%" below this difference; beyond it the ratio is stated
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..schema import as_bool, as_float, as_int, as_mapping, as_str
+from ..records.benchmark import as_bool, as_float, as_int, as_mapping, as_str
 
 
 class UnreadableResults(ValueError):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from ..core.traits import Kind, Role, VariantTraits
 from .choice import choose
 from .facts import GroupFacts
-from .formatting import format_cores, format_mib, format_percent, format_seconds, format_times
-from .model import Result
-from .stats import NOISY_CV
+from ..numerics.formatting import format_cores, format_mib, format_percent, format_seconds, format_times
+from ..records.summary import Result
+from ..numerics.stats import NOISY_CV
 
 COLUMNS = (
     "variant", "workers", "mode", "start method", "rounds", "median", "speedup", "efficiency",

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from ..core.traits import Bound, Kind
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict, serial_gain
-from .formatting import code, format_cores, format_seconds, format_times
-from .model import Result
+from ..numerics.formatting import code, format_cores, format_seconds, format_times
+from ..records.summary import Result
 
 # Below this many cores, threads that gained were mostly waiting: a CPU-bound thread keeps one busy.
 WAITING_CORES = 0.5

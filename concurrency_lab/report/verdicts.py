@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .facts import GroupFacts, Verdict, group_facts
 from .io_rules import client_cpu_limit, io_efficiency
-from .model import Summary
+from ..records.summary import Summary
 from .pool_rules import chunksize_trap, executor_vs_pool, pool_start_cost, start_method_cost
 from .speed_rules import cores_for_speedup, missing_baseline, mismatched_outputs, oversubscription, serial_fraction, winner
 from .thread_rules import threads_and_the_gil

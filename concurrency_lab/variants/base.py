@@ -14,6 +14,7 @@ from ..core.cpus import usable_cpus
 from ..core.errors import MapTimeout, NotPicklable
 from ..core.traits import Kind, Role, VariantTraits
 from .checks import as_list, check_callable, check_chunksize, check_start_method, check_timeout, check_workers
+from .handoff import Handoff
 from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged, task_exit
 
 
@@ -340,8 +341,6 @@ class ExecutorVariant(Variant):
         self.start()  # which replaces a pool that broke
         if self.serializer is None:  # the pool's workers share this process's memory
             return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
-        from .handoff import Handoff  # here: it imports the process variants' module, which imports this one
-
         return Handoff(self.name, self.serializer).submit(self._pool, fn, args, kwargs)
 
 

@@ -14,7 +14,7 @@ from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..core.traits import Kind
 from .base import ExecutorVariant, TimedOut, remaining
 from .checks import check_scheduler_address
-from .engines import DASK
+from ..core.engines import DASK
 from .handoff import Handoff, run_packed
 
 #: Dask's own way to name a scheduler (its config key `scheduler-address`); `--dask-address` sets it.

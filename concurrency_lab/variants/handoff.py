@@ -34,7 +34,7 @@ from .chunks import (
     run_chunk,
     task_exit,
 )
-from .processes import PLAIN_DATA, serializer_dumps, unsendable_item
+from .serializers import PLAIN_DATA, serializer_dumps, unsendable_item
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from ..core.errors import BrokenPool, NotPicklable
 from .base import ExecutorVariant, TimedOut, remaining
 from .handoff import Handoff, run_packed
-from .engines import LOKY
+from ..core.engines import LOKY
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 #: loky's own start method: fork+exec on POSIX, so each worker is a fresh interpreter (spawn-like), and

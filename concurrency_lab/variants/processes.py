@@ -4,10 +4,8 @@ with their parent, and the errors a dead worker or an unpicklable item gives."""
 from __future__ import annotations
 
 import multiprocessing
-import pickle
-import reprlib
 import signal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from ..core.cpus import START_METHODS, default_start_method
@@ -17,24 +15,10 @@ from ..core.traits import Kind
 from .base import Variant
 from .checks import defined_in_unimportable_main
 from .chunks import PICKLING_FAILURES, is_callers_interrupt
+from .serializers import PLAIN_DATA, serializer_dumps, unsendable_item
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
-#: Plain data a task can take and return through any process variant.
-PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of them"
-
-
-def serializer_dumps(serializer: str | None) -> Callable[[Any], bytes]:
-    """The function that turns an object into bytes the way a variant declaring `serializer` sends it."""
-    if serializer == "cloudpickle":
-        try:
-            import cloudpickle  # loky's dependency; imported here, as only cloudpickle variants need it
-        except ImportError:  # joblib alone: its own copy
-            from joblib.externals import cloudpickle
-        return cloudpickle.dumps
-    return pickle.dumps
-
-
 def worker_started(parent: int | None = None) -> None:
     """Every pool worker's initializer: it ends by itself when the process that started it dies, and
     leaves Ctrl-C to its parent (which stops the pool) instead of dying mid-task with a traceback.
@@ -102,26 +86,6 @@ class ProcessVariant(Variant):
             "results of the chunks it was running are lost; a task may call os._exit, crash, or be "
             "killed (the OOM killer sends SIGKILL)"
         )
-
-
-def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Sequence[Any]],
-                    first_index: int = 0) -> NotPicklable | None:
-    """NotPicklable naming the first item of `chunks` (input index `first_index` on) that `serializer`
-    cannot carry to a worker process, or None when every one can."""
-    index, dumps = first_index, serializer_dumps(serializer)
-    for chunk in chunks:
-        for item in chunk:
-            try:
-                dumps(item)
-            except PICKLING_FAILURES as exc:  # any failure to pickle is the
-                if is_callers_interrupt(exc):  # answer, a __reduce__ that calls sys.exit included; but a Ctrl-C
-                    raise
-                return NotPicklable(
-                    f"{variant} sends each item to a worker process, and item {index} "
-                    f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
-                    f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-            index += 1
-    return None
 
 
 def describe_exit(exitcode: int) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from concurrency_lab.report import load_results
-from concurrency_lab.report.model import Summary
+from concurrency_lab.records.summary import Summary
 
 NEWCOMER = Path(__file__).parent.parent / "data" / "run_newcomer.json"
 

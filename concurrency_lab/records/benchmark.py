@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core.traits import Bound, VariantTraits
+from ..core.traits import Bound, VariantTraits
+from .versions import BENCHMARK_RECORD
 
-SCHEMA_VERSION = 2
-LEGACY_VERSION = 1  # records without a "schema" key
+SCHEMA_VERSION = BENCHMARK_RECORD.newest
+LEGACY_VERSION = BENCHMARK_RECORD.oldest  # records without a "schema" key
 #: What a version-1 record never carried, so its absence is no news: said once per file, not per field.
 _INTRODUCED_IN_2 = ("traits", "cluster")
-
-
-class SchemaError(ValueError):
-    """A record this version of the lab cannot read (a newer schema, or no record at all)."""
 
 
 def as_str(value: Any) -> str | None:
@@ -64,7 +61,7 @@ class PerCoreTrace:
 
     def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "cpus": list(self.cpus),
-                "samples": [[t, list(p)] for t, p in zip(self.times_s, self.percents)]}
+                "samples": [[t, list(p)] for t, p in zip(self.times_s, self.percents, strict=False)]}
 
     @classmethod
     def from_dict(cls, data: Any) -> PerCoreTrace | None:
@@ -196,17 +193,11 @@ class Loaded:
 
 def record_version(data: Mapping[str, Any]) -> int:
     """The record's schema version; SchemaError when it is not one this lab reads."""
-    version = data.get("schema", LEGACY_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version < LEGACY_VERSION:
-        raise SchemaError(f"benchmark record schema {version!r} is not a version concurrency-lab knows")
-    if version > SCHEMA_VERSION:
-        raise SchemaError(f"benchmark record schema {version} is newer than this concurrency-lab reads "
-                          f"(up to {SCHEMA_VERSION}): upgrade concurrency-lab to read it")
-    return version
+    return BENCHMARK_RECORD.check(data.get("schema", LEGACY_VERSION))
 
 
 def registered_traits(variant: str, gil_enabled: bool | None) -> VariantTraits | None:
     """The traits this lab's registry declares for `variant` (None when it does not know it)."""
-    from .variants import VARIANT_NAMES, variant_class  # the registry, asked only for old records
+    from ..variants import VARIANT_NAMES, variant_class  # the registry, asked only for old records
 
     return variant_class(variant).traits(gil_enabled) if variant in VARIANT_NAMES else None

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..measure.cpu_time import read_mark
-from .model import Probe
+from ..records.advice_trials import Probe
 from .safety import result_problems
 
 #: The probe stops calling once it has spent this long (or has called every item, or `PROBE_MAX_ITEMS`):

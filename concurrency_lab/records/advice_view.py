@@ -1,5 +1,5 @@
-"""The report's Advice section: `advise --out`'s advise.json found among the inputs, and its view (pure data)
-that both the report and the advise page render, so that they never diverge."""
+"""The view of an `Advice` (pure data) that both the report's Advice section and advise.html render, with the
+screen's own words (`advice`), so that the report, the page and `concurrency-lab advise` never diverge."""
 
 from __future__ import annotations
 
@@ -7,33 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..advise.model import ADVICE_SCHEMA_VERSION, Advice
-
-#: What `advise --out DIR` writes and `concurrency-lab report --latest-in` takes from each folder.
-ADVICE_FILE = "advise.json"
-#: The keys every advise.json has had (schema 1 on): how a document is told apart from benchmark results.
-_ADVICE_KEYS = frozenset({"function", "trials", "probe", "build", "schema_version"})
-
-
-class UnreadableAdvice(ValueError):
-    """An advise.json this concurrency-lab cannot read: a newer schema, or not advice after all."""
-
-
-def is_advice_document(document: Mapping[str, Any]) -> bool:
-    return "benchmarks" not in document and _ADVICE_KEYS <= document.keys()
-
-
-def advice_from_document(document: Mapping[str, Any], source: str) -> Advice:
-    """The Advice in an advise.json; UnreadableAdvice (one line, naming `source`) when it cannot be read."""
-    version = document.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > ADVICE_SCHEMA_VERSION:
-        raise UnreadableAdvice(f"{source}: advice schema {version} is newer than this concurrency-lab reads "
-                               f"(up to {ADVICE_SCHEMA_VERSION}): upgrade concurrency-lab to read it")
-    try:
-        return Advice.from_dict(document)
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise UnreadableAdvice(f"{source}: not advice concurrency-lab can read ({type(error).__name__}: "
-                               f"{' '.join(str(error).split())})") from error
+from .advice import Advice, busy_warning, recommendation_text, render, within_noise_text
 
 
 @dataclass(frozen=True)
@@ -72,8 +46,8 @@ TABLE_COLUMNS = ("configuration", "speedup", "cores used", "start-up", "rounds",
 
 
 def build_text(build: Mapping[str, Any]) -> str:
-    gil_texts: dict[object, str] = {True: "GIL on", False: "GIL off"}  # any other value read: unknown
-    gil = gil_texts.get(build.get("gil_enabled"), "GIL unknown")
+    states: dict[bool | None, str] = {True: "GIL on", False: "GIL off"}
+    gil = states.get(build.get("gil_enabled"), "GIL unknown")
     if build.get("free_threaded_build"):
         gil += " (free-threaded build)"
     cpus = build.get("usable_cpus")
@@ -81,16 +55,14 @@ def build_text(build: Mapping[str, Any]) -> str:
 
 
 def advice_view(advice: Advice) -> AdviceView:
-    from ..advise.answer import busy_warning, recommendation_text, render, within_noise_text  # import the registry
-
-    base = advice.trials[0].median_seconds if advice.trials and advice.trials[0].ok else None
+    base = advice.trials[0].seconds if advice.trials and advice.trials[0].ok else None
     rows = []
     for trial in advice.trials:
         ran = trial.ok and bool(base)
         median = trial.median_seconds  # a trial that ran has one
         rows.append(AdviceRow(
             configuration=trial.config.label,
-            speedup=f"{base / median:.2f}x" if ran and base and median is not None else "",
+            speedup=f"{base / trial.seconds:.2f}x" if base and ran else "",
             cores_used=f"{trial.median_cores:.2f}" if ran and trial.median_cores is not None else "",
             startup="" if not ran or trial.startup_seconds is None else f"{trial.startup_seconds * 1e3:.0f} ms",
             rounds=str(len(trial.round_seconds)) if ran else "",
@@ -117,9 +89,3 @@ def advice_view(advice: Advice) -> AdviceView:
         screen=render(advice),
     )
 
-
-def advice_page(advice: Advice) -> str:
-    """advise.html: the report's Advice section alone, on a self-contained page with the report's style."""
-    from .html import render_template
-
-    return "".join(render_template("advise.html.j2", views=[advice_view(advice)]))

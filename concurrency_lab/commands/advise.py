@@ -1,4 +1,9 @@
-"""`concurrency-lab advise TARGET (--range N | --inputs FILE | --expr EXPR)`: arguments, bad input, output."""
+"""`concurrency-lab advise TARGET (--range N | --inputs FILE | --expr EXPR)`: arguments, bad input, output.
+
+With `--out`, advise.html (the lab report's Advice section on a page of its own: one template macro renders
+both) and advise.json (what `concurrency-lab report` reads to put that section into its report) are written
+the way the report is (`core.writer`): all or none, readable by others. This command is where advise and the
+report meet, above both."""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..core import interrupt
+from ..core.writer import write_files
 from ..options import PATH_ARGUMENT, OptionError, add_run_options, error_line, parse_folder, parse_whole_number
-from .inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
+from ..advise.inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
+from ..records.advice import ADVICE_FILE, Advice, problem_text, render
 
 PROG = "concurrency-lab advise"
 
@@ -94,9 +101,7 @@ def _within(seconds: float, what: str) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import advise, render
-    from .answer import problem_text
-    from .page import write_advice
+    from ..advise import advise  # the sweep and the variants: only when advise runs, not to build the parser
 
     try:
         loading = time.monotonic()
@@ -129,3 +134,11 @@ def run(args: argparse.Namespace) -> int:
     if advice.recommended is None:  # stderr's last line (after the files written), also beside --json: why no answer
         print(f"advise: {problem_text(advice)}", file=sys.stderr, flush=True)
     return 0 if advice.recommended is not None else 1
+
+
+def write_advice(advice: Advice, folder: Path) -> list[Path]:
+    """advise.html and advise.json in `folder` (made if missing), both or neither, mode 0644 like the report."""
+    from ..report.html import advice_page  # Jinja2 and the report's templates: only when a page is written
+
+    return write_files(folder, {"advise.html": lambda: [advice_page(advice)],
+                                ADVICE_FILE: lambda: [json.dumps(advice.to_dict(), indent=2), "\n"]})

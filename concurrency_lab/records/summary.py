@@ -1,4 +1,4 @@
-"""The report model: runs (one per results file), results (one per benchmark), warnings.
+"""The report's summary (summary.json): runs (one per results file), results (one per benchmark), warnings.
 
 Speedup and everything derived from it compare a result with the baseline variant (the one whose
 traits give it the baseline role) of the same run only: two Pythons or two machines never share a baseline.
@@ -10,20 +10,18 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..failures.record import FailureTable
-from ..schema import BenchRecord
 from ..core.traits import Kind
-from .stats import efficiency, karp_flatt, speedup
+from ..numerics.stats import efficiency, karp_flatt, speedup
+from .advice import Advice
+from .benchmark import BenchRecord
+from .failure_outcomes import FailureTable
+from .versions import SUMMARY
 
-if TYPE_CHECKING:
-    from ..advise.model import Advice
-
-# Of summary.json; 2: each result carries its variant's traits, and bound is an enum value. Each run's
-# failure_modes (a `FailureTable`, or null where not measured) came later: an added key, no new version;
-# so did "advice" (each an `Advice.to_dict()`, of its own schema_version).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = SUMMARY.newest  # of summary.json: see `versions.SUMMARY`
+#: A group of results: (workload, size label, size); a record may lack any of them.
+GroupKey = tuple[str | None, str | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ class Result(BenchRecord):
         return self.traits is not None and self.traits.is_baseline
 
     @property
-    def group_key(self) -> tuple[str, str | None, int | None]:
+    def group_key(self) -> GroupKey:
         """Its own (workload, size_label, size); `Summary.groups` places trap rows in their workload's group."""
         return (self.workload, self.size_label, self.size)
 
@@ -126,10 +124,10 @@ class Summary:
     def results_of(self, run: Run) -> list[Result]:
         return [r for r in self.results if r.run == run.index]
 
-    def groups(self, run: Run) -> dict[tuple[str, str | None, int | None], list[Result]]:
+    def groups(self, run: Run) -> dict[GroupKey, list[Result]]:
         """The results of one run by group, in order of first appearance."""
         results = self.results_of(run)
-        grouped: dict[tuple[str, str | None, int | None], list[Result]] = {}
+        grouped: dict[GroupKey, list[Result]] = {}
         for result in results:
             grouped.setdefault(group_key_of(result, results), []).append(result)
         return grouped
@@ -149,9 +147,8 @@ def gil_of(run: Run) -> str:
     """ "enabled", "disabled", "re-enabled by an import" or "unknown" """
     if run.gil_reenabled:
         return "re-enabled by an import (free-threaded build)"
-    if run.gil_enabled is None:
-        return "unknown"
-    return "enabled" if run.gil_enabled else "disabled"
+    states: dict[bool | None, str] = {True: "enabled", False: "disabled"}
+    return states.get(run.gil_enabled, "unknown")
 
 
 GIL_REENABLED = ("an import turned the GIL back on in this free-threaded run (an extension module not marked "
@@ -168,7 +165,7 @@ def gil_difference(runs: Iterable[Run]) -> str | None:
     return f"these runs differ in their GIL ({sides}): a ratio between them compares builds as well as code"
 
 
-def group_key_of(result: Result, results: Iterable[Result]) -> tuple[str, str | None, int | None]:
+def group_key_of(result: Result, results: Iterable[Result]) -> GroupKey:
     """A trap row belongs to the group of its workload and size label, whatever items it ran on
     (the chunksize=1 row runs on fewer); only without such a group does it stand alone."""
     if result.trap is None:
@@ -219,6 +216,6 @@ def _with_speedup(result: Result, baseline: Result | None) -> Result:
     return dataclasses.replace(
         result,
         speedup=ratio,
-        efficiency=efficiency(ratio, result.workers),
-        serial_fraction=None if beyond_cpus else karp_flatt(ratio, result.workers),
+        efficiency=efficiency(ratio, result.workers or 0),  # (no worker count: no figure)
+        serial_fraction=None if beyond_cpus else karp_flatt(ratio, result.workers or 0),
     )

@@ -2,7 +2,7 @@
 
 The runner writes `FailureTable.to_dict()` into the benchmark JSON as ``lab_failures``; the report
 reads it back with `FailureTable.from_dict`. A table of a newer schema is refused (`SchemaError`);
-fields that are missing or of the wrong type read as None, as in `concurrency_lab.schema`.
+fields that are missing or of the wrong type read as None, as in `concurrency_lab.records.benchmark`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import SchemaError, as_bool, as_float, as_int, as_mapping, as_str
+from .benchmark import as_bool, as_float, as_int, as_mapping, as_str
 from ..core.traits import VariantTraits
+from .versions import FAILURE_TABLE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = FAILURE_TABLE.newest
 JSON_KEY = "lab_failures"  # where the table sits in a pytest-benchmark JSON file
 
 
@@ -134,12 +135,7 @@ class FailureTable:
     def from_dict(cls, data: Any) -> FailureTable:
         """The table in `data`; SchemaError when it is not one this lab reads."""
         data = as_mapping(data)
-        version = data.get("schema")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise SchemaError(f"failure-modes table schema {version!r} is not a version concurrency-lab knows")
-        if version > SCHEMA_VERSION:
-            raise SchemaError(f"failure-modes table schema {version} is newer than this concurrency-lab reads "
-                              f"(up to {SCHEMA_VERSION}): upgrade concurrency-lab to read it")
+        FAILURE_TABLE.check(data.get("schema"))
         cases = [CaseInfo.from_dict(c) for c in _list(data.get("cases")) if isinstance(c, Mapping)]
         outcomes = [FailureOutcome.from_dict(o) for o in _list(data.get("outcomes")) if isinstance(o, Mapping)]
         unavailable = {k: v for k, v in as_mapping(data.get("unavailable")).items() if isinstance(v, str)}
