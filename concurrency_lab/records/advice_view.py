@@ -59,7 +59,6 @@ def advice_view(advice: Advice) -> AdviceView:
     rows = []
     for trial in advice.trials:
         ran = trial.ok and bool(base)
-        median = trial.median_seconds  # a trial that ran has one
         rows.append(AdviceRow(
             configuration=trial.config.label,
             speedup=f"{base / trial.seconds:.2f}x" if base and ran else "",
