@@ -83,7 +83,7 @@ def test_options_named_in_prose_exist(where, synopsis):
 @pytest.mark.parametrize("command", [["concurrency-lab"]]
                          + [["concurrency-lab", name] for name in ("run", "report", "compare", "matrix", "advise",
                                                                    "list", "download", "serve")]
-                         + [["python", "-m", module] for module in LAB_MODULES] + [["tools/pythons"]], ids=" ".join)
+                         + [["python", "-m", module] for module in LAB_MODULES] + [["provision/pythons"]], ids=" ".join)
 def test_help_of_each_command_runs(command):
     assert "usage:" in help_of(command)
 
@@ -95,7 +95,7 @@ def test_help_of_each_command_runs(command):
     "pip install . && concurrency-lab advise m:f --range 10 --budjet 3",
     "python -m concurrency_lab.threaded_downloadr",         # no such lesson module
     "python -m concurrency_lab.lesson.parallel_processor --tasks 0",
-    "tools/pythons --source /tmp/sources",
+    "provision/pythons --source /tmp/sources",
 ])
 def test_a_misspelled_command_line_is_caught(line):
     (argv,) = lab_commands(line)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.traits import Bound, Kind, VariantTraits
-from ..failures.record import FailureOutcome
+from ..records.failure_outcomes import FailureOutcome
 from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
 from ..numerics.formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
