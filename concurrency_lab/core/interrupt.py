@@ -207,4 +207,4 @@ def _deliver_again(signum: int) -> None:
     if hasattr(signal, "pthread_kill"):  # a real signal, so that a blocking call in the main thread ends too
         signal.pthread_kill(threading.main_thread().ident, signum)  # type: ignore[arg-type]
     else:
-        _thread.interrupt_main(signum)  # the main thread runs the handler at its next bytecode
+        _thread.interrupt_main(signal.Signals(signum))  # the main thread runs the handler at its next bytecode

@@ -52,7 +52,8 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
     Past `deadline` (a `time.monotonic()` reading: one clock for every process of the machine) no
     further item is started: a thread that cannot be stopped still ends soon after a timeout.
     """
-    started, results = time.thread_time(), []
+    results: list[Any] = []
+    started = time.thread_time()
     append, monotonic = results.append, time.monotonic  # bound once: the loop is the baseline's cost per item
     try:
         if deadline is None:
@@ -123,7 +124,8 @@ def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 def salvaged(chunks: Sequence[Sequence[Any]], outcomes: Sequence[ChunkOutcome | None]) -> dict[int, Any]:
     """Input index -> result, for every item that finished, from the chunks that came back."""
-    found, start = {}, 0
+    found: dict[int, Any] = {}
+    start = 0
     for chunk, outcome in zip(chunks, outcomes):
         if outcome is not None:
             found.update(enumerate(outcome.results, start))

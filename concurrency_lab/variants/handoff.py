@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import reprlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures._base import CANCELLED_AND_NOTIFIED
@@ -34,7 +35,41 @@ from .chunks import (
     run_chunk,
     task_exit,
 )
-from .processes import PLAIN_DATA, serializer_dumps, unsendable_item
+
+
+#: Plain data a task can take and return through any process variant.
+PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of them"
+
+
+def serializer_dumps(serializer: str | None) -> Callable[[Any], bytes]:
+    """The function that turns an object into bytes the way a variant declaring `serializer` sends it."""
+    if serializer == "cloudpickle":
+        try:
+            import cloudpickle  # loky's dependency; imported here, as only cloudpickle variants need it
+        except ImportError:  # joblib alone: its own copy
+            from joblib.externals import cloudpickle
+        return cloudpickle.dumps
+    return pickle.dumps
+
+
+def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Sequence[Any]],
+                    first_index: int = 0) -> NotPicklable | None:
+    """NotPicklable naming the first item of `chunks` (input index `first_index` on) that `serializer`
+    cannot carry to a worker process, or None when every one can."""
+    index, dumps = first_index, serializer_dumps(serializer)
+    for chunk in chunks:
+        for item in chunk:
+            try:
+                dumps(item)
+            except PICKLING_FAILURES as exc:  # any failure to pickle is the
+                if is_callers_interrupt(exc):  # answer, a __reduce__ that calls sys.exit included; but a Ctrl-C
+                    raise
+                return NotPicklable(
+                    f"{variant} sends each item to a worker process, and item {index} "
+                    f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
+                    f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
+            index += 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -194,8 +229,8 @@ class Handoff:
             raise NotPicklable(
                 f"{self.variant}: a result could not be sent back from a worker process ({which}{handback.unsent}); "
                 f"have the task return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-        try:
-            results = pickle.loads(handback.results)  # noqa: S301 - pickled by our worker
+        try:  # a handback that is neither unreadable nor unsent carries results
+            results = pickle.loads(handback.results or b"")  # noqa: S301 - pickled by our worker
         except PICKLING_FAILURES as exc:
             if is_callers_interrupt(exc):
                 raise
@@ -305,4 +340,5 @@ class HandedOffFuture(Future):
             self.set_result(value)
 
 
-__all__ = ["Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed"]
+__all__ = ["PLAIN_DATA", "Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed", "serializer_dumps",
+           "unsendable_item"]

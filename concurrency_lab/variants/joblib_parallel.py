@@ -25,8 +25,8 @@ class JoblibParallel(LokyWorkers):
     """Each item is one ``delayed(run_chunk)`` call and joblib batches them as it does for its users
     (``batch_size="auto"``), while `run_chunk` still measures each item's CPU. A chunk size of k makes
     k-item chunks, each one call, with ``batch_size=1``: k items per dispatched task, as
-    ``batch_size=k`` would send (given to ``map`` or to the variant; ``map(chunksize=1)`` is one item per task). Warm: the executor joblib keeps between calls (one per process, its
-    vendored loky's, shared by every caller); cold and `close()`: that executor is shut down, so no worker outlives the
+    ``batch_size=k`` would send (given to ``map`` or to the variant; ``map(chunksize=1)`` is one item per task).
+    Warm: the executor joblib keeps between calls (one per process, its vendored loky's, shared by every caller); cold and `close()`: that executor is shut down, so no worker outlives the
     variant. At ``workers=1`` joblib runs the items in the calling thread, with no worker process."""
 
     name = "joblib"

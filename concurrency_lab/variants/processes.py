@@ -4,37 +4,19 @@ with their parent, and the errors a dead worker or an unpicklable item gives."""
 from __future__ import annotations
 
 import multiprocessing
-import pickle
-import reprlib
 import signal
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from ..core.cpus import START_METHODS, default_start_method
-from ..core.errors import BrokenPool, NotPicklable
+from ..core.errors import BrokenPool
 from ..core.helper_process import exit_with_parent
 from ..core.traits import Kind
 from .base import Variant
-from .checks import defined_in_unimportable_main
-from .chunks import PICKLING_FAILURES, is_callers_interrupt
+from .handoff import PLAIN_DATA, serializer_dumps, unsendable_item
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
-#: Plain data a task can take and return through any process variant.
-PLAIN_DATA = "numbers, strings, bytes, tuples, lists, dicts, or dataclasses of them"
-
-
-def serializer_dumps(serializer: str | None) -> Callable[[Any], bytes]:
-    """The function that turns an object into bytes the way a variant declaring `serializer` sends it."""
-    if serializer == "cloudpickle":
-        try:
-            import cloudpickle  # loky's dependency; imported here, as only cloudpickle variants need it
-        except ImportError:  # joblib alone: its own copy
-            from joblib.externals import cloudpickle
-        return cloudpickle.dumps
-    return pickle.dumps
-
-
 def worker_started(parent: int | None = None) -> None:
     """Every pool worker's initializer: it ends by itself when the process that started it dies, and
     leaves Ctrl-C to its parent (which stops the pool) instead of dying mid-task with a traceback.
@@ -52,7 +34,7 @@ class ProcessVariant(Variant):
     start_methods = START_METHODS
     serializer = "pickle"
     stops_running_work = True
-    chunks_per_worker = 4
+    chunks_per_worker: ClassVar[int | None] = 4
 
     def mp_context(self) -> multiprocessing.context.BaseContext:
         """The multiprocessing context of `effective_start_method`, leaving the process-wide one unset
@@ -63,33 +45,6 @@ class ProcessVariant(Variant):
     def effective_start_method(self) -> str:
         """`start_method`, or the one a pool made without a context would use."""
         return self.start_method or default_start_method()
-
-    def check_task(self, task: object) -> None:
-        super().check_task(task)
-        try:
-            serializer_dumps(self.serializer)(task)
-        except PICKLING_FAILURES as exc:  # a __reduce__ may call sys.exit
-            if is_callers_interrupt(exc):
-                raise
-            raise NotPicklable(self._unsendable_task(task, exc)) from exc
-        if self.serializer == "pickle" and self.effective_start_method != "fork" and defined_in_unimportable_main(task):
-            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
-            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
-            # (cloudpickle sends functions of __main__ by value: nothing to import.)
-            raise NotPicklable(
-                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
-                f"workers cannot import; move it into a module, or use start_method='fork'"
-            )
-
-    def _unsendable_task(self, task: object, exc: BaseException) -> str:
-        problem = f"{task!r} is not ({type(exc).__name__}: {exc})"
-        if self.serializer == "cloudpickle":
-            return (f"variant {self.name!r} sends the task to other processes with cloudpickle, which carries lambdas "
-                    f"and closures but not what cannot leave a process, and {problem}: let the task hold no lock, "
-                    "generator or other live object (make it inside the task), or use a thread variant, which shares memory")
-        return (f"variant {self.name!r} sends the task to other processes, so it must be picklable, and {problem}: "
-                "make it a module-level function (not a lambda, a closure or a bound method of a local object), or "
-                "use a thread variant, which shares memory")
 
     def broken(self, processes: Iterable[Any] = (), *, exitcodes: Iterable[int | None] = ()) -> BrokenPool:
         """The error for a pool one of whose worker `processes` (multiprocessing.Process) died, or whose
@@ -102,26 +57,6 @@ class ProcessVariant(Variant):
             "results of the chunks it was running are lost; a task may call os._exit, crash, or be "
             "killed (the OOM killer sends SIGKILL)"
         )
-
-
-def unsendable_item(variant: str, serializer: str | None, chunks: Sequence[Sequence[Any]],
-                    first_index: int = 0) -> NotPicklable | None:
-    """NotPicklable naming the first item of `chunks` (input index `first_index` on) that `serializer`
-    cannot carry to a worker process, or None when every one can."""
-    index, dumps = first_index, serializer_dumps(serializer)
-    for chunk in chunks:
-        for item in chunk:
-            try:
-                dumps(item)
-            except PICKLING_FAILURES as exc:  # any failure to pickle is the
-                if is_callers_interrupt(exc):  # answer, a __reduce__ that calls sys.exit included; but a Ctrl-C
-                    raise
-                return NotPicklable(
-                    f"{variant} sends each item to a worker process, and item {index} "
-                    f"({type(item).__name__} {reprlib.repr(item)}) cannot be pickled ({type(exc).__name__}: {exc}); "
-                    f"pass plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-            index += 1
-    return None
 
 
 def describe_exit(exitcode: int) -> str:
