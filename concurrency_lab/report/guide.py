@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.traits import Bound, Kind
+from ..core.traits import Bound
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .evidence import difference
@@ -20,16 +20,6 @@ from .model import Run, Summary, gil_of
 from .stats import is_noisy
 
 COLUMNS = ("work", "use", "speedup", "memory", "cores", "why")
-
-#: What each kind of configuration is called in the answer (a variant's kind, not its name, says it).
-_KIND_WORDS = {
-    Kind.SEQUENTIAL: "one at a time",
-    Kind.THREADS: "threads",
-    Kind.EVENT_LOOP: "an event loop",
-    Kind.PROCESSES: "processes",
-    Kind.CLUSTER: "a cluster",
-}
-
 
 @dataclass(frozen=True)
 class GuideLine:
@@ -81,7 +71,7 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
     if not choice.judged:
         return GuideLine(**where, use="not judged", speedup="–", memory="–", cores="–", why=choice.why_not_judged or "")
     best = choice.chosen
-    kind = _KIND_WORDS.get(best.kind, "") if best.kind else ""
+    kind = best.kind.label if best.kind else ""  # what its kind is called, as the kind declares it
     use = (f"{kind}: " if kind else "") + f"`{best.variant}`" + ("" if best.workers == 1 else f" with {best.workers} workers")
     speedup = "baseline" if best.is_baseline else format_times(best.speedup)
     return GuideLine(**where, use=use, speedup=speedup, memory=format_memory(best.peak_rss_bytes),
@@ -93,7 +83,7 @@ def _why(facts: GroupFacts, choice: Choice) -> str:
     best, fastest = choice.chosen, choice.fastest
     if choice.decided_by is not None:
         cost = {"memory": f"at {format_memory(fastest.peak_rss_bytes)}", "processes": f"with {processes_of(fastest)} processes",
-                "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
+                "simplicity": f"with {fastest.workers} workers" + (f", {fastest.kind.label}" if fastest.kind else "")}
         return (f"`{fastest.variant}` x{fastest.workers} was {format_seconds(best.median_s - fastest.median_s)} faster, "
                 f"{difference(best, fastest).closeness}, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
     others = [r for r in facts.trusted if r is not best and all(r is not b for b in choice.barred)]
@@ -124,6 +114,6 @@ def render_text(found: list[Guide]) -> str:
         widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines = [guide.title]
         for row in rows:
-            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)

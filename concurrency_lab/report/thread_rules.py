@@ -19,7 +19,7 @@ WAITING_CORES = 0.5
 
 def threads_and_the_gil(facts: GroupFacts) -> list[Verdict]:
     """The best warm row of a thread variant against the baseline, worded for the workload's bound and the run's GIL."""
-    threads = [r for r in facts.of_kind(Kind.THREADS) if r.workers > 1 and r.speedup is not None]
+    threads = [r for r in facts.of_kind(*Kind.about("threads")) if r.workers > 1 and r.speedup is not None]
     if not threads:
         return []
     warm = [r for r in threads if r.mode in ("warm", None)] or threads  # a cold row adds thread start-up
@@ -79,7 +79,8 @@ def dispatch_wording(facts: GroupFacts, best: Result) -> str:
         return f"threads gain on {workload} despite the hand-off cost: {_figures(facts, best)}{per_task}"
     if best.speedup < 1 / MEANINGFUL_SPEEDUP:
         return f"threads lose to the hand-off cost on {workload}: best is {_figures(facts, best)}{per_task}"
-    return f"threads gain nothing on {workload}: the hand-off cost eats the parallel work: best is {_figures(facts, best)}{per_task}"
+    return (f"threads gain nothing on {workload}: the hand-off cost eats the parallel work: best is "
+            f"{_figures(facts, best)}{per_task}")
 
 
 def by_numbers(facts: GroupFacts, best: Result) -> str:

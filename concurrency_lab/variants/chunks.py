@@ -106,7 +106,7 @@ def raise_first_error(variant: str, chunks: Sequence[Sequence[Any]], outcomes: S
     """Raise the first error a task raised, in input order: an exception as it is (a worker process's
     traceback as its cause), a SystemExit or a task's own KeyboardInterrupt as TaskExit naming the item."""
     start = 0
-    for chunk, outcome in zip(chunks, outcomes):
+    for chunk, outcome in zip(chunks, outcomes, strict=True):  # one outcome slot per chunk
         if outcome is not None and outcome.error is not None:
             error, here = outcome.error, outcome.pid == os.getpid()
             cause = error if here else RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
@@ -126,7 +126,7 @@ def salvaged(chunks: Sequence[Sequence[Any]], outcomes: Sequence[ChunkOutcome | 
     """Input index -> result, for every item that finished, from the chunks that came back."""
     found: dict[int, Any] = {}
     start = 0
-    for chunk, outcome in zip(chunks, outcomes):
+    for chunk, outcome in zip(chunks, outcomes, strict=True):  # one outcome slot per chunk
         if outcome is not None:
             found.update(enumerate(outcome.results, start))
         start += len(chunk)
