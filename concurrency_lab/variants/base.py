@@ -157,7 +157,7 @@ class Variant(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "kind" in vars(cls):
+        if "kind" in vars(cls) and "concurrent" not in vars(cls):  # unless the class says so itself
             cls.concurrent = cls.kind is not Kind.SEQUENTIAL
 
     @classmethod
