@@ -161,7 +161,7 @@ def test_a_foreign_kind_reaches_the_benchmark_rows_the_report_and_the_failure_ta
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark turns itself off inside xdist workers
     code, results = run_benchmarks(profile="smoke", variants=["sequential", name], workloads=["processor"],
                                    workers=[2], out_dir=tmp_path)
-    assert code == 0 and results.exists()
+    assert code == 0 and results.exists(), code
     table = FailureTable.from_dict(json.loads(results.read_text())[JSON_KEY])
     foreign = {o.case: o for o in table.outcomes if o.variant == name}
     assert set(foreign) == set(FOREIGN_CASES) and all(o.traits.kind is foreign_registered for o in foreign.values())
@@ -170,14 +170,15 @@ def test_a_foreign_kind_reaches_the_benchmark_rows_the_report_and_the_failure_ta
 
     summary = json.loads((tmp_path / "summary.json").read_text())
     rows = [r for r in summary["results"] if r["variant"] == name]
-    assert rows and all(r["traits"]["kind"] == foreign_kind.KIND and r["identical"] for r in rows)
+    assert rows and all(r["traits"]["kind"] == foreign_kind.KIND and r["identical"] for r in rows), rows
     markdown = (tmp_path / "summary.md").read_text()
     assert f"| {name} |" in markdown
     assert markdown.index("| sequential |") < markdown.index(f"| {name} |")  # tables in the kinds' order
     assert name in markdown[markdown.index("### Failure modes"):]  # its row of the failure table
     claims = {c["claim"]: c["runs"][0] for c in summary["claims"]}
-    assert f"`{name}`" in claims["threads_no_cpu_speedup"]["numbers"]  # its kind's declared subject: threads
-    assert any(v["rule"] == "threads_and_the_gil" and f"`{name}`" in v["text"] for v in summary["verdicts"])
+    assert f"`{name}`" in claims["threads_no_cpu_speedup"]["numbers"], claims  # its kind's declared subject: threads
+    assert any(v["rule"] == "threads_and_the_gil" and f"`{name}`" in v["text"] for v in summary["verdicts"]), \
+        summary["verdicts"]
 
 
 def test_advise_takes_a_foreign_kind_among_its_candidates(foreign_registered):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..variants.checks import defined_in_unimportable_main
-from ..variants.processes import serializer_dumps
+from ..variants.handoff import serializer_dumps
 
 #: Items whose picklability is checked before any process variant runs: a few, so that a huge input
 #: costs nothing here; an unpicklable item further on is still reported by the variant (NotPicklable).

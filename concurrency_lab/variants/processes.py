@@ -1,5 +1,5 @@
-"""What every process variant shares: start methods, picklable work, worker processes that end
-with their parent, and the errors a dead worker or an unpicklable item gives."""
+"""What every process variant shares: start methods, worker processes that end with their parent, and the
+error a dead worker gives. What cannot be sent is checked by the declared `serializer` (base.py, handoff.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from ..core.errors import BrokenPool
 from ..core.helper_process import exit_with_parent
 from ..core.traits import Kind
 from .base import Variant
-from .handoff import PLAIN_DATA, serializer_dumps, unsendable_item
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
@@ -82,5 +81,4 @@ def stop_processes(processes: Iterable[Any], grace: float = STOP_GRACE_SECONDS) 
             process.join()
 
 
-__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "stop_processes", "unsendable_item",
-           "worker_started"]
+__all__ = ["ProcessVariant", "describe_exit", "stop_processes", "worker_started"]
