@@ -19,6 +19,7 @@ from concurrency_lab.bench.cases import PROFILES, cases
 from concurrency_lab.bench.run import run_benchmarks, write_run_reports
 from concurrency_lab.core.traits import Kind, KindFactMissing, VariantTraits, register_kind, unregister_kind
 from concurrency_lab.failures import CASES_BY_NAME, JSON_KEY, FailureTable, runner
+from concurrency_lab.core.errors import NotPicklable
 from concurrency_lab.variants.base import Variant, run_chunk
 from concurrency_lab.workloads import get_workload
 
@@ -187,3 +188,29 @@ def test_advise_takes_a_foreign_kind_among_its_candidates(foreign_registered):
     names = [c.name for c in choice.candidates]
     assert foreign_kind.NAME in names and "thread_pool" in names
     assert Candidate.of(foreign_kind.NAME).simplicity(4) == Candidate.of("thread_pool").simplicity(4)[:1] + (0, 1, 0)
+
+
+def test_the_serializer_a_variant_declares_decides_what_it_refuses(foreign_registered):
+    """Not being a process variant: a thread pool that declares pickle refuses a lambda as a process pool does,
+    and its chunks make the pickled trip through ExecutorVariant's one loop."""
+    class PicklingBorrowedPool(foreign_kind.BorrowedPool):
+        name = "pickling_borrowed_pool"
+        serializer = "pickle"
+
+    with pytest.raises(NotPicklable, match="must be picklable"):
+        PicklingBorrowedPool(workers=2).map(lambda item: item, [1, 2])
+    assert PicklingBorrowedPool(workers=2).map(abs, [-1, 2, -3], chunksize=2) == [1, 2, 3]
+    assert foreign_kind.BorrowedPool(workers=2).map(lambda item: -item, [1, 2]) == [-1, -2]  # shares memory
+
+
+def test_an_instance_reports_the_traits_it_was_set_to():
+    joblib = variants.variant_class("joblib")
+    if joblib.unavailable_reason():
+        pytest.skip(joblib.unavailable_reason())
+    assert joblib.traits().uses_processes and joblib(workers=2).traits().uses_processes
+    one = joblib(workers=1)  # joblib's n_jobs=1: a loop in the calling thread
+    assert one.traits().uses_processes is False and one.traits().stops_running_work is False
+    dask = variants.variant_class("dask")
+    if dask.unavailable_reason() is None:
+        assert dask().traits().stops_running_work is True  # its own cluster, stopped with it
+        assert dask(address="tcp://127.0.0.1:1").traits().stops_running_work is False  # a cluster it did not start
