@@ -68,7 +68,7 @@ def why_not_judged(pick: Pick, kind: Kind, found: Classification, gil: bool, tri
     its items are cheaper than a hand-off: the classifier leaves `undecided` unset for that."""
     spread = ("" if pick.low is None or pick.high is None or trial is None else
               f" ({pick.low:.2f}-{pick.high:.2f}x over {rounds_text(len(trial.round_seconds))})")
-    if kind is Kind.THREADS and threads_unproven(gil, found.bound):
+    if kind in Kind.about("threads") and threads_unproven(gil, found.bound):
         figure = found.undecided or ("threads did not clearly use more than one core"
                                      if found.bound is not Bound.DISPATCH else "its items are cheaper than a hand-off")
         return (f"{pick.label} measured {pick.speedup:.2f}x sequential{spread}, but on a build with a GIL threads "
@@ -178,12 +178,12 @@ def _conclude(func: Callable[[Any], Any], items: list[Any], name: str | None, bu
                           "raise --budget")
         return advice
     pick = recommend(baseline, sweep.trials, usable)
-    ruled_out = None if pick.config is None or usable[pick.config.variant].kind is not Kind.THREADS else \
+    ruled_out = None if pick.config is None or usable[pick.config.variant].kind not in Kind.about("threads") else \
         threads_ruled_out_by_gil(advice.build["gil_enabled"], found.bound, advice.trial(pick.config), baseline)
     if ruled_out is not None:
         advice.reasons.append(f"{pick.label} measured {pick.speedup:.2f}x, but {ruled_out}: that figure is "
                               "not the threads', and no thread variant is named")
-        usable = {name: c for name, c in usable.items() if c.kind is not Kind.THREADS}
+        usable = {name: c for name, c in usable.items() if c.kind not in Kind.about("threads")}
         pick = recommend(baseline, sweep.trials, usable)
     if pick.config is None:
         advice.problem = ("no configuration returned sequential's results, sequential itself included: the function's "
@@ -244,7 +244,7 @@ def assert_parallel_speedup(func: Callable[[Any], Any], items: Iterable[Any], *,
     bound = Bound(advice.bound) if advice.bound else None
     reached = [speedups(baseline, t)[0] for t in advice.trials[1:] if baseline is not None and baseline.ok and t.ok
                and t.config.workers == workers and t.config.variant not in advice.ruled_out
-               and not (t.kind == Kind.THREADS.value and threads_unproven(gil, bound))]
+               and not (t.kind in Kind.about("threads") and threads_unproven(gil, bound))]
     best = max(reached, default=0.0)
     if best >= at_least:
         return advice

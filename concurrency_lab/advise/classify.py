@@ -55,6 +55,11 @@ def too_loaded(other_cores: float | None, usable_cpus: int, workers: int | None 
             f"(at least {MIN_FREE_CORES:g} are needed)")
 
 
+def _hand_off_of(subject: str, hand_off_s: dict[str, float]) -> float | None:
+    """The measured hand-off of the kind the lesson calls `subject` ("threads", "processes"), if one was."""
+    return next((hand_off_s[k.value] for k in Kind.about(subject) if k.value in hand_off_s), None)
+
+
 def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, hand_off_s: dict[str, float],
              usable_cpus: int, gil_enabled: bool, other_cores: float | None = 0.0) -> Classification:
     """The bound, with the sentences that justify it from the figures. `other_cores` None: the other processes'
@@ -68,14 +73,14 @@ def classify(baseline: Trial, trials: Sequence[Trial], *, per_item_s: float, han
         reasons.append("it waits (I/O, sleep, a lock) far more than it computes: overlapping the waits pays, "
                        "and more workers than CPUs help")
         return Classification(Bound.IO_WAIT, reasons, undecided=too_loaded(other_cores, usable_cpus))
-    process_s, thread_s = hand_off_s.get(Kind.PROCESSES.value), hand_off_s.get(Kind.THREADS.value)
+    process_s, thread_s = _hand_off_of("processes", hand_off_s), _hand_off_of("threads", hand_off_s)
     if process_s is not None and per_item_s < process_s:
         thread_text = f", to a thread {_time(thread_s)}" if thread_s is not None else ""
         reasons.append(f"an item takes {_time(per_item_s)}, less than handing it to a worker process "
                        f"({_time(process_s)} measured{thread_text}): the work is cheaper than a hand-off, so only "
                        "large chunks can pay")
         return Classification(Bound.DISPATCH, reasons)
-    threads = [t for t in trials if t.ok and t.kind == Kind.THREADS.value and t.config.workers >= 2
+    threads = [t for t in trials if t.ok and t.kind in Kind.about("threads") and t.config.workers >= 2
                and t.config.chunksize is None]
     if usable_cpus < 2 or not threads:
         reasons.append("it computes; " + ("with one usable CPU nothing can run in parallel" if usable_cpus < 2

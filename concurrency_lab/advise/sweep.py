@@ -51,12 +51,10 @@ LONG_ROUND_S = 1.0
 WARMUP_BELOW_S = 0.5  # rounds shorter than this get one untimed warm-up round first
 PER_ITEM_LIMIT_FLOOR_S = 1.0  # an item may take 20x its probe time, and never less than this, before it counts as hung
 PER_ITEM_LIMIT_FACTOR = 20
-STARTUP_GUESS_S = {Kind.PROCESSES: 0.3, Kind.CLUSTER: 3.0}  # before one is measured
 STARTUP_ALLOWANCE_S = 2.0  # added to every round's time limit: a loaded machine starts processes slowly
 WATCHDOG_SLACK_S = 10.0  # a child answering this long after its own limits is killed
 #: The standard library's packages: "standard library first" among equally fast candidates.
 STDLIB_FAMILIES = frozenset({"builtins", "concurrent.futures", "multiprocessing", "threading", "asyncio"})
-_KIND_SIMPLICITY = {Kind.SEQUENTIAL: 0, Kind.THREADS: 1, Kind.EVENT_LOOP: 1, Kind.PROCESSES: 2, Kind.CLUSTER: 3}
 
 
 class Runner(Protocol):
@@ -93,8 +91,8 @@ class Candidate:
 
     def simplicity(self, workers: int) -> tuple[int, int, int, int]:
         """Smaller is simpler: fewer processes, then fewer workers, the standard library, the lesson's "after"."""
-        spawns = workers if self.kind in (Kind.PROCESSES, Kind.CLUSTER) else 0
-        return (_KIND_SIMPLICITY[self.kind], spawns, 0 if self.stdlib else 1, 0 if self.role is not Role.BEFORE else 1)
+        spawns = 0 if self.kind.in_process else workers
+        return (self.kind.simplicity, spawns, 0 if self.stdlib else 1, 0 if self.role is not Role.BEFORE else 1)
 
 
 @dataclass
@@ -127,7 +125,7 @@ def choose(*, is_coroutine: bool, serializer_problems: dict[str, str], include_c
             choice.ruled_out[name] = f"it sends work to other processes with {cls.serializer}, and " \
                                      f"{serializer_problems[cls.serializer]}"
             continue
-        if cls.kind is Kind.CLUSTER and not include_cluster:
+        if cls.kind.starts_cluster and not include_cluster:
             choice.not_tried[name] = "it starts a cluster; pass --include-cluster (include_cluster=True) to try it"
             continue
         candidate = Candidate.of(name)
@@ -140,14 +138,14 @@ def choose(*, is_coroutine: bool, serializer_problems: dict[str, str], include_c
     representatives: dict[Kind, Candidate] = {}
     for candidate in sorted(choice.candidates, key=_preference):
         representatives.setdefault(candidate.kind, candidate)
-    first = sorted(representatives.values(), key=lambda c: _KIND_SIMPLICITY[c.kind])
+    first = sorted(representatives.values(), key=lambda c: c.kind.simplicity)
     choice.candidates = first + [c for c in sorted(choice.candidates, key=_preference) if c not in first]
     return choice
 
 
 def _preference(candidate: Candidate) -> tuple[int, int, int, int]:
     """Within a kind: the lesson's "after", an API with futures, the standard library."""
-    return (_KIND_SIMPLICITY[candidate.kind], 0 if candidate.role is Role.AFTER else 1,
+    return (candidate.kind.simplicity, 0 if candidate.role is Role.AFTER else 1,
             0 if candidate.futures else 1, 0 if candidate.stdlib else 1)
 
 
@@ -270,7 +268,8 @@ class Sweep:
         result.waiting = (reference.median_cores or 0.0) < WAITING_CORES
         counts = self._worker_counts(result.waiting)
         self._hand_offs(result)
-        process_hand_off = result.hand_off_seconds.get(Kind.PROCESSES.value)
+        process_hand_off = next((result.hand_off_seconds[k.value] for k in Kind.about("processes")
+                                 if k.value in result.hand_off_seconds), None)
         result.dispatch_bound = process_hand_off is not None and per_item < process_hand_off
         # One round of every configuration: representatives of each kind first.
         configs = self._configs(counts, result.dispatch_bound or False)
@@ -356,11 +355,10 @@ class Sweep:
         return list(dict.fromkeys(configs))
 
     def _hand_offs(self, result: SweepResult) -> None:
-        for kind in (Kind.THREADS, Kind.PROCESSES):
-            candidate = next((c for c in self.choice.candidates if c.kind is kind and c.has_pool), None)
-            if candidate is None:
-                continue
-            estimate = STARTUP_GUESS_S.get(kind, 0.05) + 0.2
+        pooled = {c.kind for c in self.choice.candidates if c.has_pool}
+        for kind in (k for k in Kind if k in pooled and k.hand_off_items is not None):
+            candidate = next(c for c in self.choice.candidates if c.kind is kind and c.has_pool)
+            estimate = kind.startup_guess_s + 0.2
             if self.remaining() < estimate:
                 result.not_tried[f"hand-off cost ({kind.value})"] = "the budget was spent"
                 continue
@@ -440,7 +438,7 @@ class Sweep:
 
     def _startup_estimate(self, result: SweepResult, kind: Kind) -> float:
         measured = [t.startup_seconds for t in result.trials if t.kind == kind.value and t.startup_seconds is not None]
-        return max(measured) if measured else STARTUP_GUESS_S.get(kind, 0.05)
+        return max(measured) if measured else kind.startup_guess_s
 
     def _speedup_of(self, result: SweepResult) -> Callable[[Trial], float]:
         base = result.trial(self.baseline)

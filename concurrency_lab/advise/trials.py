@@ -18,7 +18,6 @@ from ..records.advice_trials import Config, Trial
 
 #: After a pool closed, how long its workers may take to exit before they count as left running.
 LEFT_RUNNING_GRACE_S = 2.0
-HAND_OFF_ITEMS = {"threads": 1000, "processes": 200}  # items handed off one by one to time a hand-off
 
 
 def _noop(item: Any) -> Any:
@@ -142,9 +141,12 @@ def _left_running(me: psutil.Process, keep_pids: Sequence[int]) -> list[psutil.P
 
 
 def hand_off_seconds(variant_name: str, workers: int) -> float | None:
-    """What handing one item to a worker of this variant costs the caller: a warm pool, one item per task."""
+    """What handing one item to a worker of this variant costs the caller: a warm pool, one item per task, as
+    many as its kind declares (None: its kind's hand-off is not timed)."""
     cls = variant_class(variant_name)
-    count = HAND_OFF_ITEMS.get(cls.kind.value, 200)
+    count = cls.kind.hand_off_items
+    if count is None:
+        return None
     try:
         with cls(workers=workers) as variant:
             variant.map(_noop, range(min(10, count)), chunksize=1)  # warm every worker

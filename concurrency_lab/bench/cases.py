@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.cpus import START_METHODS
-from ..core.traits import Bound, Kind
+from ..core.traits import Bound
 from ..variants import variant_class
 from ..workloads import get_workload
 
@@ -83,7 +83,7 @@ def cases(profile: Profile, *, variants: Sequence[str], workloads: Sequence[str]
             out += [BenchCase(workload_name, profile.size_label, name, n, "warm") for n in counts]
             # A cluster's start-up is measured on the CPU workloads: on I/O, at 8-64 workers, a cold row
             # would start that many worker processes every round (seconds each: a cold CPU row shows one start-up).
-            if cls.has_pool() and not (io and cls.kind is Kind.CLUSTER):
+            if cls.has_pool() and not (io and cls.kind.starts_cluster):
                 # Start-up cost per start method is measured on the CPU workloads; I/O gets one cold
                 # row (the platform's start method).
                 # A variant that starts its workers its own way (loky's) takes none: one cold row.

@@ -12,7 +12,6 @@ from typing import Any
 from concurrent.futures.process import BrokenProcessPool
 
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
-from ..core.traits import Kind
 from ..variants.base import RemoteTraceback, TaskError, Variant
 from . import tasks
 
@@ -108,6 +107,11 @@ def _workers_are_processes(cls: type[Variant]) -> bool:
     return bool(cls.uses_processes) or not cls.kind.in_process
 
 
+def _crash_spares_caller(cls: type[Variant]) -> bool:
+    """A task that ends or crashes its worker's interpreter does not take the calling process with it."""
+    return bool(cls.uses_processes) or not cls.kind.crash_takes_caller
+
+
 def _broken_pool(cls: type[Variant]) -> Expected:
     return Expected(BrokenPool)
 
@@ -119,7 +123,7 @@ def _task_error(cls: type[Variant]) -> Expected:
 
 def _map_timeout(cls: type[Variant]) -> Expected:
     """Worker processes are stopped; a running thread cannot be; other kinds say for themselves."""
-    stopped = True if cls.uses_processes else False if cls.kind is Kind.THREADS else None
+    stopped = True if cls.uses_processes else cls.kind.timeout_stops_work
     return Expected(MapTimeout, stopped=stopped)
 
 
@@ -243,12 +247,12 @@ CASES: tuple[FailureCase, ...] = (
     FailureCase("task_raises", "task raises", f"the task raises ProbeFailure {_ON}", _ALL,
                 tasks.raise_on_item, tasks.raise_on_item_async, ITEMS, _task_error),
     FailureCase("worker_exits", "worker exits", f"the task calls os._exit(1) {_ON}", _PROCESSES,
-                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool, _workers_are_processes),
+                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool, _crash_spares_caller),
     FailureCase("worker_killed", "worker killed", f"the task sends SIGKILL to its own worker {_ON}", _PROCESSES,
-                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool, _workers_are_processes,
+                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool, _crash_spares_caller,
                 unavailable=None if hasattr(signal, "SIGKILL") else "this platform has no SIGKILL"),
     FailureCase("worker_crashes", "worker crashes", f"the task reads address 0 through ctypes (a segfault) {_ON}",
-                _PROCESSES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool, _workers_are_processes),
+                _PROCESSES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool, _crash_spares_caller),
     FailureCase("timeout", "timeout", f"{PROBE_WORKERS} tasks each sleep {SLEEP_S:g} s; map(timeout={TIMEOUT_S:g})",
                 _ALL, tasks.sleep_for, tasks.sleep_for_async, (SLEEP_S,) * PROBE_WORKERS, _map_timeout,
                 timeout_s=TIMEOUT_S),

@@ -72,7 +72,7 @@ def barred_by_the_build(facts: GroupFacts) -> list[Result]:
     """Rows that cannot be the answer whatever they measured: threads on work that holds the GIL, on a build
     with one (they cannot run its Python in parallel; a row of them ahead of sequential is noise)."""
     if facts.run.gil_enabled and facts.bound is Bound.CPU_HOLDS_GIL:
-        return facts.of_kind(Kind.THREADS)
+        return facts.of_kind(*Kind.about("threads"))
     return []
 
 

@@ -112,7 +112,7 @@ def _not_measured(run: Run, why: str) -> ClaimCheck:
 
 def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
     groups = _groups(summary, run, lambda f: f.io_bound)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.THREADS)))]
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("threads"))))]
     if not found:
         return _not_measured(run, "no thread rows on a workload that waits")
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
@@ -124,7 +124,7 @@ def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
 
 def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
     groups = _groups(summary, run, lambda f: f.bound is not None and f.bound.computes)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.PROCESSES)))]
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("processes"))))]
     if not found:
         return _not_measured(run, "no process rows on a CPU-bound workload")
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} on {format_cores(r.cores_used)} cores"
@@ -136,7 +136,7 @@ def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
 def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale."""
     groups = _groups(summary, run, lambda f: f.bound is Bound.CPU_HOLDS_GIL)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(Kind.THREADS)))]
+    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("threads"))))]
     if not found:
         return _not_measured(run, "no thread rows on a workload that holds the GIL")
     gil = ("GIL state unknown" if run.gil_enabled is None
@@ -152,10 +152,11 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     return _judged(run, [g for g, _ in found], no_gain, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
 
 
-def _start_cost(facts: GroupFacts, kind: Kind) -> tuple[Result, Result] | None:
-    """(cold, warm) of the first variant of `kind` measured both ways at one worker count."""
+def _start_cost(facts: GroupFacts, subject: str) -> tuple[Result, Result] | None:
+    """(cold, warm) of the first variant of a kind the lesson calls `subject` measured both ways at one worker count."""
+    kinds = Kind.about(subject)
     for variant in facts.variants():
-        colds = [r for r in facts.rows(variant) if r.mode == "cold" and r.kind is kind]
+        colds = [r for r in facts.rows(variant) if r.mode == "cold" and r.kind in kinds]
         for cold in colds:
             warm = next((r for r in facts.rows(variant, cold.workers) if r.mode == "warm"), None)
             if warm is not None:
@@ -168,7 +169,7 @@ def processes_cost_more_for_io(summary: Summary, run: Run) -> ClaimCheck:
     groups = _groups(summary, run, lambda f: f.io_bound)
     numbers, verdicts, used, rows = [], [], [], []
     for g in groups:
-        processes, threads = _start_cost(g, Kind.PROCESSES), _start_cost(g, Kind.THREADS)
+        processes, threads = _start_cost(g, "processes"), _start_cost(g, "threads")
         if processes and threads:
             rows += [*processes, *threads]
             p_cost, t_cost = start_cost(*processes), start_cost(*threads)
@@ -211,8 +212,8 @@ def _cost_text(cold: Result, warm: Result, cost: float | None) -> str:
 def _uss_pair(facts: GroupFacts) -> tuple[Result, Result] | None:
     """Warm process and thread rows with USS at the most workers both measured."""
     with_uss = [r for r in facts.trusted if r.peak_uss_bytes and r.mode in ("warm", None)]
-    processes = {r.workers: r for r in with_uss if r.kind is Kind.PROCESSES}
-    threads = {r.workers: r for r in with_uss if r.kind is Kind.THREADS}
+    processes = {r.workers: r for r in with_uss if r.kind in Kind.about("processes")}
+    threads = {r.workers: r for r in with_uss if r.kind in Kind.about("threads")}
     shared = set(processes) & set(threads)
     return (processes[max(shared)], threads[max(shared)]) if shared else None
 
@@ -224,7 +225,7 @@ def executor_like_pool(summary: Summary, run: Run) -> ClaimCheck:
     for g in groups:
         for after, before in g.lesson_pairs():
             traits = g.traits_of(after)
-            if traits is None or traits.kind is not Kind.PROCESSES:
+            if traits is None or traits.kind not in Kind.about("processes"):
                 continue
             a = g.representative(after)
             b = next((r for r in g.rows(before, a.workers) if (r.mode, r.start_method) == (a.mode, a.start_method)),
@@ -288,7 +289,7 @@ def exception_lost_if_unasked(summary: Summary, run: Run) -> ClaimCheck:
 
 def processes_need_picklable_work(summary: Summary, run: Run) -> ClaimCheck:
     return _failure_check(
-        run, "unpicklable_task", lambda traits: traits.kind is Kind.PROCESSES,
+        run, "unpicklable_task", lambda traits: traits.kind in Kind.about("processes"),
         lambda o: f"{code(o.variant)}: " + (f"refused with {o.error.rsplit('.', 1)[-1]}" if o.error else
                                             "ran it (its serializer carries local functions)"),
         lambda o: o.error is not None, "no process variant in the failure-modes table")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from ..core.traits import Bound, Kind
+from ..core.traits import Bound
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .evidence import difference
@@ -21,16 +21,6 @@ from ..records.summary import Result, Run, Summary, gil_of
 from ..numerics.stats import is_noisy
 
 COLUMNS = ("work", "use", "speedup", "memory", "cores", "why")
-
-#: What each kind of configuration is called in the answer (a variant's kind, not its name, says it).
-_KIND_WORDS = {
-    Kind.SEQUENTIAL: "one at a time",
-    Kind.THREADS: "threads",
-    Kind.EVENT_LOOP: "an event loop",
-    Kind.PROCESSES: "processes",
-    Kind.CLUSTER: "a cluster",
-}
-
 
 @dataclass(frozen=True)
 class GuideLine:
@@ -82,7 +72,7 @@ def _line(bound: Bound, groups: list[GroupFacts]) -> GuideLine | None:
     best = choice.chosen
     if best is None:  # not judged
         return line(use="not judged", speedup="–", memory="–", cores="–", why=choice.why_not_judged or "")
-    kind = _KIND_WORDS.get(best.kind, "") if best.kind else ""
+    kind = best.kind.label if best.kind else ""  # what its kind is called, as the kind declares it
     use = (f"{kind}: " if kind else "") + f"`{best.variant}`" + ("" if best.workers == 1 else f" with {best.workers} workers")
     speedup = "baseline" if best.is_baseline else format_times(best.speedup)
     return line(use=use, speedup=speedup, memory=format_memory(best.peak_rss_bytes),
@@ -94,7 +84,7 @@ def _why(facts: GroupFacts, choice: Choice, best: Result) -> str:
     fastest = choice.fastest
     if choice.decided_by is not None:
         cost = {"memory": f"at {format_memory(fastest.peak_rss_bytes)}", "processes": f"with {processes_of(fastest)} processes",
-                "simplicity": f"with {fastest.workers} workers" + (f", {_KIND_WORDS[fastest.kind]}" if fastest.kind else "")}
+                "simplicity": f"with {fastest.workers} workers" + (f", {fastest.kind.label}" if fastest.kind else "")}
         return (f"`{fastest.variant}` x{fastest.workers} was {format_seconds(best.median_s - fastest.median_s)} faster, "
                 f"{difference(best, fastest).closeness}, {cost[choice.decided_by]}: {_COST_WORDS[choice.decided_by]}")
     others = [r for r in facts.trusted if r is not best and all(r is not b for b in choice.barred)]

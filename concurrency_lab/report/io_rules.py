@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-from ..core.traits import Kind
 from .facts import GroupFacts, Verdict
 from ..numerics.formatting import code, format_cores, format_seconds, plural
 from ..records.summary import Result
@@ -80,10 +79,10 @@ def _client_capacity(facts: GroupFacts, r: Result) -> tuple[float, str] | None:
     if r.traits is None or r.kind is None:  # the kind comes with the traits
         return None
     if r.kind.one_thread:
-        return 1.0, "1 core (one event loop)" if r.kind is Kind.EVENT_LOOP else "1 core (one thread)"
+        return 1.0, "1 core (one event loop)" if r.traits.runs_coroutines else "1 core (one thread)"
     shares_gil = r.traits.subject_to_gil
     if shares_gil is None:  # the build's GIL state was not recorded: assume a GIL, as most builds have
-        shares_gil = r.kind.in_process and facts.run.gil_enabled is not False
+        shares_gil = r.kind.shares_gil and facts.run.gil_enabled is not False
     if shares_gil:
         return 1.0, "1 core (one GIL)"
     usable = facts.run.usable_cpus

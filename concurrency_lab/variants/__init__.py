@@ -28,7 +28,7 @@ _MODULES: dict[str, str | type[Variant]] = {
 class _RegisteredNames(Sequence[str]):
     """The registered names, in registration order, as they are now (a variant registered later shows up)."""
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return tuple(_MODULES)[index]
 
     def __len__(self) -> int:
@@ -75,7 +75,8 @@ def variant_class(name: str) -> type[Variant]:
     if isinstance(entry, type):
         return entry
     module = importlib.import_module(f"{__name__}.{entry}")
-    (cls,) = (obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, Variant) and getattr(obj, "name", None) == name)
+    (cls,) = (obj for obj in vars(module).values()
+              if isinstance(obj, type) and issubclass(obj, Variant) and getattr(obj, "name", None) == name)
     return cls
 
 

@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..core.cpus import usable_cpus
 from ..core.errors import MapTimeout, NotPicklable
 from ..core.traits import Kind, Role, VariantTraits
-from .checks import as_list, check_callable, check_chunksize, check_start_method, check_timeout, check_workers
-from .handoff import Handoff
-from .chunks import ChunkOutcome, RemoteTraceback, TaskError, chunked, raise_first_error, run_chunk, salvaged, task_exit
+from .checks import (
+    as_list,
+    check_callable,
+    check_chunksize,
+    check_start_method,
+    check_timeout,
+    check_workers,
+    defined_in_unimportable_main,
+)
+from .chunks import (
+    PICKLING_FAILURES,
+    ChunkOutcome,
+    RemoteTraceback,
+    TaskError,
+    chunked,
+    is_callers_interrupt,
+    raise_first_error,
+    run_chunk,
+    salvaged,
+    task_exit,
+)
+from .handoff import Handoff, run_packed
+from .serializers import serializer_dumps
 
 
 class VariantUnavailable(RuntimeError):
@@ -24,6 +46,18 @@ class VariantUnavailable(RuntimeError):
 
 class TimedOut(Exception):
     """Raised by a variant's `_map_chunks` when the deadline passed; `Variant.map` turns it into MapTimeout."""
+
+
+class _ClassOrInstance:
+    """A method that takes the class when called on it and the instance when called on one, as `traits`
+    does: the class's declared traits, or those of one instance that set its own (joblib at one worker)."""
+
+    def __init__(self, func: Callable[..., VariantTraits]):
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]  # its docstring, for help()
+
+    def __get__(self, instance: object, owner: type) -> Callable[..., VariantTraits]:
+        return functools.partial(self.func, owner if instance is None else instance)
 
 
 @dataclass(frozen=True)
@@ -76,7 +110,7 @@ class Variant(ABC):
     #: Whether the library's own call takes a chunk size (``chunksize=``, ``batch_size=``), so that `usage`
     #: writes it; for the others a measured chunk size is written as chunks the user's code makes itself.
     api_chunks: ClassVar[bool] = False
-    uses_processes: ClassVar[bool] = False  # its workers are other processes: tasks, items and results are serialized
+    uses_processes: bool = False  # its workers are other processes: tasks, items and results are serialized
     #: The lab's start methods (cpus.START_METHODS) it can be given; () when it takes none: in-process
     #: variants, and engines that start their worker processes their own way (loky: fork+exec).
     start_methods: ClassVar[tuple[str, ...]] = ()
@@ -88,11 +122,11 @@ class Variant(ABC):
     #: distributed installs), so that one whose __init__ cannot be called again from its args still
     #: rebuilds in the caller, instead of arriving as a TaskError carrying its text.
     exceptions_by_attributes: ClassVar[bool] = False
-    concurrent: ClassVar[bool] = True  # set from `kind`: False for one item at a time, whatever `workers` says
+    concurrent: bool = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Whether a timeout stops the work that is running (processes are killed, coroutines cancelled).
     #: A thread cannot be stopped from outside: it finishes its item, then takes no other.
-    stops_running_work: ClassVar[bool] = False
+    stops_running_work: bool = False
     #: Tasks per worker when no chunk size is given, as multiprocessing.Pool.map does
     #: (ceil(n / (4 * workers))). None sends one item per task: for threads a hand-off
     #: costs microseconds and one-item tasks balance I/O waits best.
@@ -124,7 +158,7 @@ class Variant(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "kind" in vars(cls):
+        if "kind" in vars(cls) and "concurrent" not in vars(cls):  # unless the class says so itself
             cls.concurrent = cls.kind is not Kind.SEQUENTIAL
 
     @classmethod
@@ -132,19 +166,21 @@ class Variant(ABC):
         """Whether it keeps workers between calls (so warm and cold differ)."""
         return cls._open is not Variant._open
 
-    @classmethod
-    def traits(cls, gil_enabled: bool | None = None) -> VariantTraits:
-        """Its traits; `gil_enabled` is the build's GIL state, which decides whether in-process workers share one."""
+    @_ClassOrInstance
+    def traits(self: Variant | type[Variant], gil_enabled: bool | None = None) -> VariantTraits:
+        """Its traits (an instance's as it was set); `gil_enabled` is the build's GIL state, which decides whether
+        workers that share the caller's GIL share one."""
         return VariantTraits(
-            kind=cls.kind, api_family=cls.api_family, api=cls.api, role=cls.role, lesson_pair=cls.lesson_pair,
-            runs_coroutines=cls.runs_coroutines, has_pool=cls.has_pool(), futures=hasattr(cls, "submit"),
-            subject_to_gil=None if gil_enabled is None else cls.kind.in_process and gil_enabled,
+            kind=self.kind, api_family=self.api_family, api=self.api, role=self.role, lesson_pair=self.lesson_pair,
+            runs_coroutines=self.runs_coroutines, has_pool=self.has_pool(), futures=hasattr(self, "submit"),
+            subject_to_gil=None if gil_enabled is None else self.kind.shares_gil and gil_enabled,
+            uses_processes=self.uses_processes, stops_running_work=self.stops_running_work,
         )
 
     def cpu_spent_elsewhere(self) -> bool:
         """Whether its workers' CPU is spent outside this process, so that the CPU each chunk reports must
         be added to this process's own (for threads and the caller's own loop it is already in it)."""
-        return not self.kind.in_process
+        return not self.kind.cpu_in_caller
 
     def workers_in_process_tree(self) -> bool:
         """Whether its workers are this process or its descendants, so that the benchmarks' sampler sees
@@ -254,17 +290,17 @@ class Variant(ABC):
                         self._stop()
                         raise
         except TimedOut:
-            self._record(items, size, chunks, outcomes)
-            raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged)) from None
+            record = self._record(items, size, chunks, outcomes)
+            raise self._timeout_error(limit, len(items) - len(record.salvaged)) from None
         except BaseException:
             self._record(items, size, chunks, outcomes)
             raise
         done = [o for o in outcomes if o is not None]
         if any(o.error is not None or o.timed_out for o in done):  # only then is what finished salvaged
-            self._record(items, size, chunks, outcomes)
+            record = self._record(items, size, chunks, outcomes)
             raise_first_error(self.name, chunks, outcomes)
             # stopped between items: the sequential and thread variants
-            raise self._timeout_error(limit, len(items) - len(self.last_run.salvaged))
+            raise self._timeout_error(limit, len(items) - len(record.salvaged))
         self.last_run = RunRecord.from_outcomes(len(items), size, done)
         return [result for outcome in done for result in outcome.results]
 
@@ -285,11 +321,11 @@ class Variant(ABC):
             raise
 
     def _record(self, items: list[Any], size: int, chunks: list[Sequence[Any]],
-                outcomes: list[ChunkOutcome | None]) -> list[ChunkOutcome]:
-        """Set `last_run` from the chunks that came back (with what they salvaged); return those chunks."""
+                outcomes: list[ChunkOutcome | None]) -> RunRecord:
+        """Set `last_run` from the chunks that came back (with what they salvaged); return it."""
         done = [o for o in outcomes if o is not None]
         self.last_run = RunRecord.from_outcomes(len(items), size, done, salvaged(chunks, outcomes))
-        return done
+        return self.last_run
 
     def _timeout_error(self, limit: float | None, unfinished: int) -> MapTimeout:
         if self.stops_running_work:
@@ -304,13 +340,41 @@ class Variant(ABC):
                           f"{what}", timeout=limit or 0.0, unfinished=unfinished, stopped=self.stops_running_work)
 
     def check_task(self, task: object) -> None:
+        """TypeError for what cannot be called; NotPicklable for a task its declared `serializer` cannot send."""
         check_callable(task)
+        if self.serializer is None:  # its workers share this process's memory: nothing is sent
+            return
+        try:
+            serializer_dumps(self.serializer)(task)
+        except PICKLING_FAILURES as exc:  # a __reduce__ may call sys.exit
+            if is_callers_interrupt(exc):
+                raise
+            raise NotPicklable(self._unsendable_task(task, exc)) from exc
+        if self.serializer == "pickle" and self.effective_start_method != "fork" and defined_in_unimportable_main(task):
+            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
+            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
+            # (cloudpickle sends functions of __main__ by value: nothing to import.)
+            raise NotPicklable(
+                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
+                f"workers cannot import; move it into a module, or use start_method='fork'"
+            )
+
+    def _unsendable_task(self, task: object, exc: BaseException) -> str:
+        problem = f"{task!r} is not ({type(exc).__name__}: {exc})"
+        if self.serializer == "cloudpickle":
+            return (f"variant {self.name!r} sends the task to other processes with cloudpickle, which carries lambdas "
+                    f"and closures but not what cannot leave a process, and {problem}: let the task hold no lock, "
+                    "generator or other live object (make it inside the task), or use a thread variant, which shares memory")
+        return (f"variant {self.name!r} sends the task to other processes, so it must be picklable, and {problem}: "
+                "make it a module-level function (not a lambda, a closure or a bound method of a local object), or "
+                "use a thread variant, which shares memory")
+
 
     def _open(self) -> Any:
         """Start and return the pool (None for variants without one)."""
         return None
 
-    def _close(self, pool: Any) -> None:
+    def _close(self, pool: Any) -> None:  # noqa: B027 - a variant without a pool has nothing to stop
         """Stop the pool `_open` returned and wait for its workers."""
 
     def _abort(self, pool: Any) -> None:
@@ -330,7 +394,9 @@ class Variant(ABC):
 
 
 class ExecutorVariant(Variant):
-    """A variant whose pool is a `concurrent.futures.Executor`: it also offers the lesson's `submit`."""
+    """A variant whose pool is a `concurrent.futures.Executor`: it also offers the lesson's `submit`, and its
+    `map` is one loop here, chunks submitted and their futures collected in order. A subclass supplies the pool
+    (`_open`, `_close`, `_abort`) and says what a broken pool looks like (`_pool_broke`)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Schedule ``fn(*args, **kwargs)`` on the pool (started if it is not) and return its Future at once.
@@ -342,6 +408,50 @@ class ExecutorVariant(Variant):
         if self.serializer is None:  # the pool's workers share this process's memory
             return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
         return Handoff(self.name, self.serializer).submit(self._pool, fn, args, kwargs)
+
+    def _executor(self) -> Any:
+        """What chunks are submitted to (default: the pool `_open` returned)."""
+        return self._pool
+
+    def _worker_deadline(self, deadline: float | None) -> float | None:
+        """The deadline the workers check between items (None where their clock is not this one's)."""
+        return deadline
+
+    def _pool_broke(self, error: Exception, index: int, items: range) -> BaseException | None:
+        """The error `map` raises when chunk `index` (input `items`) failed with `error`, which is not the task's
+        own (run_chunk returns those): a dead worker's BrokenPool. None: `error` is raised as it is."""
+        return None
+
+    def _map_chunks(self, task: Callable[[Any], Any], chunks: list[Sequence[Any]], deadline: float | None,
+                    outcomes: list[ChunkOutcome | None]) -> None:
+        pool, worker_deadline = self._executor(), self._worker_deadline(deadline)
+        if self.serializer is None:  # shared memory: the chunk and its outcome are passed as they are
+            futures = [pool.submit(run_chunk, task, chunk, worker_deadline) for chunk in chunks]
+        else:  # pickled here, in this thread: a pool's feeder thread, which dies on a SystemExit, meets no failure
+            handoff = Handoff(self.name, self.serializer)
+            futures = handoff.submit_all(lambda payload: pool.submit(run_packed, payload, worker_deadline,
+                                                                     self.serializer), task, chunks)
+        start = 0
+        for index, future in enumerate(futures):
+            items = range(start, start + len(chunks[index]))
+            try:
+                handback = future.result(timeout=remaining(deadline))
+            except FuturesTimeout:  # not the builtin TimeoutError before 3.11
+                raise TimedOut from None
+            except Exception as exc:
+                error = self._pool_broke(exc, index, items)
+                if error is None:
+                    raise
+                for pending in futures[index:]:
+                    pending.cancel()
+                raise error from exc
+            try:
+                outcomes[index] = handback if self.serializer is None else handoff.unpack(handback, start, len(items))
+            except NotPicklable:
+                for pending in futures[index + 1:]:
+                    pending.cancel()
+                raise
+            start = items.stop
 
 
 def call_as_task(variant: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:

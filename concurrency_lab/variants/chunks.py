@@ -52,7 +52,8 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
     Past `deadline` (a `time.monotonic()` reading: one clock for every process of the machine) no
     further item is started: a thread that cannot be stopped still ends soon after a timeout.
     """
-    started, results = time.thread_time(), []
+    results: list[Any] = []
+    started = time.thread_time()
     append, monotonic = results.append, time.monotonic  # bound once: the loop is the baseline's cost per item
     try:
         if deadline is None:
@@ -105,7 +106,7 @@ def raise_first_error(variant: str, chunks: Sequence[Sequence[Any]], outcomes: S
     """Raise the first error a task raised, in input order: an exception as it is (a worker process's
     traceback as its cause), a SystemExit or a task's own KeyboardInterrupt as TaskExit naming the item."""
     start = 0
-    for chunk, outcome in zip(chunks, outcomes):
+    for chunk, outcome in zip(chunks, outcomes, strict=True):  # one outcome slot per chunk
         if outcome is not None and outcome.error is not None:
             error, here = outcome.error, outcome.pid == os.getpid()
             cause = error if here else RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
@@ -123,8 +124,9 @@ def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 def salvaged(chunks: Sequence[Sequence[Any]], outcomes: Sequence[ChunkOutcome | None]) -> dict[int, Any]:
     """Input index -> result, for every item that finished, from the chunks that came back."""
-    found, start = {}, 0
-    for chunk, outcome in zip(chunks, outcomes):
+    found: dict[int, Any] = {}
+    start = 0
+    for chunk, outcome in zip(chunks, outcomes, strict=True):  # one outcome slot per chunk
         if outcome is not None:
             found.update(enumerate(outcome.results, start))
         start += len(chunk)

@@ -10,12 +10,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import BrokenPool, MapTimeout, NotPicklable
+from ..core.errors import BrokenPool, MapTimeout
 from ..core.traits import Kind
-from .base import ExecutorVariant, TimedOut, remaining
+from .base import ExecutorVariant
 from .checks import check_scheduler_address
 from ..core.engines import DASK
-from .handoff import Handoff, run_packed
 
 #: Dask's own way to name a scheduler (its config key `scheduler-address`); `--dask-address` sets it.
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -173,7 +172,7 @@ class DaskCluster(ExecutorVariant):
                               f"{CONNECT_TIMEOUT_S:g} s; start one with `dask worker {self.address}`") from None
             raise
         workers = client.scheduler_info(n_workers=-1)["workers"]
-        local = _loopback(self.address) and all(_loopback(address) for address in workers)
+        local = _loopback(str(self.address)) and all(_loopback(address) for address in workers)
         return _Connection(client, client.get_executor(pure=False), None, local)
 
     def _close(self, pool: _Connection) -> None:
@@ -216,41 +215,23 @@ class DaskCluster(ExecutorVariant):
                           f"does not stop the workers of a cluster it did not start)",
                           timeout=limit or 0.0, unfinished=unfinished, stopped=False)
 
-    def _map_chunks(self, task, chunks, deadline, outcomes):
+    def _worker_deadline(self, deadline):
+        return deadline if self._pool.on_this_machine else None  # another machine's monotonic clock differs
+
+    # Chunks go as bytes and come back as bytes (handoff.py, through ExecutorVariant's loop): Dask serialises one
+    # opaque object each way (a returned list it serialises item by item: gathering 50,000 small results took
+    # 1.3 s here), and neither the client nor the scheduler unpickles a user's object, which could end or crash them.
+
+    def _pool_broke(self, error, index, items):
         from distributed import KilledWorker
 
-        pool = self._pool
-        worker_deadline = deadline if pool.on_this_machine else None  # another machine's monotonic clock differs
-        # Chunks go as bytes and come back as bytes (handoff.py): Dask serialises one opaque object each way
-        # (a returned list it serialises item by item, seconds for tiny_tasks' items: experiments/dask_overhead.py), and
-        # neither the client nor the scheduler unpickles a user's object, which could end or crash them.
-        handoff = Handoff(self.name, self.serializer)
-        futures = handoff.submit_all(lambda payload: pool.submit(run_packed, payload, worker_deadline, self.serializer),
-                                     task, chunks)
-        starts = [0]
-        for chunk in chunks:
-            starts.append(starts[-1] + len(chunk))
-        for index, future in enumerate(futures):
-            try:
-                handback = future.result(timeout=remaining(deadline))
-            except concurrent.futures.TimeoutError:
-                raise TimedOut from None
-            except KilledWorker as exc:
-                raise BrokenPool(
-                    f"{self.name}: a worker process died while running chunk {index} (items {starts[index]} to "
-                    f"{starts[index + 1] - 1}), {ALLOWED_FAILURES + 1} times in a row for the lab's clusters (Dask's "
-                    "KilledWorker), so the results of the chunks still running are lost; a task may call os._exit, "
-                    "crash, or be killed (the OOM killer sends SIGKILL)") from exc
-            except Exception as exc:  # not the task's: run_packed returns those with the results. Dask's own.
-                for pending in futures[index:]:
-                    pending.cancel()
-                raise BrokenPool(
-                    f"{self.name}: the cluster failed while running chunk {index} (items {starts[index]} to "
-                    f"{starts[index + 1] - 1}) with {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; this is "
-                    "Dask's own error, not the task's (seen once when a task ended its worker process)") from exc
-            try:
-                outcomes[index] = handoff.unpack(handback, starts[index], len(chunks[index]))
-            except NotPicklable:
-                for pending in futures[index + 1:]:
-                    pending.cancel()
-                raise
+        where = f"chunk {index} (items {items.start} to {items.stop - 1})"
+        if isinstance(error, KilledWorker):
+            return BrokenPool(
+                f"{self.name}: a worker process died while running {where}, {ALLOWED_FAILURES + 1} times in a row "
+                "for the lab's clusters (Dask's KilledWorker), so the results of the chunks still running are lost; "
+                "a task may call os._exit, crash, or be killed (the OOM killer sends SIGKILL)")
+        return BrokenPool(  # not the task's: run_packed returns those with the results. Dask's own.
+            f"{self.name}: the cluster failed while running {where} with {type(error).__name__}: "
+            f"{' '.join(str(error).split())[:200]}; this is Dask's own error, not the task's (seen once when a task "
+            "ended its worker process)")

@@ -194,8 +194,8 @@ class Handoff:
             raise NotPicklable(
                 f"{self.variant}: a result could not be sent back from a worker process ({which}{handback.unsent}); "
                 f"have the task return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
-        try:
-            results = pickle.loads(handback.results)  # noqa: S301 - pickled by our worker
+        try:  # a handback that is neither unreadable nor unsent carries results
+            results = pickle.loads(handback.results or b"")  # noqa: S301 - pickled by our worker
         except PICKLING_FAILURES as exc:
             if is_callers_interrupt(exc):
                 raise
@@ -305,4 +305,5 @@ class HandedOffFuture(Future):
             self.set_result(value)
 
 
-__all__ = ["Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed"]
+__all__ = ["PLAIN_DATA", "Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed", "serializer_dumps",
+           "unsendable_item"]

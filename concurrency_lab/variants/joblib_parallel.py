@@ -25,9 +25,10 @@ class JoblibParallel(LokyWorkers):
     """Each item is one ``delayed(run_chunk)`` call and joblib batches them as it does for its users
     (``batch_size="auto"``), while `run_chunk` still measures each item's CPU. A chunk size of k makes
     k-item chunks, each one call, with ``batch_size=1``: k items per dispatched task, as
-    ``batch_size=k`` would send (given to ``map`` or to the variant; ``map(chunksize=1)`` is one item per task). Warm: the executor joblib keeps between calls (one per process, its
-    vendored loky's, shared by every caller); cold and `close()`: that executor is shut down, so no worker outlives the
-    variant. At ``workers=1`` joblib runs the items in the calling thread, with no worker process."""
+    ``batch_size=k`` would send (given to ``map`` or to the variant; ``map(chunksize=1)`` is one item per task).
+    Warm: the executor joblib keeps between calls (one per process, its vendored loky's, shared by every caller);
+    cold and `close()`: that executor is shut down, so no worker outlives the variant. At ``workers=1`` joblib runs
+    the items in the calling thread, with no worker process: that instance's traits say so."""
 
     name = "joblib"
     summary = "joblib.Parallel(n_jobs=n)(delayed(task)(item) for item in items): the loky backend, batch_size='auto'"

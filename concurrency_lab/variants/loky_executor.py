@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from ..core.errors import BrokenPool, NotPicklable
-from .base import ExecutorVariant, TimedOut, remaining
-from .handoff import Handoff, run_packed
+from ..core.errors import BrokenPool
 from ..core.engines import LOKY
+from .base import ExecutorVariant
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 #: loky's own start method: fork+exec on POSIX, so each worker is a fresh interpreter (spawn-like), and
@@ -82,30 +80,18 @@ class LokyExecutor(LokyWorkers, ExecutorVariant):
         # executor (about 10 leaked in CPython's chain-of-callbacks test).
         return pool._flags.broken is not None or pool._flags.shutdown
 
-    def _map_chunks(self, task, chunks, deadline, outcomes):
+    def _executor(self):
+        self._pool = self._open()  # as in submit: get_reusable_executor returns the live one, or a new one
+        return self._pool
+
+    def _pool_broke(self, error, index, items):
         from loky.process_executor import TerminatedWorkerError
 
-        handoff = Handoff(self.name, self.serializer)
-        self._pool = self._open()  # as in submit: get_reusable_executor returns the live one, or a new one
-        futures = handoff.submit_all(lambda payload: self._pool.submit(run_packed, payload, deadline, self.serializer),
-                                     task, chunks)
-        start = 0
-        for index, future in enumerate(futures):
-            try:
-                handback = future.result(timeout=remaining(deadline))
-            except FuturesTimeout:
-                raise TimedOut from None
-            except TerminatedWorkerError as exc:
-                manager = getattr(self._pool, "_executor_manager_thread", None)
-                if manager is not None:  # it stops and reaps the other workers: let it finish
-                    manager.join(STOP_GRACE_SECONDS)
-                raise self.terminated(exc) from exc
-            except BrokenProcessPool as exc:  # broken another way (a worker that could not start)
-                raise self.broken() from exc
-            try:
-                outcomes[index] = handoff.unpack(handback, start, len(chunks[index]))
-            except NotPicklable:
-                for pending in futures[index + 1:]:
-                    pending.cancel()
-                raise
-            start += len(chunks[index])
+        if isinstance(error, TerminatedWorkerError):
+            manager = getattr(self._pool, "_executor_manager_thread", None)
+            if manager is not None:  # it stops and reaps the other workers: let it finish
+                manager.join(STOP_GRACE_SECONDS)
+            return self.terminated(error)
+        if isinstance(error, BrokenProcessPool):  # broken another way (a worker that could not start)
+            return self.broken()
+        return None

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
+from typing import Any
 from concurrent.futures.process import BrokenProcessPool
 
-from ..core.errors import NotPicklable
 from ..core.process_tree import stop_processes
 from ..core.traits import Role
-from .base import ExecutorVariant, TimedOut, remaining
-from .handoff import Handoff, run_packed
+from .base import ExecutorVariant
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 
@@ -35,7 +33,7 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
 
     def _open(self):
         # Every worker watches this process, not its parent: a forkserver worker's parent is the forkserver.
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.mp_context(), initializer=worker_started,
+        return _WatchedExecutor(max_workers=self.workers, mp_context=self.mp_context(), initializer=worker_started,
                                    initargs=(os.getpid(),))
 
     def _broken(self, pool):
@@ -52,33 +50,31 @@ class ProcessPool(ProcessVariant, ExecutorVariant):
         _let_the_manager_finish(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
-    def _map_chunks(self, task, chunks, deadline, outcomes):
-        # Submitting slices costs per task about what Pool.map does (the tiny_tasks rows of `concurrency-lab run`),
-        # while ProcessPoolExecutor.map(chunksize=k) cost two to four times more: it pickles one iterator per chunk.
-        handoff = Handoff(self.name, self.serializer)
-        # Pickled here, in this thread: the queue's feeder thread, which dies on a SystemExit, never meets a failure.
-        futures = handoff.submit_all(lambda payload: self._pool.submit(run_packed, payload, deadline, self.serializer),
-                                     task, chunks)
-        workers = dict(self._pool._processes or {})  # pid -> Process, to say how one died
-        start = 0
-        for index, future in enumerate(futures):
-            try:
-                handback = future.result(timeout=remaining(deadline))
-            except FuturesTimeout:  # not the builtin TimeoutError before 3.11
-                raise TimedOut from None
-            except BrokenProcessPool as exc:
-                workers.update(self._pool._processes or {})
-                # The executor's own thread stops and reaps every worker: wait for it rather than reap them
-                # too (two readers of a forkserver worker's status pipe leave one with exit code 255).
-                _let_the_manager_finish(self._pool)
-                raise self.broken(workers.values()) from exc
-            try:
-                outcomes[index] = handoff.unpack(handback, start, len(chunks[index]))
-            except NotPicklable:
-                for pending in futures[index + 1:]:
-                    pending.cancel()
-                raise
-            start += len(chunks[index])
+    # Chunks go as list slices submitted as tasks (ExecutorVariant's loop): submitting slices costs per task about
+    # what Pool.map does (the tiny_tasks rows of `concurrency-lab run`), while ProcessPoolExecutor.map(chunksize=k)
+    # cost two to four times more: it pickles one iterator per chunk.
+
+    def _pool_broke(self, error, index, items):
+        if not isinstance(error, BrokenProcessPool):
+            return None
+        # The executor's own thread stops and reaps every worker: wait for it rather than reap them
+        # too (two readers of a forkserver worker's status pipe leave one with exit code 255).
+        _let_the_manager_finish(self._pool)
+        return self.broken({**self._pool.started, **(self._pool._processes or {})}.values())
+
+
+class _WatchedExecutor(ProcessPoolExecutor):
+    """A ProcessPoolExecutor that keeps every worker process it started, to say how one died: a broken
+    pool's own table of them is emptied by its thread as it stops them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: dict[int, Any] = {}
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)  # which starts the workers it needs
+        self.started.update(self._processes or {})  # the executor's own table
+        return future
 
 
 def _let_the_manager_finish(pool: ProcessPoolExecutor) -> None:
@@ -96,7 +92,7 @@ def _let_the_manager_finish(pool: ProcessPoolExecutor) -> None:
     if manager.is_alive() and sys.version_info < (3, 11):
         reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
         fd = getattr(reader, "_handle", None)
-        if fd is not None:
+        if reader is not None and fd is not None:
             # The handle is taken first: the feeder closes the same Connection once unblocked, and must find it
             # closed (Connection.close from two threads closes the descriptor twice, maybe another file's by then).
             reader._handle = None

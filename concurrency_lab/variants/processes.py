@@ -1,21 +1,18 @@
-"""What every process variant shares: start methods, picklable work, worker processes that end
-with their parent, and the errors a dead worker or an unpicklable item gives."""
+"""What every process variant shares: start methods, worker processes that end with their parent, and the
+error a dead worker gives. What cannot be sent is checked by the declared `serializer` (base.py, handoff.py)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core.cpus import START_METHODS, default_start_method
-from ..core.errors import BrokenPool, NotPicklable
+from ..core.errors import BrokenPool
 from ..core.helper_process import exit_with_parent
 from ..core.traits import Kind
 from .base import Variant
-from .checks import defined_in_unimportable_main
-from .chunks import PICKLING_FAILURES, is_callers_interrupt
-from .serializers import PLAIN_DATA, serializer_dumps, unsendable_item
 
 #: After SIGTERM, how long stopped workers get before SIGKILL: a worker in a C call may ignore SIGTERM.
 STOP_GRACE_SECONDS = 1.0
@@ -36,7 +33,7 @@ class ProcessVariant(Variant):
     start_methods = START_METHODS
     serializer = "pickle"
     stops_running_work = True
-    chunks_per_worker = 4
+    chunks_per_worker: ClassVar[int | None] = 4
 
     def mp_context(self) -> multiprocessing.context.BaseContext:
         """The multiprocessing context of `effective_start_method`, leaving the process-wide one unset
@@ -47,33 +44,6 @@ class ProcessVariant(Variant):
     def effective_start_method(self) -> str:
         """`start_method`, or the one a pool made without a context would use."""
         return self.start_method or default_start_method()
-
-    def check_task(self, task: object) -> None:
-        super().check_task(task)
-        try:
-            serializer_dumps(self.serializer)(task)
-        except PICKLING_FAILURES as exc:  # a __reduce__ may call sys.exit
-            if is_callers_interrupt(exc):
-                raise
-            raise NotPicklable(self._unsendable_task(task, exc)) from exc
-        if self.serializer == "pickle" and self.effective_start_method != "fork" and defined_in_unimportable_main(task):
-            # Pickling passed (by reference), but a spawn or forkserver worker cannot import
-            # __main__ from a REPL or `python -c`: Pool would restart failing workers forever.
-            # (cloudpickle sends functions of __main__ by value: nothing to import.)
-            raise NotPicklable(
-                f"{task!r} is defined in an interactive __main__, which {self.effective_start_method!r} "
-                f"workers cannot import; move it into a module, or use start_method='fork'"
-            )
-
-    def _unsendable_task(self, task: object, exc: BaseException) -> str:
-        problem = f"{task!r} is not ({type(exc).__name__}: {exc})"
-        if self.serializer == "cloudpickle":
-            return (f"variant {self.name!r} sends the task to other processes with cloudpickle, which carries lambdas "
-                    f"and closures but not what cannot leave a process, and {problem}: let the task hold no lock, "
-                    "generator or other live object (make it inside the task), or use a thread variant, which shares memory")
-        return (f"variant {self.name!r} sends the task to other processes, so it must be picklable, and {problem}: "
-                "make it a module-level function (not a lambda, a closure or a bound method of a local object), or "
-                "use a thread variant, which shares memory")
 
     def broken(self, processes: Iterable[Any] = (), *, exitcodes: Iterable[int | None] = ()) -> BrokenPool:
         """The error for a pool one of whose worker `processes` (multiprocessing.Process) died, or whose
@@ -98,4 +68,4 @@ def describe_exit(exitcode: int) -> str:
     return f"exit code {exitcode}"
 
 
-__all__ = ["PLAIN_DATA", "ProcessVariant", "describe_exit", "serializer_dumps", "unsendable_item", "worker_started"]
+__all__ = ["ProcessVariant", "describe_exit", "worker_started"]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
 
 from ..core.cpus import default_thread_workers
 from ..core.traits import Kind, Role
-from .base import ExecutorVariant, TimedOut, remaining
-from .chunks import run_chunk
+from .base import ExecutorVariant
 
 
 class ThreadPool(ExecutorVariant):
@@ -39,11 +37,3 @@ class ThreadPool(ExecutorVariant):
     def _abort(self, pool):
         # Queued chunks are cancelled; a running one ends at its next item (run_chunk's deadline).
         pool.shutdown(wait=False, cancel_futures=True)
-
-    def _map_chunks(self, task, chunks, deadline, outcomes):
-        futures = [self._pool.submit(run_chunk, task, chunk, deadline) for chunk in chunks]
-        for index, future in enumerate(futures):
-            try:
-                outcomes[index] = future.result(timeout=remaining(deadline))
-            except FuturesTimeout:  # not the builtin TimeoutError before 3.11
-                raise TimedOut from None
