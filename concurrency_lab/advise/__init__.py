@@ -14,7 +14,7 @@ import importlib
 import sys
 from typing import Any
 
-# Public name -> submodule, imported on first use: the CLI's parser imports `advise.command` only.
+# Public name -> submodule, imported on first use: the CLI's parser (`commands/advise.py`) imports `advise.inputs` only.
 _HOMES = {
     "DEFAULT_BUDGET_S": "api", "advise": "api", "assert_parallel_speedup": "api", "render": "answer",
     "InputError": "inputs", "Advice": "model", "Config": "model", "Trial": "model",
