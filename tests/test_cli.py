@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from concurrency_lab.commands.cli import main
-from concurrency_lab.download.cli import main as download_main
+from concurrency_lab.commands.download import main as download_main
 
 
 def test_console_script_and_module_both_explain_themselves():

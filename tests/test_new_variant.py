@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from concurrency_lab import variants
+from concurrency_lab.bench.options import RunOptions
 from concurrency_lab.bench.run import run_benchmarks, write_run_reports
 from concurrency_lab.core.traits import Kind
 from concurrency_lab.variants.base import Variant, run_chunk
@@ -59,8 +60,8 @@ def test_registering_checks_what_it_is_given(toy_registered):
 
 def test_a_registered_variant_reaches_every_part_of_the_report(toy_registered, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark turns itself off inside xdist workers
-    code, results = run_benchmarks(profile="smoke", variants=["sequential", TOY], workloads=["processor"], workers=[2],
-                                   out_dir=tmp_path)
+    code, results = run_benchmarks(RunOptions(profile="smoke", variants=["sequential", TOY], workloads=["processor"],
+                                              workers=[2]), out_dir=tmp_path)
     assert code == 0 and results.exists()
     assert write_run_reports([results], tmp_path, verbose=True) == 0
 
