@@ -65,7 +65,7 @@ def fault_records(request, lab_server) -> dict[str, DownloadRecord]:
         urls = [_url(lab_server, FAULTS[fault][0], key, closed_port) for fault in faults]
         outcome = variant.map(download_task(variant, options), urls)
         assert [r.url for r in outcome] == urls  # one record per URL, in input order
-        records.update(zip(faults, outcome))
+        records.update(zip(faults, outcome, strict=True))
     return records
 
 

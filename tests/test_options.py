@@ -139,7 +139,8 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 def test_real_processes_exit_2_with_one_line():
     for command, line in [
-        ((sys.executable, "-m", "concurrency_lab", "run", "--workers", "0"), "concurrency-lab run: error: --workers: must be at least 1, got 0"),
+        ((sys.executable, "-m", "concurrency_lab", "run", "--workers", "0"),
+         "concurrency-lab run: error: --workers: must be at least 1, got 0"),
         ((sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--workers", "0"),
          "python -m concurrency_lab.lesson.executor_processor: error: --workers: must be at least 1, got 0"),
     ]:
@@ -178,7 +179,8 @@ def test_a_command_changes_a_shared_option_for_itself_only():
 
 # --- any text at all: a value, or the one documented error -----------------------------------------
 
-NAMES = [*VARIANT_NAMES, *WORKLOAD_NAMES, "smoke", "fork", "spawn", "0", "1", "2", str(MAX_WORKERS), str(MAX_WORKERS + 1), "-3", " ", ""]
+NAMES = [*VARIANT_NAMES, *WORKLOAD_NAMES, "smoke", "fork", "spawn", "0", "1", "2", str(MAX_WORKERS), str(MAX_WORKERS + 1),
+         "-3", " ", ""]
 TEXT = st.one_of(st.text(), st.lists(st.sampled_from(NAMES)).map(",".join), st.integers().map(str))
 
 

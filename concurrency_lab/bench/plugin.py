@@ -136,7 +136,7 @@ class _SilentOnInterruption:
 
 
 @pytest.fixture
-def bench_case(request: pytest.FixtureRequest):
+def bench_case(request: pytest.FixtureRequest) -> BenchCase:
     """The BenchCase behind this benchmark's id."""
     return request.config.stash[_CASES][request.param]
 
@@ -148,7 +148,7 @@ def bench_timeout(pytestconfig: pytest.Config) -> float | None:
 
 
 @pytest.fixture(scope="session")
-def bench_profile(pytestconfig: pytest.Config):
+def bench_profile(pytestconfig: pytest.Config) -> Profile:
     return PROFILES[lab_options(pytestconfig).profile]
 
 
@@ -227,7 +227,7 @@ def say(config: pytest.Config, line: str) -> None:
 def _runnable(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
     """The cases of `items` whose variant can run here (the others are skipped, with the reason)."""
     known = config.stash.get(_CASES, {})
-    ids = [case for case in map(case_id, items) if case in known]
+    ids = [case for item in items if (case := case_id(item)) is not None and case in known]
     return [case for case in ids if variant_class(known[case].variant).unavailable_reason() is None]
 
 

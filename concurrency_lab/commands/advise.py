@@ -10,11 +10,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..advise.inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
 from ..core import interrupt
-from ..core.options import PATH_ARGUMENT, Option, OptionError, add_options, error_line, parse_seconds, parse_whole_number
+from ..core.options import (
+    PATH_ARGUMENT,
+    Commands,
+    Option,
+    OptionError,
+    add_options,
+    error_line,
+    parse_seconds,
+    parse_whole_number,
+)
 from ..core.out_path import OUT
 
 PROG = "concurrency-lab advise"
@@ -24,7 +32,7 @@ BUDGET = Option("--budget", lambda text: parse_seconds(text, MAX_BUDGET_SECONDS)
                 "(default: {default})", 30.0)
 
 
-def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(commands: Commands) -> None:
     """The `advise` sub-command."""
     parser = commands.add_parser(
         "advise", help="which variant for your own function: proven against sequential and measured within a budget",

@@ -60,7 +60,8 @@ FETCH_OPTIONS = (
 def download_task(variant: Variant, options: FetchOptions) -> Callable[[str], Any]:
     """The picklable task `variant` runs for one URL, chosen as for every workload (`Workload.task_for`):
     the coroutine function for event-loop variants."""
-    return functools.partial(get_workload("downloader").task_for(variant), options=options)
+    task: Callable[..., Any] = get_workload("downloader").task_for(variant)
+    return functools.partial(task, options=options)
 
 
 @contextlib.contextmanager
@@ -81,9 +82,10 @@ def download(urls: Sequence[str], *, variant: str, workers: int | None, options:
 
 def format_record(record: DownloadRecord) -> str:
     if record.ok:
-        return f"ok    {record.status} {record.nbytes:>10,} B  sha256 {record.sha256[:16]}  {record.url}"
+        return f"ok    {record.status} {record.nbytes:>10,} B  sha256 {(record.sha256 or '')[:16]}  {record.url}"
     status = "" if record.status is None else f" (HTTP {record.status})"
-    return f"FAIL  {record.error_kind.value}{status}  {record.url}: {record.error}"
+    kind = record.error_kind.value if record.error_kind is not None else "error"  # a failed record names its kind
+    return f"FAIL  {kind}{status}  {record.url}: {record.error}"
 
 
 def build_parser(prog: str, default_variant: str, description: str) -> argparse.ArgumentParser:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.options import Commands
 from ..variants import VARIANT_NAMES, variant_class
 from ..workloads import SIZE_LABELS, WORKLOAD_NAMES, get_workload
 
 
-def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(commands: Commands) -> None:
     commands.add_parser("list", help="the variants and workloads, and whether each can run here",
                         description="List variants and workloads.").set_defaults(handler=list_command)
 

@@ -13,7 +13,7 @@ from .. import __version__
 from ..bench.options import WORKLOADS
 from ..core import interrupt
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
-from ..core.options import START_METHOD, WORKERS, Option, add_options, parse_name, parse_whole_number
+from ..core.options import Commands, START_METHOD, WORKERS, Option, add_options, parse_name, parse_whole_number
 from ..core.traits import Role
 from ..variants import VariantUnavailable, get_variant, variant_class
 from ..variants.dask_cluster import use_scheduler_address
@@ -29,7 +29,7 @@ SEED = Option("--seed", lambda text: parse_whole_number(text, 0, MAX_SEED), "N",
               f"seed for the inputs, 0 to {MAX_SEED} (default: {{default}})", 0)
 
 
-def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(commands: Commands) -> None:
     """The `matrix` sub-command."""
     matrix = commands.add_parser("matrix", help="run every variant over every workload once, printing results and times",
                                  description="Run each workload with each variant once (cold pools), print the wall time, "

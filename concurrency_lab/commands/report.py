@@ -7,15 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.options import PATH_ARGUMENT, add_options, error_line
+from ..core.options import Commands, PATH_ARGUMENT, add_options, error_line
 from ..core.out_path import OUT
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Commands) -> None:
     """The `report` and `compare` sub-commands."""
-    report = commands.add_parser("report", help="rebuild the reports from saved benchmark results (several Pythons merge into one)",
-                                 description="Merge saved pytest-benchmark JSON results (one file per Python run), and advise.json files, into "
-                                             "summary.json, summary.md and index.html.")
+    report = commands.add_parser("report",
+                                 help="rebuild the reports from saved benchmark results (several Pythons merge into one)",
+                                 description="Merge saved pytest-benchmark JSON results (one file per Python run), and "
+                                             "advise.json files, into summary.json, summary.md and index.html.")
     report.add_argument("results", nargs="*", type=PATH_ARGUMENT, metavar="RESULTS",
                         help="pytest-benchmark JSON files or folders of them; an advise.json there (from `advise --out`) "
                              "is shown in an Advice section")
@@ -97,7 +98,8 @@ def report_command(args: argparse.Namespace) -> int:
         for warning in envs:
             print(f"warning: {warning.source}: {warning.message}", file=sys.stderr)
         return _refused("report", problem)
-    return write_run_reports(paths, args.out, verbose=True, warnings=envs)  # verdicts: what `report` printed before `run -v` existed
+    # verbose: the verdicts, what `report` printed before `run -v` existed
+    return write_run_reports(paths, args.out, verbose=True, warnings=envs)
 
 
 def compare_command(args: argparse.Namespace) -> int:

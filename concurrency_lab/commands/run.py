@@ -6,13 +6,13 @@ import argparse
 import sys
 
 from ..bench.options import RUN_OPTIONS, RunOptions
-from ..core.options import add_options
+from ..core.options import Commands, add_options
 from ..core.out_path import OUT
 from ..failures import SUMMARY as FAILURES_SUMMARY
 from ..variants.dask_cluster import use_scheduler_address
 
 
-def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(commands: Commands) -> None:
     """The `run` sub-command: the session's own options (`RUN_OPTIONS`), then where and how loudly."""
     run = commands.add_parser("run", help="benchmark the variant x workload x workers matrix on this Python and write reports",
                               description="Benchmark every variant x workload x workers case under pytest-benchmark "

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from .cpus import (
     MAX_WORKERS,
@@ -241,3 +241,7 @@ class ArgumentParser(argparse.ArgumentParser):
             flag, problem = message.removeprefix("argument ").split(": ", 1)
             message = option_message(flag, problem)
         self.exit(2, error_line(self.prog, message) + "\n")
+
+
+#: What `ArgumentParser.add_subparsers` returns: each command's module adds its own parser to it.
+Commands: TypeAlias = "argparse._SubParsersAction[ArgumentParser]"

@@ -28,7 +28,8 @@ def _main(argv: Sequence[str] | None, prog: str, default_variant: str, descripti
     add_options(parser.add_argument, (TASKS, VARIANT.but(default=default_variant), WORKERS, START_METHOD, TIMEOUT))
     args = parser.parse_args(argv)
     try:
-        runner = get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
+        start_method = {"start_method": args.start_method} if args.start_method else {}
+        runner = get_variant(args.variant, workers=args.workers, **start_method)
     except (ValueError, TypeError, VariantUnavailable) as exc:
         parser.error(str(exc))
     ranges = make_inputs(args.tasks)
@@ -45,6 +46,6 @@ def _main(argv: Sequence[str] | None, prog: str, default_variant: str, descripti
     print(f"sum of x*x for x in range({first:,}, {last:,}) = {total}")
     print(f"{'matches' if total == expected else 'DIFFERS FROM'} the closed form")
     print(f"{args.tasks} tasks on {args.variant} x {runner.workers} workers "
-          f"({len(runner.last_run.worker_pids)} worker processes) in {wall:.3f} s")
+          f"({len(runner.last_run.worker_pids) if runner.last_run else 0} worker processes) in {wall:.3f} s")
     return 0 if total == expected else 1
 

@@ -20,7 +20,8 @@ FAULT_EVERY = 20
 
 def urls(base_url: str, count: int) -> list[str]:
     return [
-        base_url + (FAULTS[(i // FAULT_EVERY) % len(FAULTS)] if i % FAULT_EVERY == 0 else f"/bytes/{1024 + i % 16 * 1024}?seed={i}")
+        base_url + (FAULTS[(i // FAULT_EVERY) % len(FAULTS)] if i % FAULT_EVERY == 0
+                    else f"/bytes/{1024 + i % 16 * 1024}?seed={i}")
         for i in range(count)
     ]
 
