@@ -24,11 +24,14 @@ from typing import Any
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from lab_options import OPTIONS
 from lab_params import make_variant, task_for, variant_params
 
 from concurrency_lab.commands import cli
 from concurrency_lab.core.cpus import MAX_WORKERS, available_start_methods
-from concurrency_lab.options import MAX_DOWNLOAD_SECONDS, MAX_RETRIES, MAX_TASKS, OPTIONS, OptionError
+from concurrency_lab.commands.download import MAX_DOWNLOAD_SECONDS, MAX_RETRIES
+from concurrency_lab.core.options import OptionError
+from concurrency_lab.lesson.processor_cli import MAX_TASKS
 from concurrency_lab.records.benchmark import SCHEMA_VERSION
 from concurrency_lab.variants import VARIANT_NAMES, Variant, VariantUnavailable, get_variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
@@ -109,7 +112,7 @@ WORK = {
     "report": ["concurrency_lab.bench.run:write_run_reports"],
     "compare": ["concurrency_lab.report:compare_runs"],
     "matrix": ["concurrency_lab.commands.matrix:run_matrix"],
-    "download": ["concurrency_lab.download.cli:download", "concurrency_lab.download.cli:demo_urls"],
+    "download": ["concurrency_lab.commands.download:download", "concurrency_lab.commands.download:demo_urls"],
     "serve": ["concurrency_lab.server.listener:LabHTTPServer.server_bind"],
     "processor": ["concurrency_lab.lesson.processor_cli:make_inputs"],
 }
@@ -190,7 +193,7 @@ def test_every_numeric_option_has_an_upper_bound(command, flag, bad, problem, mo
     outcome = outcome_of(lambda: command.main([*command.needed, f"{flag}={bad}"]))
     if outcome["status"] == "reached" or f": error: {flag}: " not in outcome["err"]:
         said = "accepts it" if outcome["status"] == "reached" else f"says {outcome['err'].strip()!r}"
-        pytest.skip(f"{prog} parses {flag} itself, not with options.py's OPTIONS[{key!r}]: for {bad} it {said}")
+        pytest.skip(f"{prog} parses {flag} itself, not with its declared Option ({key!r}): for {bad} it {said}")
     assert outcome["status"] == 2
     assert one_error_line(outcome["err"], prog) == f"{prog}: error: {flag}: {refused.value}"
 
@@ -213,6 +216,89 @@ def test_a_folder_without_write_permission_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a user other than root
     with pytest.raises(OptionError, match="no permission to write in"):
         OPTIONS["out"].parse(str(tmp_path / "new"))
+
+
+# --- --out: one check (core.out_path.out_folder) for every command that writes to a folder ---------------
+
+#: What each command that takes --out needs besides it, and the work it would start (stubbed).
+OUT_NEEDS = {"run": ([], WORK["run"]), "report": ([str(RESULTS)], WORK["report"]),
+             "advise": (["json:loads", "--range", "3"], ["concurrency_lab.commands.advise:load_function"])}
+
+
+def _commands_taking_out() -> list[str]:
+    """The sub-commands whose parser has --out, read from the parser: a command that gains one is tested too."""
+    (subparsers,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    return [name for name, parser in subparsers.choices.items()
+            if any("--out" in action.option_strings for action in parser._actions)]  # noqa: SLF001
+
+
+OUT_COMMANDS = _commands_taking_out()
+
+
+def test_every_command_that_takes_out_is_checked_here():
+    # matrix prints its rows and writes no files: it has no --out.
+    assert sorted(OUT_COMMANDS) == sorted(OUT_NEEDS)
+
+
+def _out_outcome(command: str, out: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    needed, work = OUT_NEEDS[command]
+    stub_work(monkeypatch, work)
+    return outcome_of(lambda: cli.main([command, *needed, "--out", out]))
+
+
+@pytest.mark.parametrize(("out", "problem"), [
+    ("/proc/forbidden/x", "no folder can be made in '/proc'"),
+    ("/proc", "no folder can be made in '/proc'"),
+    ("/sys/x", "no folder can be made in '/sys'"),
+    ("/sys/kernel", "no folder can be made in '/sys/kernel'"),
+], ids=["proc-missing-parent", "proc", "sys-missing-parent", "sys-folder"])
+@pytest.mark.parametrize("command", OUT_COMMANDS)
+def test_out_on_a_virtual_file_system_is_one_line_and_status_2_before_any_work(command, out, problem, monkeypatch):
+    """Root passes every permission check on /proc and /sys, and mkdir there still fails: said before any work."""
+    system = Path("/", out.split("/")[1])
+    if not system.is_dir():
+        pytest.skip(f"no {system} on this system")
+    outcome = _out_outcome(command, out, monkeypatch)
+    assert outcome["status"] == 2 and outcome["out"] == "", outcome
+    line = one_error_line(outcome["err"], f"concurrency-lab {command}")
+    assert line.startswith(f"concurrency-lab {command}: error: --out: cannot write to {out!r}: ") and problem in line, line
+
+
+@pytest.mark.parametrize("command", OUT_COMMANDS)
+def test_out_on_a_read_only_file_system_is_one_line_and_status_2(command, tmp_path, monkeypatch):
+    real_statvfs = os.statvfs
+
+    def read_only(path):  # as a folder on a file system mounted read-only would say (root cannot write there either)
+        result = real_statvfs(path)
+        return os.statvfs_result((*result[:8], result.f_flag | os.ST_RDONLY, *result[9:]))
+
+    monkeypatch.setattr(os, "statvfs", read_only)
+    outcome = _out_outcome(command, str(tmp_path / "new" / "out"), monkeypatch)
+    assert outcome["status"] == 2 and outcome["out"] == "", outcome
+    assert one_error_line(outcome["err"], f"concurrency-lab {command}").endswith(
+        f"{str(tmp_path)!r} is on a read-only file system")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root passes every permission check: /proc and /sys stand in for it above")
+@pytest.mark.parametrize("command", OUT_COMMANDS)
+def test_out_without_permission_is_one_line_and_status_2(command, tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        outcome = _out_outcome(command, str(locked / "out"), monkeypatch)
+    finally:
+        locked.chmod(0o700)
+    assert outcome["status"] == 2 and outcome["out"] == "", outcome
+    assert one_error_line(outcome["err"], f"concurrency-lab {command}").endswith(f"no permission to write in {str(locked)!r}")
+
+
+@pytest.mark.parametrize("command", OUT_COMMANDS)
+def test_out_with_missing_parents_reaches_the_work_and_the_check_leaves_nothing(command, tmp_path, monkeypatch):
+    """Missing folders are made as each command writes (as before); checking makes nothing that stays."""
+    assert _out_outcome(command, str(tmp_path / "a" / "b" / "out"), monkeypatch)["status"] == "reached"
+    assert _out_outcome(command, str(tmp_path), monkeypatch)["status"] == "reached"
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- result files -------------------------------------------------------------------------------------
@@ -300,7 +386,7 @@ def test_junk_result_paths_are_one_line_and_status_2(tmp_path, monkeypatch):
     check()
 
 
-# --- paths: one check (options.PATH_ARGUMENT) for every argument that names a file or folder ---------------
+# --- paths: one check (core.options.PATH_ARGUMENT) for every argument that names a file or folder ---------------
 
 WORK["advise"] = ["concurrency_lab.commands.advise:load_function"]
 #: Every place a command takes a path, with the rest of a valid command line around it; P is the path.
@@ -358,7 +444,7 @@ def test_any_path_holding_a_nul_is_refused_as_one_line(place, tmp_path, monkeypa
 
 def _parsers() -> Iterator[argparse.ArgumentParser]:
     """Every parser of every command, sub-commands included."""
-    from concurrency_lab.download.cli import build_parser as download_parser
+    from concurrency_lab.commands.download import build_parser as download_parser
     from concurrency_lab.server.cli import build_parser as server_parser
 
     pending = [cli.build_parser(), download_parser("download", "thread_pool", ""), server_parser()]
@@ -382,7 +468,7 @@ def test_no_argument_takes_a_path_unchecked():
                  st.none(), st.integers(), st.binary(max_size=8)))
 def test_a_malformed_url_becomes_its_record_and_nothing_is_sent(url):
     from concurrency_lab.download import ErrorKind
-    from concurrency_lab.download.cli import download
+    from concurrency_lab.commands.download import download
     from concurrency_lab.download.records import invalid_url_reason
 
     assume(invalid_url_reason(url) is not None)  # a well-formed URL would be fetched: that is not bad input
@@ -414,8 +500,10 @@ def test_each_unreadable_results_file_says_why(command, content, problem, tmp_pa
     (["run", "--out", "pyproject.toml/sub"],
      "concurrency-lab run: error: --out: cannot write to 'pyproject.toml/sub': 'pyproject.toml' is a file, "
      "so no folder can be made below it"),
+    (["run", "--out", "/proc/forbidden/x"],
+     "concurrency-lab run: error: --out: cannot write to '/proc/forbidden/x': no folder can be made in '/proc'"),
     (["report", "pyproject.toml"], "concurrency-lab report: error: 'pyproject.toml': not JSON"),
-], ids=["serve", "matrix", "run", "report"])
+], ids=["serve", "matrix", "run", "run-proc", "report"])
 def test_a_real_process_refuses_within_a_second(argv, line):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
     started = time.perf_counter()

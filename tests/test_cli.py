@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from concurrency_lab.commands.cli import main
-from concurrency_lab.download.cli import main as download_main
+from concurrency_lab.commands.download import main as download_main
 
 
 def test_console_script_and_module_both_explain_themselves():
@@ -48,7 +48,8 @@ def test_list_names_every_variant_and_workload(capsys):
 
 
 def test_matrix_checks_every_result(capsys):
-    assert main(["matrix", "--size", "test", "--workloads", "processor,tiny_tasks", "--variants", "sequential,process_pool,asyncio", "--workers", "2"]) == 0
+    assert main(["matrix", "--size", "test", "--workloads", "processor,tiny_tasks", "--variants",
+                 "sequential,process_pool,asyncio", "--workers", "2"]) == 0
     out = capsys.readouterr().out
     assert out.count(" yes") == 4  # two workloads x two variants that can run them
     assert out.count("skipped: variant 'asyncio' runs coroutines") == 2
@@ -71,7 +72,8 @@ def test_matrix_says_which_process_variants_did_not_take_the_start_method(capsys
         assert "own way" not in lines[name], lines[name]
 
 
-@pytest.mark.parametrize("argv", [["matrix", "--workers", "0"], ["matrix", "--variants", "threads"], ["matrix", "--size", "huge"]])
+@pytest.mark.parametrize("argv", [["matrix", "--workers", "0"], ["matrix", "--variants", "threads"],
+                                  ["matrix", "--size", "huge"]])
 def test_matrix_rejects_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

@@ -22,7 +22,7 @@ from lab_tasks import exit_on_five, mark_when_done, refuse_seven, return_a_lock,
 
 from concurrency_lab.core import helper_process
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
-from concurrency_lab.options import OPTIONS
+from concurrency_lab.variants.options import DASK_ADDRESS
 from concurrency_lab.variants import get_variant
 from concurrency_lab.variants.dask_cluster import ADDRESS_VARIABLE, use_scheduler_address
 from concurrency_lab.core.engines import DASK
@@ -48,7 +48,7 @@ def remote(cluster):
     """One warm dask variant for the module, pointed at the cluster the way `--dask-address` does it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ADDRESS_VARIABLE, "")  # so that the context restores it: no other test sees the address
-        use_scheduler_address(OPTIONS["dask_address"].parse(cluster.address))
+        use_scheduler_address(DASK_ADDRESS.parse(cluster.address))
         variant = get_variant("dask", workers=2)
     with variant:
         yield variant

@@ -24,6 +24,7 @@ import pytest
 
 from concurrency_lab.commands import cli
 from concurrency_lab.bench import run as bench_run
+from concurrency_lab.bench.options import RunOptions
 from concurrency_lab.bench.run import run_benchmarks
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from concurrency_lab.failures import JSON_KEY, FailureOutcome, FailureTable
@@ -313,10 +314,10 @@ def test_the_table_has_each_available_variant_under_each_case_it_applies_to(monk
     assert FailureTable.from_dict(json.loads(json.dumps(table.to_dict()))) == table
 
 
-def _benchmark_json(tmp_path, monkeypatch, *extra: str) -> dict:
+def _benchmark_json(tmp_path, monkeypatch, failures: bool = True) -> dict:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark turns itself off inside xdist workers
-    code, results = run_benchmarks(profile="smoke", variants=["sequential"], workloads=["tiny_tasks"], workers=[1],
-                                   out_dir=tmp_path, extra_pytest_args=extra)
+    options = RunOptions(profile="smoke", variants=["sequential"], workloads=["tiny_tasks"], workers=[1], failures=failures)
+    code, results = run_benchmarks(options, out_dir=tmp_path)
     assert code == 0 and results.exists()
     return json.loads(results.read_text())
 
@@ -329,7 +330,7 @@ def test_the_benchmark_json_carries_the_table_of_the_run_variants(tmp_path, monk
 
 
 def test_no_lab_failures_leaves_the_table_out(tmp_path, monkeypatch):
-    assert JSON_KEY not in _benchmark_json(tmp_path, monkeypatch, "--no-lab-failures")
+    assert JSON_KEY not in _benchmark_json(tmp_path, monkeypatch, failures=False)
 
 
 def test_the_benchmarks_are_saved_when_the_failure_probes_fail(tmp_path, monkeypatch, capsys):
@@ -342,12 +343,12 @@ def test_the_benchmarks_are_saved_when_the_failure_probes_fail(tmp_path, monkeyp
     assert "failure modes not measured: OSError: no more processes" in capsys.readouterr().out
 
 
-def test_run_no_failures_asks_pytest_to_leave_the_table_out(tmp_path, monkeypatch):
+def test_run_no_failures_asks_the_session_to_leave_the_table_out(tmp_path, monkeypatch):
     asked = []
-    monkeypatch.setattr(bench_run, "run_benchmarks", lambda **options: asked.append(options) or (0, tmp_path / "none"))
+    monkeypatch.setattr(bench_run, "run_benchmarks", lambda options, **kwargs: asked.append(options) or (0, tmp_path / "none"))
     cli.main(["run", "--no-failures", "--out", str(tmp_path)])
     cli.main(["run", "--out", str(tmp_path)])
-    assert [options["extra_pytest_args"] for options in asked] == [("--no-lab-failures",), ()]
+    assert [options.failures for options in asked] == [False, True]
 
 
 def test_an_outcome_names_what_breaks_the_documented_promise():

@@ -16,6 +16,7 @@ from lab_params import make_variant, variant_params, variant_start_method_params
 from concurrency_lab import variants
 from concurrency_lab.advise.sweep import Candidate, choose
 from concurrency_lab.bench.cases import PROFILES, cases
+from concurrency_lab.bench.options import RunOptions
 from concurrency_lab.bench.run import run_benchmarks, write_run_reports
 from concurrency_lab.core.traits import Kind, KindFactMissing, VariantTraits, register_kind, unregister_kind
 from concurrency_lab.failures import CASES_BY_NAME, JSON_KEY, FailureTable, runner
@@ -68,8 +69,8 @@ def test_registering_checks_what_it_is_given(toy_registered):
 
 def test_a_registered_variant_reaches_every_part_of_the_report(toy_registered, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark turns itself off inside xdist workers
-    code, results = run_benchmarks(profile="smoke", variants=["sequential", TOY], workloads=["processor"], workers=[2],
-                                   out_dir=tmp_path, extra_pytest_args=["--no-lab-failures"])  # the foreign kind's test has one
+    code, results = run_benchmarks(RunOptions(profile="smoke", variants=["sequential", TOY], workloads=["processor"],
+                                              workers=[2], failures=False), out_dir=tmp_path)  # the foreign kind's test has one
     assert code == 0 and results.exists()
     assert write_run_reports([results], tmp_path, verbose=True) == 0
 
@@ -160,8 +161,8 @@ def test_a_foreign_kind_reaches_the_benchmark_rows_the_report_and_the_failure_ta
     assert {(c.variant, c.mode) for c in rows} >= {(name, "warm"), (name, "cold")}
     monkeypatch.setattr(runner, "CASES", tuple(CASES_BY_NAME[c] for c in FOREIGN_CASES))  # a subset: seconds
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark turns itself off inside xdist workers
-    code, results = run_benchmarks(profile="smoke", variants=["sequential", name], workloads=["processor"],
-                                   workers=[2], out_dir=tmp_path)
+    code, results = run_benchmarks(RunOptions(profile="smoke", variants=["sequential", name], workloads=["processor"],
+                                              workers=[2]), out_dir=tmp_path)
     assert code == 0 and results.exists(), code
     table = FailureTable.from_dict(json.loads(results.read_text())[JSON_KEY])
     foreign = {o.case: o for o in table.outcomes if o.variant == name}

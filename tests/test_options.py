@@ -4,6 +4,7 @@ command, and the same text, as a UsageError, from the pytest plugin."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import io
 import os
@@ -14,11 +15,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lab_options import OPTIONS
 
 from concurrency_lab.commands import cli
 from concurrency_lab.bench import plugin
 from concurrency_lab.core.cpus import MAX_WORKERS
-from concurrency_lab.options import OPTIONS, ArgumentParser, OptionError, add_run_options, option_message
+from concurrency_lab.bench.options import RUN_OPTIONS, WORKER_COUNTS, RunOptions
+from concurrency_lab.core.options import ArgumentParser, OptionError, add_options, option_message
 from concurrency_lab.variants import VARIANT_NAMES
 from concurrency_lab.workloads import WORKLOAD_NAMES
 
@@ -136,7 +139,8 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 def test_real_processes_exit_2_with_one_line():
     for command, line in [
-        ((sys.executable, "-m", "concurrency_lab", "run", "--workers", "0"), "concurrency-lab run: error: --workers: must be at least 1, got 0"),
+        ((sys.executable, "-m", "concurrency_lab", "run", "--workers", "0"),
+         "concurrency-lab run: error: --workers: must be at least 1, got 0"),
         ((sys.executable, "-m", "concurrency_lab.lesson.executor_processor", "--workers", "0"),
          "python -m concurrency_lab.lesson.executor_processor: error: --workers: must be at least 1, got 0"),
     ]:
@@ -166,16 +170,17 @@ def test_run_help_says_which_rows_keep_their_own_count(capsys):
     assert f"each 1 to {MAX_WORKERS}" in help_text and "(default: standard)" in help_text
 
 
-def test_an_unknown_option_key_is_a_programming_error():
-    with pytest.raises(ValueError, match="the options are profile, "):
-        add_run_options(lambda *a, **k: None, only=("worker",))
-    with pytest.raises(ValueError, match="not among those added"):
-        add_run_options(lambda *a, **k: None, only=("workers",), defaults={"variant": "sequential"})
+def test_a_command_changes_a_shared_option_for_itself_only():
+    """`Option.but`: download's --workers defaults to 8; the option every other command adds is unchanged."""
+    changed = OPTIONS["workers"].but(default=8)
+    assert (changed.default, OPTIONS["workers"].default) == (8, None)
+    assert (changed.flag, changed.parse) == (OPTIONS["workers"].flag, OPTIONS["workers"].parse)
 
 
 # --- any text at all: a value, or the one documented error -----------------------------------------
 
-NAMES = [*VARIANT_NAMES, *WORKLOAD_NAMES, "smoke", "fork", "spawn", "0", "1", "2", str(MAX_WORKERS), str(MAX_WORKERS + 1), "-3", " ", ""]
+NAMES = [*VARIANT_NAMES, *WORKLOAD_NAMES, "smoke", "fork", "spawn", "0", "1", "2", str(MAX_WORKERS), str(MAX_WORKERS + 1),
+         "-3", " ", ""]
 TEXT = st.one_of(st.text(), st.lists(st.sampled_from(NAMES)).map(",".join), st.integers().map(str))
 
 
@@ -196,7 +201,7 @@ def test_validators_return_a_value_or_raise_option_error(text):
 @given(TEXT)
 def test_the_option_types_raise_only_their_callers_error(text):
     recorded: list[dict] = []
-    add_run_options(lambda flag, **kwargs: recorded.append(kwargs), only=tuple(OPTIONS), error=pytest.UsageError)
+    add_options(lambda flag, **kwargs: recorded.append(kwargs), OPTIONS.values(), error=pytest.UsageError)
     for kwargs in recorded:
         with contextlib.suppress(pytest.UsageError):
             kwargs["type"](text)
@@ -205,7 +210,7 @@ def test_the_option_types_raise_only_their_callers_error(text):
 @given(TEXT)
 def test_any_workers_value_parses_or_is_one_line_and_exit_2(text):
     parser = ArgumentParser(prog="lab")
-    add_run_options(parser.add_argument, only=("worker_counts",))
+    add_options(parser.add_argument, [WORKER_COUNTS])
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         try:
@@ -219,3 +224,47 @@ def test_any_workers_value_parses_or_is_one_line_and_exit_2(text):
 
 def test_option_message_is_the_one_format():
     assert option_message("--workers", "must be at least 1, got 0") == "--workers: must be at least 1, got 0"
+
+
+# --- run's options reach the session as one value, not as argv parsed again ------------------------
+
+def test_run_hands_the_session_its_parsed_options_as_a_value(tmp_path, monkeypatch):
+    """pytest.main gets no --lab-* text: a `LabSession` holding the `RunOptions` the command parsed."""
+    seen: dict[str, object] = {}
+
+    def fake_main(args, plugins):
+        seen.update(args=list(args), plugins=list(plugins))
+        return pytest.ExitCode.NO_TESTS_COLLECTED
+
+    monkeypatch.setattr(pytest, "main", fake_main)
+    cli.main(["run", "--profile", "smoke", "--variants", "sequential,thread_pool", "--workloads", "tiny_tasks",
+              "--workers", "2,1", "--timeout", "30", "--no-failures", "--out", str(tmp_path)])
+    assert not [arg for arg in seen["args"] if str(arg).startswith("--lab-")]
+    (session,) = [p for p in seen["plugins"] if isinstance(p, plugin.LabSession)]
+    assert session.options == RunOptions(profile="smoke", variants=["sequential", "thread_pool"], workloads=["tiny_tasks"],
+                                         workers=[1, 2], timeout=30.0, failures=False, progress=True)
+
+
+def test_pytest_options_build_the_same_value_and_the_same_cases():
+    """`pytest --lab-profile smoke ...` (tox) collects the very cases `run` plans for the same `RunOptions`."""
+    from concurrency_lab.bench import test_matrix
+    from concurrency_lab.bench.run import RunPlan
+
+    done = run(sys.executable, "-m", "pytest", "-p", "concurrency_lab.bench.plugin", "-p", "no:cacheprovider", "-c", os.devnull,
+               "--noconftest", "--collect-only", "-q", test_matrix.__file__, "--lab-profile", "smoke",
+               "--lab-variants", "sequential,thread_pool", "--lab-workloads", "tiny_tasks", "--lab-workers", "2,1")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    collected = [line.rsplit("[", 1)[1].rstrip("]") for line in done.stdout.splitlines() if "::test_benchmark[" in line]
+    options = RunOptions(profile="smoke", variants=["sequential", "thread_pool"], workloads=["tiny_tasks"], workers=[1, 2])
+    plan = RunPlan.make(options.profile, options.variants, options.workloads, options.workers)
+    assert collected and collected == plan.case_ids
+
+
+def test_run_options_are_read_by_field_name_whatever_the_prefix():
+    parsed = {"lab_profile": "full", "lab_variants": ["sequential"], "lab_workloads": ["processor"], "lab_workers": None,
+              "lab_timeout": None, "lab_dask_address": None, "lab_failures": False, "lab_progress": True,
+              "lab_eta_from": None, "lab_failures_documented": True, "unrelated": 1}
+    assert RunOptions.from_values(parsed, prefix="lab_") == RunOptions(
+        profile="full", variants=["sequential"], workloads=["processor"], failures=False, progress=True,
+        failures_documented=True)
+    assert {option.dest for option in RUN_OPTIONS} <= {field.name for field in dataclasses.fields(RunOptions)}

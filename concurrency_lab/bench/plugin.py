@@ -18,12 +18,14 @@ from ..failures import SUMMARY as FAILURES_SUMMARY
 from ..core.interrupt import Interrupted
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
-from ..options import add_run_options
+from ..core.options import add_options
 from ..workloads import environments
 from ..variants import variant_class
-from .cases import PROFILES, cases
+from .cases import PROFILES, BenchCase, Profile, cases
 from .estimate import TIMING_KEY, Timing, duration_text, remaining_seconds
+from .options import RUN_OPTIONS, RunOptions
 
+_OPTIONS = pytest.StashKey[RunOptions]()  # what this session runs: `LabSession`'s, else the --lab-* options'
 _CASES = pytest.StashKey[dict]()
 _FAILURES = pytest.StashKey[dict | None]()
 _STARTED = pytest.StashKey[float]()  # time.perf_counter() at the session's start
@@ -35,8 +37,9 @@ _FIRST_CASE = pytest.StashKey[float]()  # time.perf_counter() as the first case 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-lab", "concurrency_lab benchmarks")
     # The options of `concurrency-lab run`, checked alike; a bad value is a UsageError naming the option.
-    add_run_options(group.addoption, prefix="lab-", only=("profile", "variants", "workloads", "worker_counts", "timeout", "dask_address"),
-                    defaults={"profile": "smoke"}, error=pytest.UsageError)
+    # Each --lab-NAME fills the field NAME of the session's `RunOptions` (`lab_options`).
+    add_options(group.addoption, [option.but(default="smoke") if option.dest == "profile" else option for option in RUN_OPTIONS],
+                prefix="lab-", error=pytest.UsageError)
     group.addoption("--lab-progress", action="store_true",
                     help="print one line per finished benchmark, with the time left")
     group.addoption("--lab-eta-from", type=Path, metavar="FILE",
@@ -50,11 +53,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "hang, another error, a worker left running): the failure table as a test (tox uses it)")
 
 
+class LabSession:
+    """Hands `options` to a benchmark session run in this process, as a value: ``pytest.main(args,
+    plugins=[LabSession(options)])`` (`concurrency-lab run`); the --lab-* options are then not read."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+
+    @pytest.hookimpl(tryfirst=True)  # before this module's pytest_configure, which would read --lab-*
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[_OPTIONS] = self.options
+
+
+def lab_options(config: pytest.Config) -> RunOptions:
+    """The session's `RunOptions`."""
+    return config.stash[_OPTIONS]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if _OPTIONS not in config.stash:  # `pytest --lab-profile smoke ...`: the same value, from pytest's options
+        config.stash[_OPTIONS] = RunOptions.from_values(vars(config.option), prefix="lab_")
     config.stash[_STARTED] = time.perf_counter()
     config.stash[_CASE_SECONDS] = {}
     config.pluginmanager.register(_SilentOnInterruption(config), "concurrency-lab-silent-on-interruption")
-    address = config.getoption("--lab-dask-address", default=None)
+    address = lab_options(config).dask_address
     if address is not None:  # for every dask variant made here, and the failure probes' processes
         from ..variants.dask_cluster import use_scheduler_address
 
@@ -64,10 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "bench_case" not in metafunc.fixturenames:
         return
-    option = metafunc.config.getoption
-    profile = PROFILES[option("--lab-profile")]
-    matrix = cases(profile, variants=option("--lab-variants"), workloads=option("--lab-workloads"),
-                   usable_cpus=usable_cpus(), workers=option("--lab-workers"))
+    options = lab_options(metafunc.config)
+    matrix = cases(PROFILES[options.profile], variants=options.variants, workloads=options.workloads,
+                   usable_cpus=usable_cpus(), workers=options.workers)
     metafunc.config.stash[_CASES] = {case.id: case for case in matrix}
     # Plain strings as parameters: pytest-benchmark stores anything else as "UNSERIALIZABLE[...]".
     metafunc.parametrize("bench_case", [case.id for case in matrix], ids=[case.id for case in matrix], indirect=True)
@@ -115,7 +136,7 @@ class _SilentOnInterruption:
 
 
 @pytest.fixture
-def bench_case(request: pytest.FixtureRequest):
+def bench_case(request: pytest.FixtureRequest) -> BenchCase:
     """The BenchCase behind this benchmark's id."""
     return request.config.stash[_CASES][request.param]
 
@@ -123,12 +144,12 @@ def bench_case(request: pytest.FixtureRequest):
 @pytest.fixture(scope="session")
 def bench_timeout(pytestconfig: pytest.Config) -> float | None:
     """--lab-timeout: the limit of each map call, so that a hung variant fails its benchmark instead of the run."""
-    return pytestconfig.getoption("--lab-timeout")
+    return lab_options(pytestconfig).timeout
 
 
 @pytest.fixture(scope="session")
-def bench_profile(pytestconfig: pytest.Config):
-    return PROFILES[pytestconfig.getoption("--lab-profile")]
+def bench_profile(pytestconfig: pytest.Config) -> Profile:
+    return PROFILES[lab_options(pytestconfig).profile]
 
 
 @pytest.fixture
@@ -162,7 +183,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     if exitstatus == pytest.ExitCode.INTERRUPTED and bench_session is not None:
         bench_session.json = bench_session.save = bench_session.autosave = None
     yield
-    if exitstatus != pytest.ExitCode.INTERRUPTED and session.config.getoption("--lab-failures-documented"):
+    if exitstatus != pytest.ExitCode.INTERRUPTED and lab_options(session.config).failures_documented:
         _fail_on_undocumented_failures(session)
 
 
@@ -170,7 +191,7 @@ def _fail_on_undocumented_failures(session: pytest.Session) -> None:
     """--lab-failures-documented: the session fails, each problem said, when an outcome of the failure table
     (measured as the JSON was saved, or now) breaks what docs/failures.md promises, or none was measured."""
     config = session.config
-    table = failure_table(config) if config.getoption("--lab-failures") else None
+    table = failure_table(config) if lab_options(config).failures else None
     if table is None:
         problems = ["the failure table was not measured (--no-lab-failures, or measuring it failed)"]
     else:
@@ -206,13 +227,13 @@ def say(config: pytest.Config, line: str) -> None:
 def _runnable(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
     """The cases of `items` whose variant can run here (the others are skipped, with the reason)."""
     known = config.stash.get(_CASES, {})
-    ids = [case for case in map(case_id, items) if case in known]
+    ids = [case for item in items if (case := case_id(item)) is not None and case in known]
     return [case for case in ids if variant_class(known[case].variant).unavailable_reason() is None]
 
 
 def _expected_seconds(config: pytest.Config) -> dict[str, float] | None:
     """--lab-eta-from: each case's seconds in an earlier run, or None (unreadable files are not the run's concern)."""
-    path = config.getoption("--lab-eta-from")
+    path = lab_options(config).eta_from
     if path is None:
         return None
     try:
@@ -239,7 +260,7 @@ def bench_progress(pytestconfig: pytest.Config, request: pytest.FixtureRequest):
         done.append(case or "")
         if case in pending:
             pending.remove(case)
-        if not pytestconfig.getoption("--lab-progress"):
+        if not lab_options(pytestconfig).progress:
             return
         elapsed = time.perf_counter() - pytestconfig.stash.get(_FIRST_CASE, pytestconfig.stash[_STARTED])
         left = remaining_seconds(elapsed, done, pending, expected)
@@ -255,12 +276,12 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output
     """The failure-modes table beside the benchmarks, in every JSON the session writes (the
     --benchmark-json file and the autosaved one): measured once, after the benchmarks ran. Then
     how long each case and the whole session took, for the next run's estimate (`TIMING_KEY`)."""
-    if config.getoption("--lab-failures"):
+    if lab_options(config).failures:
         table = failure_table(config)
         if table is not None:
             output_json[FAILURES_KEY] = table
     output_json[TIMING_KEY] = {
-        "profile": config.getoption("--lab-profile"),
+        "profile": lab_options(config).profile,
         "case_seconds": {case: round(seconds, 3) for case, seconds in config.stash[_CASE_SECONDS].items()},
         "session_seconds": round(time.perf_counter() - config.stash[_STARTED], 3),
     }
@@ -277,7 +298,7 @@ def failure_table(config: pytest.Config) -> dict[str, Any] | None:
         def progress(outcome) -> None:
             """One line as the probes start; a line per probe when pytest is verbose."""
             nonlocal announced
-            if not config.getoption("--lab-progress"):
+            if not lab_options(config).progress:
                 return
             if config.get_verbosity() > 0:
                 raised = (outcome.error or "returned").rsplit(".", 1)[-1]
@@ -288,7 +309,7 @@ def failure_table(config: pytest.Config) -> dict[str, Any] | None:
             announced = True
 
         try:
-            config.stash[_FAILURES] = measure_failures(config.getoption("--lab-variants"), progress=progress).to_dict()
+            config.stash[_FAILURES] = measure_failures(lab_options(config).variants, progress=progress).to_dict()
         except Exception as error:  # noqa: BLE001 - the benchmarks must still be written
             say(config, f"failure modes not measured: {type(error).__name__}: {error}")
             config.stash[_FAILURES] = None

@@ -9,7 +9,7 @@ import sysconfig
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from ..variants import variant_class
 from . import test_matrix
 from .cases import PROFILES, BenchCase, cases
 from .estimate import Estimate, duration_text, estimate_run, previous_timing
+from .options import RunOptions
 
 if TYPE_CHECKING:
     from ..records.summary import ReportWarning
@@ -32,10 +33,9 @@ def raw_results_path(out_dir: Path) -> Path:
     return out_dir / "results" / f"{stamp}-{platform.python_implementation().lower()}{platform.python_version()}{build}.json"
 
 
-def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence[str], workers: Sequence[int] | None,
-                   out_dir: Path, timeout: float | None = None, extra_pytest_args: Sequence[str] = (),
-                   verbose: bool = False) -> tuple[int, Path]:
+def run_benchmarks(options: RunOptions, *, out_dir: Path, verbose: bool = False) -> tuple[int, Path]:
     """Run the benchmark module under pytest (the same engine as `pytest --benchmark-only`) and keep its JSON.
+    `options` reach the session as they are, a value (`LabSession`), not as argv to parse again.
 
     It says first what it will run and for about how long, shows each case as it finishes with the time
     left, and ends with one line counting what passed, failed and was skipped (by reason). pytest's own
@@ -45,11 +45,15 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
     """
     import pytest
 
+    from .plugin import LabSession  # pytest with it: `report` imports this module too, and needs neither
+
     final = raw_results_path(out_dir)
     partial = final.with_suffix(".json.partial")  # a killed run leaves no half file under the final name
-    plan = RunPlan.make(profile, variants, workloads, workers)
-    previous = previous_timing(final.parent, profile)
-    print(plan.opening(estimate_run(plan.case_ids, profile, previous and previous[1]), final.parent, out_dir), flush=True)
+    plan = RunPlan.make(options.profile, options.variants, options.workloads, options.workers)
+    previous = previous_timing(final.parent, options.profile)
+    print(plan.opening(estimate_run(plan.case_ids, options.profile, previous and previous[1]), final.parent, out_dir),
+          flush=True)
+    session = LabSession(replace(options, progress=True, eta_from=previous[0] if previous is not None else None))
     args = [
         test_matrix.__file__, "-p", "concurrency_lab.bench.plugin", "-p", "no:cacheprovider",
         # The same run wherever the package is installed: no project config or conftest found above it.
@@ -59,21 +63,14 @@ def run_benchmarks(*, profile: str, variants: Sequence[str], workloads: Sequence
         # raise (a fork hook, a finalizer) is raised again (see interrupt.py).
         "-p", "no:unraisableexception",
         "--benchmark-only", "--benchmark-json", str(partial), "--benchmark-columns", "median,iqr,rounds",
-        "--lab-profile", profile, "--lab-variants", ",".join(variants), "--lab-workloads", ",".join(workloads),
-        "--lab-progress", *(("-v",) if verbose else QUIET_PYTEST), *extra_pytest_args,
+        *(("-v",) if verbose else QUIET_PYTEST),
     ]
-    if workers:
-        args += ["--lab-workers", ",".join(map(str, workers))]
-    if timeout is not None:
-        args += ["--lab-timeout", repr(timeout)]
-    if previous is not None:
-        args += ["--lab-eta-from", str(previous[0])]
     outcomes = Outcomes()
     made = missing_folders(final.parent)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         with interrupt.during("during the benchmarks; no reports or results written, earlier ones left as they were"):
-            code = int(pytest.main(args, plugins=[outcomes]))
+            code = int(pytest.main(args, plugins=[outcomes, session]))
             interrupt.reraise()  # pytest catches KeyboardInterrupt itself and returns INTERRUPTED
     finally:
         remove_if_empty(made)

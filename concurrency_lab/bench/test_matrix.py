@@ -16,7 +16,7 @@ import pytest
 from ..measure import CpuClock, CpuReading, Reading
 from ..measure.machine import gil_enabled
 from ..records.benchmark import BenchRecord, PerCoreTrace
-from ..variants import Variant, variant_class
+from ..variants import RunRecord, Variant, variant_class
 from ..workloads import Workload, get_workload
 from .cases import BenchCase, Profile
 
@@ -53,6 +53,13 @@ def variant_for(case: BenchCase) -> Variant:
     return cls(**options)
 
 
+def _last_run(variant: Variant) -> RunRecord:
+    """The record of the map call that just returned (every call that returns leaves one)."""
+    if variant.last_run is None:
+        raise RuntimeError(f"{variant.name} returned from map without a record of the run")
+    return variant.last_run
+
+
 @dataclass(frozen=True)
 class Measured:
     outputs: list[list[Any]]  # every round's results, warm-up rounds included
@@ -72,7 +79,7 @@ def time_rounds(benchmark, variant: Variant, task: Callable[[Any], Any], inputs:
         nonlocal worker_cpu
         outputs.append(variant.map(task, inputs, timeout=timeout))
         if variant.cpu_spent_elsewhere():  # thread workers' CPU is already this process's
-            worker_cpu += variant.last_run.worker_cpu_seconds
+            worker_cpu += _last_run(variant).worker_cpu_seconds
 
     with contextlib.ExitStack() as stack:
         if case.mode == "warm":
@@ -100,7 +107,7 @@ def bench_record(case: BenchCase, workload: Workload, variant: Variant, inputs: 
         workload=case.workload, bound=workload.bound, params=dict(workload.params), seed=SEED,
         variant=case.variant, traits=variant.traits(gil_enabled()), workers=workers, mode=case.mode,
         start_method=variant.effective_start_method if variant.uses_processes else None,
-        chunksize=variant.last_run.chunksize, trap=case.trap, size=len(inputs), size_label=case.size_label,
+        chunksize=_last_run(variant).chunksize, trap=case.trap, size=len(inputs), size_label=case.size_label,
         items=len(inputs), rounds=profile.rounds, warmup_rounds=profile.warmup_rounds,
         identical=all(output == expected for output in measured.outputs),
         cpu_seconds=cpu.cpu_seconds, wall_seconds=cpu.wall_seconds, cores_used=cpu.cores_used,

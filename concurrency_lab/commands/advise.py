@@ -17,31 +17,51 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..core import interrupt
-from ..core.writer import write_files
-from ..options import PATH_ARGUMENT, OptionError, add_run_options, error_line, parse_folder, parse_whole_number
 from ..advise.inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
+from ..core import interrupt
+from ..core.options import (
+    PATH_ARGUMENT,
+    Commands,
+    Option,
+    OptionError,
+    add_options,
+    error_line,
+    parse_seconds,
+    parse_whole_number,
+)
+from ..core.out_path import OUT
+from ..core.writer import write_files
 from ..records.advice import ADVICE_FILE, Advice, problem_text, render
 
 PROG = "concurrency-lab advise"
+MAX_BUDGET_SECONDS = 24 * 3600.0  # a day: past any sweep worth waiting for
+BUDGET = Option("--budget", lambda text: parse_seconds(text, MAX_BUDGET_SECONDS), "S",
+                f"seconds advise may spend in all, probe and measurements, at most {MAX_BUDGET_SECONDS:g} "
+                "(default: {default})", 30.0)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_command(commands: Commands) -> None:
+    """The `advise` sub-command."""
+    parser = commands.add_parser(
+        "advise", help="which variant for your own function: proven against sequential and measured within a budget",
+        description="Probe MODULE:FUNCTION over its items, rule out what cannot run it, prove every variant's results "
+                    "equal sequential's, measure speedup, cores used and memory within --budget seconds, and name "
+                    "the variant to use with its worker count, chunk size and a snippet.")
     parser.add_argument("target", type=_target, metavar="MODULE:FUNCTION",
                         help="the function: a module on sys.path and its function, or path/to/file.py:function")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--range", type=_range_count, metavar="N", help=f"the items 0..N-1 (N from 1 to {MAX_ITEMS})")
     source.add_argument("--inputs", type=PATH_ARGUMENT, metavar="FILE", help="a JSON array, or JSON lines: one item per line")
     source.add_argument("--expr", metavar="EXPRESSION", help="a Python expression giving the items, e.g. 'range(100)'")
-    add_run_options(parser.add_argument, only=("budget",))
-    parser.add_argument("--out", type=_folder, metavar="DIR",
-                        help="also write advise.json and advise.html (the lab report's Advice section, as one "
-                             "self-contained page) there; `concurrency-lab report DIR` puts the same section into the "
-                             "lab's report, alone or beside benchmark results")
+    add_options(parser.add_argument, [
+        BUDGET,
+        OUT.but(default=None, help="also write advise.json and advise.html (the lab report's Advice section, as one "
+                                   "self-contained page) there; `concurrency-lab report DIR` puts the same section into "
+                                   "the lab's report, alone or beside benchmark results")])
     parser.add_argument("--json", action="store_true", help="print the advice as JSON instead of the screen")
     parser.add_argument("--include-cluster", action="store_true",
                         help="also try variants that start a cluster (Dask): slower to start")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=advise_command)
 
 
 def _check_cluster_address() -> None:
@@ -65,13 +85,6 @@ def _target(text: str) -> str:
 def _range_count(text: str) -> int:
     try:
         return parse_whole_number(text, 1, MAX_ITEMS)
-    except OptionError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _folder(text: str) -> Path:
-    try:
-        return parse_folder(text)
     except OptionError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -100,7 +113,7 @@ def _within(seconds: float, what: str) -> Iterator[None]:
         watcher.join()
 
 
-def run(args: argparse.Namespace) -> int:
+def advise_command(args: argparse.Namespace) -> int:
     from ..advise import advise  # the sweep and the variants: only when advise runs, not to build the parser
 
     try:

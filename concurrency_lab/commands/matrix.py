@@ -1,16 +1,52 @@
-"""Run every variant over every workload once and print results and times (the lab's quick tour)."""
+"""`concurrency-lab matrix`: every variant over every workload once, results and times printed (the lab's quick tour)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from .. import __version__
+from ..bench.options import WORKLOADS
+from ..core import interrupt
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
+from ..core.options import Commands, START_METHOD, WORKERS, Option, add_options, parse_name, parse_whole_number
 from ..core.traits import Role
 from ..variants import VariantUnavailable, get_variant, variant_class
-from ..workloads import get_workload
+from ..variants.dask_cluster import use_scheduler_address
+from ..variants.options import DASK_ADDRESS, TIMEOUT, VARIANTS
+from ..workloads import SIZE_LABELS, get_workload
+
+#: Inputs are the same for the same seed; random.Random takes abs(seed), so negative seeds would repeat
+#: positive ones. 32 bits, the range every random-number tool replays.
+MAX_SEED = 2**32 - 1
+SIZE = Option("--size", lambda text: parse_name(text, SIZE_LABELS, "size"), "NAME",
+              f"input size: {', '.join(SIZE_LABELS)} (default: {{default}})", "smoke")
+SEED = Option("--seed", lambda text: parse_whole_number(text, 0, MAX_SEED), "N",
+              f"seed for the inputs, 0 to {MAX_SEED} (default: {{default}})", 0)
+
+
+def add_command(commands: Commands) -> None:
+    """The `matrix` sub-command."""
+    matrix = commands.add_parser("matrix", help="run every variant over every workload once, printing results and times",
+                                 description="Run each workload with each variant once (cold pools), print the wall time, "
+                                             "the speedup over sequential and whether the results equal the reference. "
+                                             "Exit status 1 if any result differs.")
+    add_options(matrix.add_argument, (VARIANTS, WORKLOADS, WORKERS, START_METHOD, SIZE, SEED, TIMEOUT, DASK_ADDRESS))
+    matrix.set_defaults(handler=matrix_command)
+
+
+def matrix_command(args: argparse.Namespace) -> int:
+    use_scheduler_address(args.dask_address)
+    rows = run_matrix(args.workloads, args.variants, workers=args.workers, size_label=args.size, seed=args.seed,
+                      start_method=args.start_method, timeout=args.timeout)
+    print(f"concurrency-lab {__version__} on Python {sys.version.split()[0]}: size {args.size!r}, cold pools "
+          "(start-up included), one run each; see `concurrency-lab run` for measured benchmarks", flush=True)
+    with interrupt.during("during the matrix; the rows printed are complete"):
+        return 0 if print_matrix(rows, sys.stdout) else 1
 
 
 @dataclass(frozen=True)

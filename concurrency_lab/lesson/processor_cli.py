@@ -8,11 +8,15 @@ from collections.abc import Sequence
 
 from ..core import interrupt
 from ..core.errors import BrokenPool, MapTimeout
-from ..options import ArgumentParser, add_run_options
+from ..core.options import START_METHOD, WORKERS, ArgumentParser, Option, add_options, parse_whole_number
 from ..variants import VariantUnavailable, get_variant
+from ..variants.options import TIMEOUT, VARIANT
 from ..workloads.processor import make_inputs, reference, sum_of_squares
 
 DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see processes pay off
+MAX_TASKS = 10_000  # ~10 ms each on one core, so a couple of minutes at most
+TASKS = Option("--tasks", lambda text: parse_whole_number(text, 1, MAX_TASKS), "N",
+               f"ranges of ~200,000 numbers to sum, 1 to {MAX_TASKS:,} (default: {{default}})", DEFAULT_TASKS)
 
 
 def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, description: str) -> int:
@@ -21,11 +25,11 @@ def main(argv: Sequence[str] | None, *, prog: str, default_variant: str, descrip
 
 def _main(argv: Sequence[str] | None, prog: str, default_variant: str, description: str) -> int:
     parser = ArgumentParser(prog=prog, description=description)
-    add_run_options(parser.add_argument, only=("tasks", "variant", "workers", "start_method", "timeout"),
-                    defaults={"tasks": DEFAULT_TASKS, "variant": default_variant})
+    add_options(parser.add_argument, (TASKS, VARIANT.but(default=default_variant), WORKERS, START_METHOD, TIMEOUT))
     args = parser.parse_args(argv)
     try:
-        runner = get_variant(args.variant, workers=args.workers, **({"start_method": args.start_method} if args.start_method else {}))
+        start_method = {"start_method": args.start_method} if args.start_method else {}
+        runner = get_variant(args.variant, workers=args.workers, **start_method)
     except (ValueError, TypeError, VariantUnavailable) as exc:
         parser.error(str(exc))
     ranges = make_inputs(args.tasks)
@@ -42,6 +46,6 @@ def _main(argv: Sequence[str] | None, prog: str, default_variant: str, descripti
     print(f"sum of x*x for x in range({first:,}, {last:,}) = {total}")
     print(f"{'matches' if total == expected else 'DIFFERS FROM'} the closed form")
     print(f"{args.tasks} tasks on {args.variant} x {runner.workers} workers "
-          f"({len(runner.last_run.worker_pids)} worker processes) in {wall:.3f} s")
+          f"({len(runner.last_run.worker_pids) if runner.last_run else 0} worker processes) in {wall:.3f} s")
     return 0 if total == expected else 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..download.cli import main as _download_main
+from ..commands.download import main as _download_main
 
 VARIANT = "threading"
 

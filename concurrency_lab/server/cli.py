@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 
 from ..core import interrupt
-from ..options import ArgumentParser, add_run_options
+from ..core.options import ArgumentParser, Option, add_options, parse_whole_number
 from .listener import LOOPBACK_HOSTS, LabHTTPServer
 from .routes import ROUTE_HELP
 
 PROG = "python -m concurrency_lab.server"
 DEFAULT_PORT = 8765  # fixed, so a browser tab or a curl command survives restarts; 0 picks any free port
+MAX_PORT = 65535  # TCP's 16 bits; 0 picks any free port
+PORT = Option("--port", lambda text: parse_whole_number(text, 0, MAX_PORT), "N",
+              f"TCP port, 0 to {MAX_PORT}; 0 picks any free port (default: {{default}})", DEFAULT_PORT)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help=f"loopback address to bind, one of {', '.join(LOOPBACK_HOSTS)} (default: %(default)s)")
-    add_run_options(parser.add_argument, only=("port",), defaults={"port": DEFAULT_PORT})
+    add_options(parser.add_argument, [PORT])
     return parser
 
 
