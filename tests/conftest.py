@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import hygiene  # noqa: E402 (found through the line above)
+
 from concurrency_lab.workloads import environments as workload_environments
 
 _LONG_LIVED = pytest.StashKey[hygiene.LongLived]()

@@ -20,11 +20,11 @@ from concurrency_lab.advise import Advice, InputError, advise, render
 from concurrency_lab.advise.answer import recommend, snippet, within_noise
 from concurrency_lab.advise.classify import classify
 from concurrency_lab.advise.inputs import items_from_expression, items_from_file, items_from_range, load_function
-from concurrency_lab.records.advice_trials import Config, Probe, Trial
 from concurrency_lab.advise.safety import is_coroutine_function, serializer_problems
 from concurrency_lab.advise.session import NoAnswer
 from concurrency_lab.advise.sweep import Candidate, Sweep, choose, sample_size, splits_evenly
 from concurrency_lab.core.traits import Bound, Kind
+from concurrency_lab.records.advice_trials import Config, Probe, Trial
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
 TARGETS = str(Path(__file__).parent / "support" / "advise_targets.py")

@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from concurrency_lab.commands import cli
 from concurrency_lab.core.helper_process import child_env
 

@@ -16,9 +16,9 @@ from markupsafe import escape
 from test_advise import FakeClock, FakeRunner
 
 from concurrency_lab.advise import advise
-from concurrency_lab.records.versions import ADVICE
 from concurrency_lab.commands.advise import write_advice
 from concurrency_lab.commands.cli import main
+from concurrency_lab.records.versions import ADVICE
 from concurrency_lab.report import load_results
 
 DATA = Path(__file__).parent / "data"

@@ -28,8 +28,8 @@ from lab_options import OPTIONS
 from lab_params import make_variant, task_for, variant_params
 
 from concurrency_lab.commands import cli
-from concurrency_lab.core.cpus import MAX_WORKERS, available_start_methods
 from concurrency_lab.commands.download import MAX_DOWNLOAD_SECONDS, MAX_RETRIES
+from concurrency_lab.core.cpus import MAX_WORKERS, available_start_methods
 from concurrency_lab.core.options import OptionError
 from concurrency_lab.lesson.processor_cli import MAX_TASKS
 from concurrency_lab.records.benchmark import SCHEMA_VERSION
@@ -467,8 +467,8 @@ def test_no_argument_takes_a_path_unchecked():
                                                          "http://exa mple/", "://", "http:///path", "127.0.0.1:80"]),
                  st.none(), st.integers(), st.binary(max_size=8)))
 def test_a_malformed_url_becomes_its_record_and_nothing_is_sent(url):
-    from concurrency_lab.download import ErrorKind
     from concurrency_lab.commands.download import download
+    from concurrency_lab.download import ErrorKind
     from concurrency_lab.download.records import invalid_url_reason
 
     assume(invalid_url_reason(url) is not None)  # a well-formed URL would be fetched: that is not bad input

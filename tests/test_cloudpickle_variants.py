@@ -20,10 +20,10 @@ from lab_params import make_variant, selected, variant_params
 from lab_tasks import exit_on_five, refuse_seven, sleep_long, worker_pid
 
 from concurrency_lab.commands import cli
+from concurrency_lab.core import engines
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
 from concurrency_lab.core.helper_process import child_env
 from concurrency_lab.variants import VariantUnavailable, get_variant, variant_class
-from concurrency_lab.core import engines
 
 CLOUDPICKLE = selected(variant_params(processes=True), serializer="cloudpickle")
 ITEMS = list(range(12))

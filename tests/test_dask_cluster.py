@@ -21,11 +21,11 @@ from dask_cluster import RealCluster, real_cluster
 from lab_tasks import exit_on_five, mark_when_done, refuse_seven, return_a_lock, sleep_a_little, sleep_long
 
 from concurrency_lab.core import helper_process
+from concurrency_lab.core.engines import DASK
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable
-from concurrency_lab.variants.options import DASK_ADDRESS
 from concurrency_lab.variants import get_variant
 from concurrency_lab.variants.dask_cluster import ADDRESS_VARIABLE, use_scheduler_address
-from concurrency_lab.core.engines import DASK
+from concurrency_lab.variants.options import DASK_ADDRESS
 from concurrency_lab.workloads import WORKLOAD_NAMES, get_workload
 
 pytestmark = pytest.mark.skipif(DASK.missing_reason() is not None, reason=f"dask: {DASK.missing_reason()}")

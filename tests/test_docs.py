@@ -12,9 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
-from concurrency_lab.variants import VARIANT_NAMES, variant_class
-
 from doc_examples import (
     DOC_FILES,
     ROOT,
@@ -29,6 +26,8 @@ from doc_examples import (
     synopses,
     unknown_options,
 )
+
+from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
 SNIPPET_TIMEOUT_S = 120  # advise's snippet has a 2 s budget; the rest take well under a second
 

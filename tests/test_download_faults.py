@@ -8,8 +8,8 @@ import uuid
 import pytest
 from lab_params import make_variant, variant_params
 
-from concurrency_lab.download import DownloadRecord, ErrorKind, FetchOptions
 from concurrency_lab.commands.download import download_task
+from concurrency_lab.download import DownloadRecord, ErrorKind, FetchOptions
 from concurrency_lab.server import body_sha256
 
 # Generous where an answer is expected (a loaded CI machine must not turn a page into a timeout);

@@ -8,31 +8,28 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
-from concurrent.futures import Future
-from types import SimpleNamespace
-
 import json
 import os
 import pickle
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
 
-from concurrency_lab.commands import cli
 from concurrency_lab.bench import run as bench_run
 from concurrency_lab.bench.options import RunOptions
 from concurrency_lab.bench.run import run_benchmarks
+from concurrency_lab.commands import cli
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
-from concurrency_lab.failures import JSON_KEY, FailureOutcome, FailureTable
-from concurrency_lab.failures.cases import CASES, CASES_BY_NAME, Expected
-from concurrency_lab.failures import runner, tasks
-from concurrency_lab.failures.cases import fate
-from concurrency_lab.failures.tasks import ProbeFailure, refusal
 from concurrency_lab.core.traits import Kind
+from concurrency_lab.failures import JSON_KEY, FailureOutcome, FailureTable, runner, tasks
+from concurrency_lab.failures.cases import CASES, CASES_BY_NAME, Expected, fate
+from concurrency_lab.failures.tasks import ProbeFailure, refusal
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError, Variant
 

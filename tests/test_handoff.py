@@ -22,8 +22,6 @@ import psutil
 import pytest
 from lab_params import make_variant, task_for, variant_params, variant_start_method_params
 from lab_tasks import (
-    unrebuildable_then_long,
-    unrebuildable_then_worker_dies,
     DoubleThatExitsWhenPickled,
     DoubleThatExitsWhenUnpickled,
     DoubleThatRaisesWhenUnpickled,
@@ -42,6 +40,8 @@ from lab_tasks import (
     return_raises_when_unpickled,
     return_worker_only_class,
     sleep_then_double,
+    unrebuildable_then_long,
+    unrebuildable_then_worker_dies,
     worker_pid,
 )
 

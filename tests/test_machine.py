@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab.measure import machine_info
 from concurrency_lab.core.cgroup import (
     ancestors,
     cpu_quota,
@@ -20,6 +19,7 @@ from concurrency_lab.core.cgroup import (
     parse_proc_cgroup,
     usable_from,
 )
+from concurrency_lab.measure import machine_info
 
 EXPECTED_TYPES = {
     "usable_cpus": int,
@@ -153,7 +153,7 @@ def test_the_optional_engines_versions_are_recorded_as_installed():
 
 
 def test_a_missing_engine_is_named_with_its_install_hint():
-    from concurrency_lab.core.engines import Engine, JOBLIB
+    from concurrency_lab.core.engines import JOBLIB, Engine
 
     missing = Engine("concurrency_lab_no_such_engine", "no-such-engine", "nosuch")
     reason = missing.missing_reason()

@@ -18,9 +18,9 @@ from concurrency_lab.advise.sweep import Candidate, choose
 from concurrency_lab.bench.cases import PROFILES, cases
 from concurrency_lab.bench.options import RunOptions
 from concurrency_lab.bench.run import run_benchmarks, write_run_reports
+from concurrency_lab.core.errors import NotPicklable
 from concurrency_lab.core.traits import Kind, KindFactMissing, VariantTraits, register_kind, unregister_kind
 from concurrency_lab.failures import CASES_BY_NAME, JSON_KEY, FailureTable, runner
-from concurrency_lab.core.errors import NotPicklable
 from concurrency_lab.variants.base import Variant, run_chunk
 from concurrency_lab.workloads import get_workload
 

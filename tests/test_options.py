@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lab_options import OPTIONS
 
-from concurrency_lab.commands import cli
 from concurrency_lab.bench import plugin
-from concurrency_lab.core.cpus import MAX_WORKERS
 from concurrency_lab.bench.options import RUN_OPTIONS, WORKER_COUNTS, RunOptions
+from concurrency_lab.commands import cli
+from concurrency_lab.core.cpus import MAX_WORKERS
 from concurrency_lab.core.options import ArgumentParser, OptionError, add_options, option_message
 from concurrency_lab.variants import VARIANT_NAMES
 from concurrency_lab.workloads import WORKLOAD_NAMES

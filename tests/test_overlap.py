@@ -8,8 +8,8 @@ import uuid
 import pytest
 from lab_params import make_variant, variant_params
 
-from concurrency_lab.download import FetchOptions, fetch
 from concurrency_lab.commands.download import download_task
+from concurrency_lab.download import FetchOptions, fetch
 from concurrency_lab.server import running_server
 
 K = 6  # requests held at once: more than the 2 cores, so it is concurrency, not parallel CPUs

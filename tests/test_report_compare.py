@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from concurrency_lab.numerics.stats import mann_whitney_u
 from concurrency_lab.report import compare_runs, format_comparison_table
 from concurrency_lab.report.compare import NO_ROUND_DATA, geometric_mean_ratio
-from concurrency_lab.numerics.stats import mann_whitney_u
 
 DATA = Path(__file__).parent / "data"
 PY311, PY313 = DATA / "run_py311.json", DATA / "run_py313.json"

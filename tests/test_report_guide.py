@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from report_fixtures import processor_with_a_slowed_baseline
 
+from concurrency_lab.core.traits import Bound
 from concurrency_lab.report import load_results
 from concurrency_lab.report.guide import guides, render_text
 from concurrency_lab.report.markdown import render_markdown
-from concurrency_lab.core.traits import Bound
-
-from report_fixtures import processor_with_a_slowed_baseline
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab.report import load_results
 from concurrency_lab.records.summary import SCHEMA_VERSION
+from concurrency_lab.report import load_results
 
 DATA = Path(__file__).parent / "data"
 PY311, PY313 = DATA / "run_py311.json", DATA / "run_py313.json"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_lab.report import load_results, verdicts
 from concurrency_lab.numerics.formatting import format_seconds, format_times
+from concurrency_lab.report import load_results, verdicts
 
 DATA = Path(__file__).parent / "data"
 PY311, PY313 = DATA / "run_py311.json", DATA / "run_py313.json"

@@ -8,17 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
+from report_fixtures import processor_with_a_slowed_baseline
 
+from concurrency_lab.core.traits import Kind
+from concurrency_lab.numerics.formatting import format_seconds
 from concurrency_lab.report import load_results, verdicts
 from concurrency_lab.report.choice import choose
 from concurrency_lab.report.claims import check_claims
 from concurrency_lab.report.facts import group_facts
-from concurrency_lab.numerics.formatting import format_seconds
 from concurrency_lab.report.markdown import render_markdown
 from concurrency_lab.report.tables import variant_rows
-from concurrency_lab.core.traits import Kind
-
-from report_fixtures import processor_with_a_slowed_baseline
 
 NEWCOMER = Path(__file__).parent / "data" / "run_newcomer.json"
 

@@ -11,9 +11,8 @@ import pytest
 pytest.importorskip("jinja2", reason="the HTML report needs Jinja2")
 pytest.importorskip("matplotlib", reason="the HTML report draws its charts with matplotlib")
 
-from concurrency_lab.report import load_results, write_reports
 from concurrency_lab.core import writer as file_writer
-from concurrency_lab.report import writer
+from concurrency_lab.report import load_results, write_reports, writer
 
 DATA = Path(__file__).parent / "data"
 NAMES = ["summary.json", "summary.md", "index.html"]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import concurrency_lab.report as report_package
-from concurrency_lab.report import load_results
+from concurrency_lab.core.traits import Bound, Kind, Role, VariantTraits
 from concurrency_lab.records.benchmark import SCHEMA_VERSION, BenchRecord, PerCoreTrace
 from concurrency_lab.records.versions import SchemaError
-from concurrency_lab.core.traits import Bound, Kind, Role, VariantTraits
+from concurrency_lab.report import load_results
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 
 DATA = Path(__file__).with_name("data")

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..numerics.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variation, mann_whitney_u
 from ..core.traits import Kind
-from ..variants import variant_class
+from ..numerics.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variation, mann_whitney_u
 from ..records.advice_trials import Config, Trial
+from ..variants import variant_class
 from .sweep import Candidate
 
 #: Two configurations closer than this (relative to the slower) count as equally fast, whatever their rounds

@@ -11,15 +11,15 @@ from typing import Any
 
 from ..core.cpus import logical_cpus
 from ..core.cpus import usable_cpus as lab_usable_cpus
-from ..measure.machine import gil_enabled
 from ..core.traits import Bound, Kind
+from ..measure.machine import gil_enabled
+from ..records.advice import Advice, nondeterministic_text, render, rounds_text
+from ..records.advice_trials import Config, Trial
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.checks import as_list, check_callable
 from .answer import Pick, chunksize_for_all, recommend, snippet, speedups
 from .classify import Classification, classify, releases_gil
 from .inputs import describe
-from ..records.advice import Advice, nondeterministic_text, render, rounds_text
-from ..records.advice_trials import Config, Trial
 from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
 from .session import Session
 from .sweep import Choice, Sweep, choose

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..numerics.formatting import format_seconds as _time
 from ..core.traits import Bound, Kind
+from ..numerics.formatting import format_seconds as _time
 from ..records.advice_trials import Trial
 
 #: Sequential's cores used below this: it waits far more than it computes. Low, because a computing function

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..numerics.formatting import format_seconds as _time
 from ..core.traits import Kind, Role
-from ..variants import VARIANT_NAMES, variant_class
+from ..numerics.formatting import format_seconds as _time
 from ..records.advice import HAND_OFF_EXCLUDES
 from ..records.advice_trials import Config, Probe, Trial
+from ..variants import VARIANT_NAMES, variant_class
 from .classify import WAITING_CORES
 from .session import NoAnswer
 

@@ -13,8 +13,8 @@ import psutil
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..core.process_tree import descendants, stop_processes
 from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
-from ..variants import variant_class
 from ..records.advice_trials import Config, Trial
+from ..variants import variant_class
 
 #: After a pool closed, how long its workers may take to exit before they count as left running.
 LEFT_RUNNING_GRACE_S = 2.0

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from ..core.cpus import usable_cpus
+from ..core.interrupt import Interrupted
+from ..core.options import add_options
 from ..failures import JSON_KEY as FAILURES_KEY
 from ..failures import SUMMARY as FAILURES_SUMMARY
-from ..core.interrupt import Interrupted
 from ..measure import ResourceMonitor
 from ..measure import machine_info as lab_machine_info
-from ..core.options import add_options
-from ..workloads import environments
 from ..variants import variant_class
+from ..workloads import environments
 from .cases import PROFILES, BenchCase, Profile, cases
 from .estimate import TIMING_KEY, Timing, duration_text, remaining_seconds
 from .options import RUN_OPTIONS, RunOptions

@@ -13,7 +13,7 @@ from .. import __version__
 from ..bench.options import WORKLOADS
 from ..core import interrupt
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
-from ..core.options import Commands, START_METHOD, WORKERS, Option, add_options, parse_name, parse_whole_number
+from ..core.options import START_METHOD, WORKERS, Commands, Option, add_options, parse_name, parse_whole_number
 from ..core.traits import Role
 from ..variants import VariantUnavailable, get_variant, variant_class
 from ..variants.dask_cluster import use_scheduler_address

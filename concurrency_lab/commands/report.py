@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.options import Commands, PATH_ARGUMENT, add_options, error_line
+from ..core.options import PATH_ARGUMENT, Commands, add_options, error_line
 from ..core.out_path import OUT
 
 
@@ -45,9 +45,9 @@ def _results_paths(args: argparse.Namespace) -> list[Path]:
 def _results_problem(paths: Sequence[Path]) -> str | None:
     """Why `paths` cannot be read as results (the first reason), or None; read before any report is made."""
     from ..records.advice import ADVICE_FILE, UnreadableAdvice, advice_from_document, is_advice_document
-    from ..report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
     from ..records.benchmark import record_version
     from ..records.versions import SchemaError
+    from ..report.pytest_benchmark_json import UnreadableResults, benchmarks_in, expand_paths, read_results_file
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing or not paths:
@@ -88,8 +88,8 @@ def _refused(command: str, problem: str) -> int:
 
 def report_command(args: argparse.Namespace) -> int:
     from ..bench.run import write_run_reports
-    from ..report.envs import env_notes
     from ..records.summary import ReportWarning
+    from ..report.envs import env_notes
 
     paths = _results_paths(args)
     # The tox envs that failed, were skipped or did not finish: named in the report, not left out in silence.

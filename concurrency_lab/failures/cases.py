@@ -6,10 +6,9 @@ from __future__ import annotations
 import concurrent.futures
 import signal
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
-
-from concurrent.futures.process import BrokenProcessPool
 
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from ..variants.base import RemoteTraceback, TaskError, Variant

@@ -20,9 +20,9 @@ import psutil
 from ..core.helper_process import exit_with_parent
 from ..core.process_tree import descendants, running, stop_processes
 from ..measure.machine import gil_enabled
+from ..records.failure_outcomes import FailureOutcome
 from ..variants.base import Variant
 from .cases import CASES_BY_NAME, PROBE_WORKERS, FailureCase, first_line, qualified_name
-from ..records.failure_outcomes import FailureOutcome
 
 LINGER_S = 0.1  # the moment after the call before counting what it left running
 LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before processes are killed

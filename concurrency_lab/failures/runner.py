@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from ..core import helper_process, process_tree
 from ..core.cpus import default_start_method
 from ..measure.machine import gil_enabled
+from ..records.failure_outcomes import CaseInfo, FailureOutcome, FailureTable
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.base import Variant
 from . import cases as case_settings
 from . import child as probe_child
 from .cases import CASES, FailureCase
-from ..records.failure_outcomes import CaseInfo, FailureOutcome, FailureTable
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
 #: it counts as hung and is killed with everything it started: far past a probe's time (the failure table gives each).

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .benchmark import as_bool, as_float, as_int, as_mapping, as_str
 from ..core.traits import VariantTraits
+from .benchmark import as_bool, as_float, as_int, as_mapping, as_str
 from .versions import FAILURE_TABLE
 
 SCHEMA_VERSION = FAILURE_TABLE.newest

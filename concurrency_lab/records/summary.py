@@ -21,7 +21,7 @@ from .versions import SUMMARY
 
 SCHEMA_VERSION = SUMMARY.newest  # of summary.json: see `versions.SUMMARY`
 #: A group of results: (workload, size label, size); a record may lack any of them.
-GroupKey = tuple[str | None, str | None, int | None]
+GroupKey = tuple[str, str | None, int | None]  # workload, size label, size
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
+from ..records.summary import Result, Run, Summary
 from .compare import Comparison, build_note, compare_runs, format_comparison_table
 from .facts import Verdict
 from .loading import load_results
-from ..records.summary import Result, Run, Summary
 from .verdicts import verdicts
 from .writer import write_reports
 

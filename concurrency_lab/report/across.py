@@ -12,9 +12,9 @@ import shlex
 from dataclasses import dataclass
 
 from ..core.traits import VariantTraits
-from .facts import GroupFacts, group_facts
 from ..numerics.formatting import code, format_seconds, format_times
 from ..records.summary import Run, Summary
+from .facts import GroupFacts, group_facts
 from .tables import variant_rank
 
 #: configure arguments that only say where a build lives, or that it is the free-threaded one.

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.traits import VariantTraits
-from .facts import GroupFacts
 from ..records.summary import Summary
+from .facts import GroupFacts
 from .tables import variant_rank
 
 if TYPE_CHECKING:

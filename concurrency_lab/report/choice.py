@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.traits import Bound, Kind
+from ..numerics.formatting import MIB, format_percent
+from ..numerics.stats import NOISY_CV, is_noisy
+from ..records.summary import Result
 from .evidence import difference
 from .facts import GroupFacts, serial_gain
-from ..numerics.formatting import MIB, format_percent
-from ..records.summary import Result
-from ..numerics.stats import NOISY_CV, is_noisy
 
 # Peak memory within this share of the least is "the same memory": RSS moves by a few MiB between
 # runs (allocator, page cache), and 58 against 62 MiB should not outweigh fewer processes or threads.

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.traits import Bound, Kind, VariantTraits
+from ..numerics.formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
+from ..numerics.stats import is_noisy
 from ..records.failure_outcomes import FailureOutcome
+from ..records.summary import Result, Run, Summary
 from .evidence import start_cost
 from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
-from ..numerics.formatting import code, format_cores, format_mib, format_percent, format_seconds, format_times, plural
-from ..records.summary import Result, Run, Summary
-from ..numerics.stats import is_noisy
 
 HOLDS, DOES_NOT_HOLD, NOT_MEASURED, NOT_JUDGED = "holds", "does not hold", "not measured", "not judged"
 #: A speedup is read as lying anywhere within this many CVs of its rounds (its own or its baseline's, the larger):

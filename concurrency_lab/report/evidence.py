@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..numerics.formatting import format_p_value
-from ..records.summary import Result
 from ..numerics.stats import SIGNIFICANCE_LEVEL, mann_whitney_u, smallest_p_value
+from ..records.summary import Result
 
 # Two medians closer than this are a tie whatever the test says: a re-run moves them that much.
 TIE_TOLERANCE = 0.02

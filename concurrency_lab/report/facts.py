@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from ..core.traits import Bound, Kind, Role, VariantTraits
 from ..numerics.formatting import code, format_cores, format_percent, format_times, plural
-from ..records.summary import Result, Run, Summary
 from ..numerics.stats import is_noisy
+from ..records.summary import Result, Run, Summary
 
 # Below this speedup a variant "gains nothing": rounds of a GIL-bound pool land within a few
 # percent of sequential either way, so 1.10x is the first figure that is clearly a gain.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..records.failure_outcomes import FailureOutcome, FailureTable
 from ..numerics.formatting import code, format_seconds
+from ..records.failure_outcomes import FailureOutcome, FailureTable
 from .tables import variant_rank
 
 VARIANT_COLUMN = "variant"

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..core.traits import Bound
+from ..numerics.formatting import format_cores, format_percent, format_seconds, format_times
+from ..numerics.stats import is_noisy
+from ..records.summary import Result, Run, Summary, gil_of
 from .choice import BARRED_WORDS, Choice, choose, format_memory, processes_of
 from .claims import section_anchor
 from .evidence import difference
 from .facts import GroupFacts, group_facts
-from ..numerics.formatting import format_cores, format_percent, format_seconds, format_times
-from ..records.summary import Result, Run, Summary, gil_of
-from ..numerics.stats import is_noisy
 
 COLUMNS = ("work", "use", "speedup", "memory", "cores", "why")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from .facts import GroupFacts, Verdict
 from ..numerics.formatting import code, format_cores, format_seconds, plural
 from ..records.summary import Result
+from .facts import GroupFacts, Verdict
 
 # At this share of the CPU a variant's client side can use (one core for threads under the GIL
 # or an event loop), that side is busy most of the time: more workers stop helping on this machine.

@@ -8,17 +8,26 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..measure.reading import monitor_overhead
+from ..numerics.stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
+from ..records.advice import UnreadableAdvice, advice_from_document, is_advice_document
+from ..records.benchmark import LEGACY_VERSION, BenchRecord
 from ..records.failure_outcomes import JSON_KEY as FAILURES_KEY
 from ..records.failure_outcomes import FailureTable
-from ..measure.reading import monitor_overhead
-from ..records.benchmark import LEGACY_VERSION, BenchRecord
-from ..records.versions import SchemaError
-from ..records.advice import UnreadableAdvice, advice_from_document, is_advice_document
 from ..records.summary import ReportWarning, Result, Run, Summary, with_speedups
+from ..records.versions import SchemaError
 from .pytest_benchmark_json import (
-    UnreadableResults, as_float, as_int, as_mapping, as_str, benchmarks_in, expand_paths, read_results_file, round_times, run_fields,
+    UnreadableResults,
+    as_float,
+    as_int,
+    as_mapping,
+    as_str,
+    benchmarks_in,
+    expand_paths,
+    read_results_file,
+    round_times,
+    run_fields,
 )
-from ..numerics.stats import coefficient_of_variation, efficiency_vs_ideal, is_noisy
 
 
 def load_results(paths: Iterable[str | Path]) -> Summary:

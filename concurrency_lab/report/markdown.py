@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .across import across_pythons
 from ..records.advice_view import TABLE_COLUMNS as ADVICE_COLUMNS
 from ..records.advice_view import AdviceView, advice_view
+from ..records.summary import GIL_REENABLED, Run, Summary, gil_difference, gil_of
+from .across import across_pythons
 from .claims import check_claims, section_anchor
 from .facts import GroupFacts, Verdict, group_facts
 from .failure_table import NOT_MEASURED, failure_view
 from .guide import COLUMNS as GUIDE_COLUMNS
 from .guide import guides
 from .method import clusters_of, method_notes, rounds_of, warmup_rounds_of
-from ..records.summary import GIL_REENABLED, Run, Summary, gil_difference, gil_of
 from .tables import NUMERIC_COLUMNS, columns_for, table_notes, variant_rows
 from .verdicts import verdicts as all_verdicts
 

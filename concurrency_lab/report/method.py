@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import statistics
 
-from .evidence import format_small_p, smallest_testable_rounds
 from ..numerics.formatting import code, format_percent
-from ..records.summary import Run, Summary
 from ..numerics.stats import NOISY_CV, SIGNIFICANCE_LEVEL, smallest_p_value
+from ..records.summary import Run, Summary
+from .evidence import format_small_p, smallest_testable_rounds
 
 
 def _span(values: set[int]) -> str:

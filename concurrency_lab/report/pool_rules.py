@@ -7,11 +7,11 @@ do not separate is "no measurable" cost, and one that too few rounds cannot test
 from __future__ import annotations
 
 from ..core.traits import Role
+from ..numerics.formatting import code, format_percent, format_seconds, format_times, plural
+from ..numerics.stats import SIGNIFICANCE_LEVEL, format_ratio
+from ..records.summary import Result
 from .evidence import TIE_TOLERANCE, Difference, difference, start_cost
 from .facts import GroupFacts, Verdict
-from ..numerics.formatting import code, format_percent, format_seconds, format_times, plural
-from ..records.summary import Result
-from ..numerics.stats import SIGNIFICANCE_LEVEL, format_ratio
 
 WITHIN = 0.05  # "within X%" below this difference; beyond it the ratio is stated
 

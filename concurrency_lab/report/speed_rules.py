@@ -5,11 +5,11 @@ Trap rows never enter these: `GroupFacts.trusted` and `rows` leave them out.
 
 from __future__ import annotations
 
+from ..numerics.formatting import code, format_cores, format_percent, format_seconds, format_times, plural
+from ..records.summary import Result
 from .choice import BARRED_WORDS, NOISE_ADVICE, Choice, choose, format_memory, processes_of
 from .evidence import TIE_TOLERANCE, Difference, difference
 from .facts import GroupFacts, Verdict
-from ..numerics.formatting import code, format_cores, format_percent, format_seconds, format_times, plural
-from ..records.summary import Result
 
 TIES_NAMED = 3  # the winner line names this many ties, then counts the rest
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.traits import Kind, Role, VariantTraits
+from ..numerics.formatting import format_cores, format_mib, format_percent, format_seconds, format_times
+from ..numerics.stats import NOISY_CV
+from ..records.summary import Result
 from .choice import choose
 from .facts import GroupFacts
-from ..numerics.formatting import format_cores, format_mib, format_percent, format_seconds, format_times
-from ..records.summary import Result
-from ..numerics.stats import NOISY_CV
 
 COLUMNS = (
     "variant", "workers", "mode", "start method", "rounds", "median", "speedup", "efficiency",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core.traits import Bound, Kind
-from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict, serial_gain
 from ..numerics.formatting import code, format_cores, format_seconds, format_times
 from ..records.summary import Result
+from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, Verdict, serial_gain
 
 # Below this many cores, threads that gained were mostly waiting: a CPU-bound thread keeps one busy.
 WAITING_CORES = 0.5
@@ -19,7 +19,8 @@ WAITING_CORES = 0.5
 
 def threads_and_the_gil(facts: GroupFacts) -> list[Verdict]:
     """The best warm row of a thread variant against the baseline, worded for the workload's bound and the run's GIL."""
-    threads = [(r, speedup) for r in facts.of_kind(*Kind.about("threads")) if r.workers > 1 and (speedup := r.speedup) is not None]
+    threads = [(r, speedup) for r in facts.of_kind(*Kind.about("threads"))
+               if r.workers > 1 and (speedup := r.speedup) is not None]
     if not threads:
         return []
     warm = [(r, s) for r, s in threads if r.mode in ("warm", None)] or threads  # a cold row adds thread start-up

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..records.summary import Summary
 from .facts import GroupFacts, Verdict, group_facts
 from .io_rules import client_cpu_limit, io_efficiency
-from ..records.summary import Summary
 from .pool_rules import chunksize_trap, executor_vs_pool, pool_start_cost, start_method_cost
-from .speed_rules import cores_for_speedup, missing_baseline, mismatched_outputs, oversubscription, serial_fraction, winner
+from .speed_rules import cores_for_speedup, mismatched_outputs, missing_baseline, oversubscription, serial_fraction, winner
 from .thread_rules import threads_and_the_gil
 
 Rule = Callable[[GroupFacts], list[Verdict]]

@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.engines import DASK
 from ..core.errors import BrokenPool, MapTimeout
 from ..core.traits import Kind
 from .base import ExecutorVariant
 from .checks import check_scheduler_address
-from ..core.engines import DASK
 
 #: Dask's own way to name a scheduler (its config key `scheduler-address`); `--dask-address` sets it.
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"

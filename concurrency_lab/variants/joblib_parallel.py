@@ -7,15 +7,15 @@ import functools
 import gc
 import inspect
 import multiprocessing
-import warnings
 import os
 import types
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 
+from ..core.engines import JOBLIB
 from ..core.errors import NotPicklable
 from .base import TimedOut, remaining
 from .chunks import run_chunk
-from ..core.engines import JOBLIB
 from .handoff import Handoff, run_packed
 from .loky_executor import LokyWorkers
 from .processes import worker_started

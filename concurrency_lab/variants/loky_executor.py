@@ -6,8 +6,8 @@ import os
 import re
 from concurrent.futures.process import BrokenProcessPool
 
-from ..core.errors import BrokenPool
 from ..core.engines import LOKY
+from ..core.errors import BrokenPool
 from .base import ExecutorVariant
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 

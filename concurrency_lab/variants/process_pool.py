@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from ..core.process_tree import stop_processes
 from ..core.traits import Role

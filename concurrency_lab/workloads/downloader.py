@@ -6,10 +6,10 @@ import math
 import random
 from collections.abc import Sequence
 
+from ..core.traits import Bound
 from ..download import DownloadRecord, fetch
 from ..download.async_client import afetch
 from ..server import body_sha256, running_server
-from ..core.traits import Bound
 from .base import Workload
 
 LATENCY_S = 0.05  # server-side delay per URL: waiting, not work, is what threads overlap

@@ -15,7 +15,6 @@ from concurrency_lab.variants import VARIANT_NAMES, Variant, variant_class
 from concurrency_lab.workloads import WORKLOAD_NAMES
 
 
-
 def serial_only(what: str, command: str) -> list[pytest.MarkDecorator]:
     """The marks of a module that measures on every core (`what`): `advise_serial`, and skipped under xdist,
     where another worker takes a core, with the `command` that runs it serially."""

@@ -10,8 +10,8 @@ import resource
 import sys
 from collections import Counter
 
-from concurrency_lab.download import FetchOptions
 from concurrency_lab.commands.download import download_task
+from concurrency_lab.download import FetchOptions
 from concurrency_lab.variants import get_variant
 
 FAULTS = ("/status/500", "/drop", "/truncated/2000", "/status/404")  # one URL in 20 is a fault: 5%

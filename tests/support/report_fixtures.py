@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from concurrency_lab.report import load_results
 from concurrency_lab.records.summary import Summary
+from concurrency_lab.report import load_results
 
 NEWCOMER = Path(__file__).parent.parent / "data" / "run_newcomer.json"
 
