@@ -22,9 +22,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .core.version import __version__
 from .lesson.exercise import parallel_sum_with_executor
 
-__version__ = "0.1.0"
 __all__ = ["__version__", "advise", "parallel_sum_with_executor"]
 
 #: Imported on first use, so that `import concurrency_lab` stays light (the CLI's parser, every worker process).

@@ -1108,12 +1108,13 @@ def test_the_package_call_gives_a_readable_advice():
     advice = concurrency_lab.advise(targets.sum_of_squares, range(10_000), budget=60.0, clock=clock,
                                     runner=FakeRunner(clock), variants=["sequential", "thread_pool", "process_pool"])
     assert isinstance(advice, Advice)
-    assert str(advice) == render(advice) and str(advice).startswith("advise advise_targets:sum_of_squares: Python ")
-    assert repr(advice) == f"<Advice for advise_targets:sum_of_squares: use {advice.recommended.label}, " \
-                           f"{advice.speedup:.2f}x; print() it for the screen>"
+    name = "concurrency_lab.lesson.work_classes:sum_of_squares"  # where the function is defined
+    assert str(advice) == render(advice) and str(advice).startswith(f"advise {name}: Python ")
+    assert repr(advice) == (f"<Advice for {name}: use {advice.recommended.label}, {advice.speedup:.2f}x; "
+                            "print() it for the screen>")
     assert "\n" not in repr(advice) and len(repr(advice)) < 120
     advice.recommended, advice.judged = None, False
-    assert repr(advice) == "<Advice for advise_targets:sum_of_squares: not judged; print() it for the screen>"
+    assert repr(advice) == f"<Advice for {name}: not judged; print() it for the screen>"
 
 
 _JOBLIB_TRIAL_IN_THE_CHILD = """

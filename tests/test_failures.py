@@ -364,11 +364,12 @@ def test_the_benchmark_session_fails_on_a_failure_table_that_breaks_the_document
     """--lab-failures-documented (tox's smoke benchmarks): the failure table measured there is checked as
     `test_every_variant_fails_each_case_the_documented_way` checks it, which tox then deselects."""
     from concurrency_lab.bench import plugin
+    from concurrency_lab.bench.options import RunOptions
 
     def session_with(table):
-        options = {"--lab-failures": True, "--lab-failures-documented": True, "--lab-progress": False}
-        config = SimpleNamespace(stash=pytest.Stash(), getoption=lambda name, default=None: options[name],
-                                 pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+        config = SimpleNamespace(stash=pytest.Stash(), pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+        config.stash[plugin._OPTIONS] = RunOptions(profile="smoke", variants=[], workloads=[], failures=True,
+                                                   failures_documented=True)
         config.stash[plugin._FAILURES] = table
         return SimpleNamespace(config=config, exitstatus=pytest.ExitCode.OK)
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
 from ..core import interrupt
 from ..core.options import ArgumentParser
+from ..core.version import __version__
 from . import advise, listing, matrix, report, run
 
 # The commands are listed once, by argparse, from each sub-parser's help.

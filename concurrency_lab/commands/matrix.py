@@ -9,12 +9,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from .. import __version__
 from ..bench.options import WORKLOADS
 from ..core import interrupt
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..core.options import START_METHOD, WORKERS, Commands, Option, add_options, parse_name, parse_whole_number
 from ..core.traits import Role
+from ..core.version import __version__
 from ..variants import VariantUnavailable, get_variant, variant_class
 from ..variants.dask_cluster import use_scheduler_address
 from ..variants.options import DASK_ADDRESS, TIMEOUT, VARIANTS

@@ -2,18 +2,23 @@
 
 Used by the process variants (a pool's workers), the helper processes, the failure probes, advise's child
 and the tests' leak check, so that each states only its grace.
+
+psutil is imported by the functions that read a tree, not here: every pool worker imports the variants,
+which stop processes by their handles only (tests/test_cpus.py keeps it so).
 """
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 # multiprocessing starts its helpers with `python -c "<this>; main(...)"`; we know them by that text.
 FORKSERVER_MARK = "multiprocessing.forkserver import main"
@@ -50,6 +55,8 @@ def role_of(cmdline: Sequence[str]) -> str:
 
 def running(process: psutil.Process) -> bool:
     """Still running: a zombie has exited (it holds no CPU, memory or port, only a pid until reaped)."""
+    import psutil
+
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -60,6 +67,8 @@ def is_service(process: psutil.Process, root: int) -> bool:
     """A forkserver or resource tracker that process `root` started (multiprocessing's or loky's): started
     once, serving every later pool of that process, and ending with it. Not the workers a forkserver forks,
     though they share its command line: they are its children, not `root`'s."""
+    import psutil
+
     try:
         return process.ppid() == root and role_of(process.cmdline()) != WORK
     except psutil.Error:
@@ -69,6 +78,8 @@ def is_service(process: psutil.Process, root: int) -> bool:
 def descendants(root: int, *, services: bool = True) -> list[psutil.Process]:
     """Every running process below process `root`; without its service processes (`is_service`) when
     `services` is False: what a pool or a task left, not what multiprocessing keeps for the process."""
+    import psutil
+
     try:
         below = psutil.Process(root).children(recursive=True)
     except psutil.Error:
@@ -119,8 +130,16 @@ def _signal(processes: Iterable[Stoppable], signum: signal.Signals) -> None:
                 process.kill() if signum == signal.SIGKILL else process.terminate()
             else:
                 process.send_signal(signum)
-        except (psutil.Error, ProcessLookupError):  # exited meanwhile
+        except ProcessLookupError:  # exited meanwhile
             pass
+        except Exception as exc:  # psutil.NoSuchProcess for a process found in a tree: exited meanwhile
+            if not _is_psutil_error(exc):
+                raise
+
+
+def _is_psutil_error(exc: BaseException) -> bool:
+    psutil = sys.modules.get("psutil")  # imported already if a psutil.Process was passed
+    return psutil is not None and isinstance(exc, psutil.Error)
 
 
 def _wait(processes: list[Stoppable], seconds: float) -> list[Stoppable]:
