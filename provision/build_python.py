@@ -147,7 +147,7 @@ def _unpack(tarball: Path, into: Path) -> Path:
         if hasattr(tarfile, "data_filter"):  # 3.12+ and the security releases before it: no links out, no devices
             archive.extractall(into, filter="data")
         else:  # pragma: no cover - an older Python; the tarball came through apt's checksums
-            archive.extractall(into)  # noqa: S202
+            archive.extractall(into)
     tops = [path for path in into.iterdir() if path.is_dir()]
     if len(tops) != 1:
         raise BuildFailed(f"{tarball.name} does not unpack into one folder")

@@ -15,7 +15,7 @@ import pytest
 # tests start with this folder on its path.
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
-import hygiene  # noqa: E402 (found through the line above)
+import hygiene  # found through the line above
 
 from concurrency_lab.workloads import environments as workload_environments
 

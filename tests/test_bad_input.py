@@ -227,9 +227,9 @@ OUT_NEEDS = {"run": ([], WORK["run"]), "report": ([str(RESULTS)], WORK["report"]
 
 def _commands_taking_out() -> list[str]:
     """The sub-commands whose parser has --out, read from the parser: a command that gains one is tested too."""
-    (subparsers,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    (subparsers,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     return [name for name, parser in subparsers.choices.items()
-            if any("--out" in action.option_strings for action in parser._actions)]  # noqa: SLF001
+            if any("--out" in action.option_strings for action in parser._actions)]
 
 
 OUT_COMMANDS = _commands_taking_out()
@@ -451,14 +451,14 @@ def _parsers() -> Iterator[argparse.ArgumentParser]:
     while pending:
         parser = pending.pop()
         yield parser
-        for action in parser._actions:  # noqa: SLF001 - argparse has no public list of its arguments
-            if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001 - nor of its sub-parsers
+        for action in parser._actions:  # argparse has no public list of its arguments
+            if isinstance(action, argparse._SubParsersAction):  # nor of its sub-parsers
                 pending.extend(action.choices.values())
 
 
 def test_no_argument_takes_a_path_unchecked():
     """A bare ``type=Path`` is how the NUL reached pathlib's glob: every path goes through PATH_ARGUMENT."""
-    unchecked = [f"{parser.prog} {action.dest}" for parser in _parsers() for action in parser._actions  # noqa: SLF001
+    unchecked = [f"{parser.prog} {action.dest}" for parser in _parsers() for action in parser._actions
                  if action.type is Path]
     assert unchecked == []
 
@@ -469,7 +469,7 @@ def test_no_argument_takes_a_path_unchecked():
 def test_a_malformed_url_becomes_its_record_and_nothing_is_sent(url):
     from concurrency_lab.commands.download import download
     from concurrency_lab.download import ErrorKind
-    from concurrency_lab.download.records import invalid_url_reason
+    from concurrency_lab.download.results import invalid_url_reason
 
     assume(invalid_url_reason(url) is not None)  # a well-formed URL would be fetched: that is not bad input
     (record,) = download([url], variant="sequential", workers=1)

@@ -163,3 +163,11 @@ def test_imports_go_to_the_same_layer_or_below(module):
         pytest.fail(f"{module} is in no stated layer")
     upward = sorted(t for t in GRAPH[module] if layer_of.get(part_of(t), len(layer_of)) > own)
     assert upward == [], f"{module} ({part_of(module)}) imports from a higher layer"
+
+
+def test_advise_and_the_report_meet_only_through_what_is_below_them():
+    """They share a layer, so the layer test lets them import each other: this does not. Records and numerics
+    are what they share; the command that writes advise's page is where they meet, above both."""
+    crossing = sorted((module, target) for module, targets in GRAPH.items() for target in targets
+                      if {part_of(module), part_of(target)} == {"advise", "report"})
+    assert crossing == []

@@ -21,13 +21,13 @@ import pytest
 pytest.importorskip("jinja2", reason="the HTML report needs Jinja2")
 pytest.importorskip("matplotlib", reason="the HTML report draws its charts with matplotlib")
 
-import browser  # noqa: E402
-from PIL import Image  # noqa: E402 - matplotlib's own dependency
+import browser
+from PIL import Image  # matplotlib's own dependency
 
-from concurrency_lab.core.writer import REPORT_MODE  # noqa: E402
-from concurrency_lab.report import load_results, write_reports  # noqa: E402
-from concurrency_lab.report.claims import section_anchor  # noqa: E402
-from concurrency_lab.report.facts import group_facts  # noqa: E402
+from concurrency_lab.core.atomic_files import REPORT_MODE
+from concurrency_lab.report import load_results, write_reports
+from concurrency_lab.report.claims import section_anchor
+from concurrency_lab.report.facts import group_facts
 
 DATA = Path(__file__).parent / "data"
 SCREENSHOT_DIR_VARIABLE = "CONCURRENCY_LAB_SCREENSHOT_DIR"

@@ -82,7 +82,7 @@ class Command:
         # preexec_fn: the one way to set a child's signal dispositions before it runs (restore_signals=True
         # resets only SIGPIPE and SIGXFSZ); `start` only calls signal.signal, which is safe after a fork.
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
-                                        start_new_session=True, preexec_fn=start)  # noqa: PLW1509 - see above
+                                        start_new_session=True, preexec_fn=start)  # see above
         self.out = b""
         self.seen: dict[int, psutil.Process] = {}  # every descendant noticed, by pid
 

@@ -47,7 +47,7 @@ def _import_module(name: str) -> Any:
             raise InputError(f"no module named {name!r} on sys.path; give a file as path/to/file.py:FUNCTION "
                              "or install the package") from None
         raise InputError(f"importing {name!r} failed: {_one_line(exc)}") from None
-    except BaseException as exc:  # noqa: BLE001 - the user's module may raise anything, SystemExit too
+    except BaseException as exc:  # the user's module may raise anything, SystemExit too
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise InputError(f"importing {name!r} failed: {_one_line(exc)}") from None
@@ -110,10 +110,10 @@ def items_from_file(path: Path) -> list[Any]:
 def items_from_expression(expression: str) -> list[Any]:
     """The items of a Python expression (evaluated with builtins only; import what you need inside it)."""
     try:
-        value = eval(compile(expression, "<--expr>", "eval"), {"__builtins__": __builtins__})  # noqa: S307 - the user's own code
+        value = eval(compile(expression, "<--expr>", "eval"), {"__builtins__": __builtins__})  # the user's own code
     except SyntaxError as exc:
         raise InputError(f"--expr is not a Python expression: {exc.msg}") from None
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise InputError(f"--expr raised {_one_line(exc)}") from None
@@ -131,7 +131,7 @@ def items_from_expression(expression: str) -> list[Any]:
                 raise InputError(f"--expr gave more than {MAX_ITEMS} items")
     except InputError:
         raise
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise InputError(f"--expr raised {_one_line(exc)} while its items were read") from None

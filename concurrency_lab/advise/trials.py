@@ -45,7 +45,7 @@ def cannot_be_compared(want: Any, have: Any) -> bool:
     a value not equal to itself (NaN; an array, whose == gives an array or raises), objects of a class without
     __eq__ (each equal only to itself), or two that print the same."""
     try:
-        if not bool(want == want):  # noqa: PLR0124 - the point: NaN and arrays are not equal to themselves
+        if not bool(want == want):  # the point: NaN and arrays are not equal to themselves
             return True
     except Exception:  # noqa: BLE001 - an == that raises cannot check anything
         return True

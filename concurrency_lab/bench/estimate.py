@@ -18,8 +18,8 @@ from typing import Any
 #: (set-up, rounds and tear-down) and the whole session's (start-up and the failure table included).
 TIMING_KEY = "lab_timing"
 
-#: Seconds per case when this folder has no earlier run of the profile, measured on a 2-core machine:
-#: smoke 27 cases in 43 s (sequential, thread_pool, process_pool); standard 68 cases in 7.5 minutes.
+#: Seconds per case when this folder has no earlier run of the profile: a 2-core machine's mean for smoke and
+#: standard (the `lab_timing` key of a `concurrency-lab run --profile NAME` JSON holds each case's seconds);
 #: full is standard's figure scaled by its rounds (13 vs 8 with warm-up) and sizes (about 3x): a guess.
 GUESSED_CASE_SECONDS = {"smoke": 1.5, "standard": 6.6, "full": 32.0}
 GUESSED_FIXED_SECONDS = 5.0  # interpreter start, the helper processes, the failure-modes table, the reports

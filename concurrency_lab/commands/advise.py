@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..advise.inputs import MAX_ITEMS, InputError, items_from_expression, items_from_file, items_from_range, load_function
 from ..core import interrupt
+from ..core.atomic_files import write_files
 from ..core.options import (
     PATH_ARGUMENT,
     Commands,
@@ -30,7 +31,6 @@ from ..core.options import (
     parse_whole_number,
 )
 from ..core.out_path import OUT
-from ..core.writer import write_files
 from ..records.advice import ADVICE_FILE, Advice, problem_text, render
 
 PROG = "concurrency-lab advise"

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core import interrupt
 from ..core.options import START_METHOD, WORKERS, ArgumentParser, Option, add_options, parse_seconds, parse_whole_number
-from ..download.records import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
+from ..download.results import DEFAULT_OPTIONS, DownloadRecord, FetchOptions
 from ..variants import Variant, VariantUnavailable, get_variant
 from ..variants.options import VARIANT
 from ..workloads import get_workload

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import DEFAULT_OPTIONS, DownloadRecord, ErrorKind, FetchOptions
+from .results import DEFAULT_OPTIONS, DownloadRecord, ErrorKind, FetchOptions
 from .sync_client import fetch, session_factory
 
 __all__ = ["DEFAULT_OPTIONS", "DownloadRecord", "ErrorKind", "FetchOptions", "fetch", "session_factory"]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from ..variants.asyncio_loop import run_resource
-from .records import (
+from .results import (
     DEFAULT_OPTIONS,
     RETRY_STATUSES,
     DownloadRecord,

@@ -14,7 +14,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .records import (
+from .results import (
     DEFAULT_OPTIONS,
     RETRY_STATUSES,
     DownloadRecord,

@@ -13,8 +13,8 @@ from ..variants import VariantUnavailable, get_variant
 from ..variants.options import TIMEOUT, VARIANT
 from ..workloads.processor import make_inputs, reference, sum_of_squares
 
-DEFAULT_TASKS = 40  # ~0.4 s of pure Python on one core: long enough to see processes pay off
-MAX_TASKS = 10_000  # ~10 ms each on one core, so a couple of minutes at most
+DEFAULT_TASKS = 40  # long enough on one core to see processes pay off (the program prints its wall time)
+MAX_TASKS = 10_000  # each task is a few milliseconds of pure Python: minutes at most
 TASKS = Option("--tasks", lambda text: parse_whole_number(text, 1, MAX_TASKS), "N",
                f"ranges of ~200,000 numbers to sum, 1 to {MAX_TASKS:,} (default: {{default}})", DEFAULT_TASKS)
 

@@ -141,7 +141,7 @@ def serve(commands: IO[bytes], replies: IO[str]) -> None:
             if command.get("cmd") == "exit":
                 return
             reply, section = handle(command, section, reader)
-        except Exception as exc:  # the measured process shows it; the sampler keeps serving
+        except Exception as exc:  # noqa: BLE001 - the measured process shows it; the sampler keeps serving
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         _reply(replies, reply)
 

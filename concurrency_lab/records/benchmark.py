@@ -132,7 +132,7 @@ class BenchRecord:
     warmup_rounds: int | None = _read(as_int)
     # Whether it was right
     identical: bool | None = _read(as_bool)
-    # What it cost: CPU (see measure/cpu.py), memory and processes (see measure/monitor.py)
+    # What it cost: CPU (see measure/cpu_time.py), memory and processes (see measure/monitor.py)
     cpu_seconds: float | None = _read(as_float)
     wall_seconds: float | None = _read(as_float)
     cores_used: float | None = _read(as_float)

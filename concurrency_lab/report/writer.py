@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..core.writer import write_files
+from ..core.atomic_files import write_files
 from ..records.summary import Summary
 from .claims import check_claims
 from .facts import Verdict

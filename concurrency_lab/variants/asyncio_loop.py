@@ -89,7 +89,7 @@ class AsyncioLoop(Variant):
                 try:
                     for item in chunk:
                         results.append(await task(item))
-                except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - raised again by Variant.map,
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:  # raised again by Variant.map,
                     if is_callers_interrupt(exc):  # in input order (SystemExit as TaskExit); but a Ctrl-C at once
                         raise
                     outcomes[index] = ChunkOutcome(results, os.getpid(), 0.0, exc, traceback.format_exc())

@@ -369,7 +369,6 @@ class Variant(ABC):
                 "make it a module-level function (not a lambda, a closure or a bound method of a local object), or "
                 "use a thread variant, which shares memory")
 
-
     def _open(self) -> Any:
         """Start and return the pool (None for variants without one)."""
         return None

@@ -156,7 +156,7 @@ class DaskCluster(ExecutorVariant):
                 raise
             return _Connection(client, client.get_executor(pure=False), cluster, True)
 
-    def _connect(self, Client: Any) -> _Connection:  # noqa: N803 - distributed's class, imported by the caller
+    def _connect(self, Client: Any) -> _Connection:  # distributed's class, imported by the caller
         try:
             client = Client(self.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except OSError as exc:
@@ -219,8 +219,9 @@ class DaskCluster(ExecutorVariant):
         return deadline if self._pool.on_this_machine else None  # another machine's monotonic clock differs
 
     # Chunks go as bytes and come back as bytes (handoff.py, through ExecutorVariant's loop): Dask serialises one
-    # opaque object each way (a returned list it serialises item by item: gathering 50,000 small results took
-    # 1.3 s here), and neither the client nor the scheduler unpickles a user's object, which could end or crash them.
+    # opaque object each way (a returned list it serialises item by item, seconds for many small results:
+    # `python experiments/dask_overhead.py` measures it), and neither the client nor the scheduler unpickles a
+    # user's object, which could end or crash them.
 
     def _pool_broke(self, error, index, items):
         from distributed import KilledWorker

@@ -58,7 +58,7 @@ def run_packed(payload: bytes, deadline: float | None, serializer: str | None) -
     """A worker's entry point for one chunk: rebuild the (task, chunk) the caller pickled, run it, and hand
     back its outcome as bytes. Module-level, so every pool can send it by reference."""
     try:
-        task, chunk = pickle.loads(payload)  # noqa: S301 - the caller's own bytes
+        task, chunk = pickle.loads(payload)  # the caller's own bytes
     except PICKLING_FAILURES as exc:  # in a worker: never a Ctrl-C (worker_started ignores SIGINT)
         return Handback(os.getpid(), unreadable=_describe(exc))
     return _hand_back(run_chunk(task, chunk, deadline, in_worker=True), serializer)
@@ -67,7 +67,7 @@ def run_packed(payload: bytes, deadline: float | None, serializer: str | None) -
 def call_packed(payload: bytes, serializer: str | None) -> Handback:
     """A worker's entry point for one `submit`ted call: as `run_packed`, for ``fn(*args, **kwargs)``."""
     try:
-        fn, args, kwargs = pickle.loads(payload)  # noqa: S301 - the caller's own bytes
+        fn, args, kwargs = pickle.loads(payload)  # the caller's own bytes
     except PICKLING_FAILURES as exc:
         return Handback(os.getpid(), unreadable=_describe(exc))
     return _hand_back(run_chunk(_Call(fn, args, kwargs), (None,), in_worker=True), serializer)
@@ -195,7 +195,7 @@ class Handoff:
                 f"{self.variant}: a result could not be sent back from a worker process ({which}{handback.unsent}); "
                 f"have the task return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
         try:  # a handback that is neither unreadable nor unsent carries results
-            results = pickle.loads(handback.results or b"")  # noqa: S301 - pickled by our worker
+            results = pickle.loads(handback.results or b"")  # pickled by our worker
         except PICKLING_FAILURES as exc:
             if is_callers_interrupt(exc):
                 raise
@@ -213,7 +213,7 @@ class Handoff:
     def _rebuilt_error(handback: Handback) -> BaseException:
         if handback.error is not None:
             try:
-                return pickle.loads(handback.error)  # noqa: S301 - pickled by our worker
+                return pickle.loads(handback.error)  # pickled by our worker
             except PICKLING_FAILURES as exc:
                 if is_callers_interrupt(exc):
                     raise
@@ -297,7 +297,7 @@ class HandedOffFuture(Future):
             return
         try:
             value = self._rebuild(inner.result())
-        except BaseException as exc:  # noqa: BLE001 - settled with whatever stands for the failure
+        except BaseException as exc:  # settled with whatever stands for the failure
             self.set_exception(exc)
             if is_callers_interrupt(exc):  # a Ctrl-C while rebuilding in the caller's main thread
                 raise
@@ -305,5 +305,4 @@ class HandedOffFuture(Future):
             self.set_result(value)
 
 
-__all__ = ["PLAIN_DATA", "Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed", "serializer_dumps",
-           "unsendable_item"]
+__all__ = ["Handback", "HandedOffFuture", "Handoff", "call_packed", "run_packed"]

@@ -66,7 +66,7 @@ class WatchedPool(multiprocessing.pool.Pool):
                     process.terminate()
             raise
 
-    def Process(self, ctx, *args, **kwargs):  # noqa: N802 - the name Pool calls to make each worker
+    def Process(self, ctx, *args, **kwargs):  # the name Pool calls to make each worker
         process = ctx.Process(*args, **kwargs)
         self.started_workers.append(process)
         return process
@@ -82,7 +82,7 @@ class WatchedPool(multiprocessing.pool.Pool):
         message in the pipe). Here the workers are stopped first, then this process, the only one left at
         either end of the queues, drains the task pipe's bytes and wakes the result thread without their
         locks; every wait is bounded."""
-        TERMINATE = multiprocessing.pool.TERMINATE  # noqa: N806 - Pool's constant
+        TERMINATE = multiprocessing.pool.TERMINATE  # Pool's constant
         for thread in (worker_handler, task_handler, result_handler):
             thread._state = TERMINATE
         change_notifier.put(None)  # wakes the worker thread: it ends, starting no worker, and ends the task thread

@@ -1,5 +1,5 @@
 """What every process variant shares: start methods, worker processes that end with their parent, and the
-error a dead worker gives. What cannot be sent is checked by the declared `serializer` (base.py, handoff.py)."""
+error a dead worker gives. What cannot be sent is checked by the declared `serializer` (base.py, serializers.py)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ class ThreadingWorkers(Variant):
                 index, chunk = job
                 try:
                     outcomes[index] = run_chunk(task, chunk, deadline)
-                except BaseException as exc:  # kept, and raised by map: never lost in a thread
+                except BaseException as exc:  # noqa: BLE001 - kept, and raised by map: never lost in a thread
                     raised.append(exc)
 
         for job in enumerate(chunks):

@@ -23,8 +23,8 @@ from typing import Any
 
 import psutil
 
-#: The child's own limit: a body that passes takes 1-5 s here (a Dask cluster starts in about 2 s), under
-#: 10 s with both cores busy.
+#: The child's own limit: a body that passes takes seconds (a Dask cluster's start is the longest part; pytest
+#: --durations shows them), several times less than this even with both cores busy.
 CHILD_LIMIT_SECONDS = 20.0
 #: How long the child's workers may take to exit after it did, before they count as left running.
 LEFTOVER_GRACE_SECONDS = 5.0
