@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("jinja2", reason="the HTML report needs Jinja2")
 pytest.importorskip("matplotlib", reason="the HTML report draws its charts with matplotlib")
 
-from concurrency_lab.core import writer as file_writer
+from concurrency_lab.core import atomic_files
 from concurrency_lab.report import load_results, write_reports, writer
 
 DATA = Path(__file__).parent / "data"
@@ -33,7 +33,7 @@ def test_writes_three_reports_into_a_new_directory(summary, tmp_path):
     assert document["verdicts"][0]["rule"] == "winner"
     assert (out / "summary.md").read_text().startswith("# Concurrency lab report")
     assert (out / "index.html").read_text().rstrip().endswith("</html>")
-    assert all((p.stat().st_mode & 0o777) == file_writer.REPORT_MODE for p in paths)
+    assert all((p.stat().st_mode & 0o777) == atomic_files.REPORT_MODE for p in paths)
 
 
 def test_failed_render_leaves_previous_reports_intact(summary, tmp_path, monkeypatch):
@@ -64,7 +64,7 @@ def test_failed_first_render_writes_nothing(summary, tmp_path, monkeypatch):
 def test_staged_file_is_complete_and_synced_before_replace(tmp_path, monkeypatch):
     synced = []
     real_fsync = os.fsync
-    monkeypatch.setattr(file_writer.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
-    staged = file_writer.stage(tmp_path, "report.txt", lambda: ["a", "b", "c"])
+    monkeypatch.setattr(atomic_files.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    staged = atomic_files.stage(tmp_path, "report.txt", lambda: ["a", "b", "c"])
     assert staged.parent == tmp_path and staged.name.startswith(".report.txt.")
     assert staged.read_text() == "abc" and synced

@@ -2,7 +2,7 @@
 
 With `--out`, advise.html (the lab report's Advice section on a page of its own: one template macro renders
 both) and advise.json (what `concurrency-lab report` reads to put that section into its report) are written
-the way the report is (`core.writer`): all or none, readable by others. This command is where advise and the
+the way the report is (`core.atomic_files`): all or none, readable by others. This command is where advise and the
 report meet, above both."""
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def write_status(folder: Path, status: EnvStatus) -> Path:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{STATUS_FILE}.")
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         json.dump(status.to_dict(), file, indent=1)
-    os.chmod(temporary, 0o644)  # mkstemp makes 0600; like the reports (core.writer.REPORT_MODE), others may read it
+    os.chmod(temporary, 0o644)  # mkstemp makes 0600; like the reports (core.atomic_files.REPORT_MODE), others may read it
     os.replace(temporary, path)
     return path
 

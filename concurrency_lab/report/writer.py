@@ -25,7 +25,7 @@ def summary_document(summary: Summary, verdicts: list[Verdict]) -> dict[str, Any
 
 
 def write_reports(model: Summary, out_dir: str | Path, verdicts: list[Verdict] | None = None) -> list[Path]:
-    """Write the three reports into `out_dir` (created if missing), all or none (`core.writer.write_files`);
+    """Write the three reports into `out_dir` (created if missing), all or none (`core.atomic_files.write_files`);
     returns their paths."""
     verdicts = all_verdicts(model) if verdicts is None else verdicts
     renderers: dict[str, Callable[[], Iterable[str]]] = {
