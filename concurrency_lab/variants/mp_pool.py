@@ -66,7 +66,7 @@ class WatchedPool(multiprocessing.pool.Pool):
                     process.terminate()
             raise
 
-    def Process(self, ctx, *args, **kwargs):  # the name Pool calls to make each worker
+    def Process(self, ctx, *args, **kwargs):  # type: ignore[override]  # Pool's staticmethod, here a method: it keeps each worker
         process = ctx.Process(*args, **kwargs)
         self.started_workers.append(process)
         return process
