@@ -54,7 +54,11 @@ JOBLIB = Engine("joblib", "joblib", "joblib")
 DASK = Engine("distributed", "distributed", "dask",
               free_threaded_note="on free-threaded builds its dependency msgpack has no wheel (seen for 3.13t)")
 
-ENGINES = (LOKY, JOBLIB, DASK)
+#: The PEP 734 backport: InterpreterPoolExecutor on Python 3.13 (3.14 has it in the standard library). Its extra's
+#: requirement is marked for 3.13 only, so no other Python installs it.
+INTERPRETERS = Engine("interpreters_backport", "interpreters-pep-734", "interpreters")
+
+ENGINES = (LOKY, JOBLIB, DASK, INTERPRETERS)
 
 
 def engine_versions() -> dict[str, str | None]:
@@ -62,4 +66,4 @@ def engine_versions() -> dict[str, str | None]:
     return {engine.distribution: engine.version() for engine in ENGINES}
 
 
-__all__ = ["DASK", "ENGINES", "JOBLIB", "LOKY", "Engine", "engine_versions"]
+__all__ = ["DASK", "ENGINES", "INTERPRETERS", "JOBLIB", "LOKY", "Engine", "engine_versions"]

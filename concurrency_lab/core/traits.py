@@ -75,6 +75,7 @@ class Kind(str, metaclass=_KindRegistry):
     SEQUENTIAL: ClassVar[Kind]  # one item after another in the calling thread
     THREADS: ClassVar[Kind]  # threads of this process: one interpreter, one GIL where the build has one
     EVENT_LOOP: ClassVar[Kind]  # coroutines on one event loop: one thread
+    INTERPRETERS: ClassVar[Kind]  # threads of this process, each running its own interpreter with its own GIL
     PROCESSES: ClassVar[Kind]  # worker processes on this machine, each its own interpreter
     CLUSTER: ClassVar[Kind]  # workers a scheduler places, on this machine or others
 
@@ -221,6 +222,12 @@ _built_in("threads", order=1, label="threads", simplicity=1, in_process=True, sh
 _built_in("event_loop", order=2, label="an event loop", simplicity=1, in_process=True, shares_gil=True,
           one_thread=True, cpu_in_caller=True, crash_takes_caller=True, startup_guess_s=0.05, hand_off_items=None,
           starts_cluster=False, timeout_stops_work=None, subject=None)
+# Threads of this process, each with an interpreter of its own (PEP 734): one process, as threads (a crash takes
+# the caller, its workers' CPU is this process's), but one GIL per worker and nothing shared, as processes (tasks,
+# items and results are pickled; a worker imports the task's modules afresh, which its start-up guess includes).
+_built_in("interpreters", order=2.5, label="interpreters", simplicity=2, in_process=True, shares_gil=False,
+          one_thread=False, cpu_in_caller=True, crash_takes_caller=True, startup_guess_s=0.15, hand_off_items=200,
+          starts_cluster=False, timeout_stops_work=False, subject=None)
 # A process's start-up guess (0.3 s) and a cluster's (3 s) are what advise assumes before it measures one.
 _built_in("processes", order=3, label="processes", simplicity=2, in_process=False, shares_gil=False,
           one_thread=False, cpu_in_caller=False, crash_takes_caller=False, startup_guess_s=0.3, hand_off_items=200,

@@ -19,6 +19,7 @@ _MODULES: dict[str, str | type[Variant]] = {
     "mp_pool": "mp_pool",
     "process_pool": "process_pool",
     "asyncio": "asyncio_loop",
+    "interpreter_pool": "interpreter_pool",
     "loky": "loky_executor",
     "joblib": "joblib_parallel",
     "dask": "dask_cluster",

@@ -69,6 +69,9 @@ class RunRecord:
     chunksize: int
     worker_pids: frozenset[int]
     worker_cpu_seconds: float  # CPU spent running tasks, summed over chunks, whatever process ran them
+    #: Who computed the chunks: (pid, interpreter id), the id 0 for a process's main interpreter. interpreter_pool's
+    #: workers share the caller's pid, and differ here.
+    workers: frozenset[tuple[int, int]] = frozenset()
     #: When map raised: input index -> result of every item that did finish. Chunks that were
     #: running in a worker that died or was stopped are lost; see README, "How variants fail".
     salvaged: Mapping[int, Any] = field(default_factory=dict, repr=False)
@@ -82,6 +85,7 @@ class RunRecord:
             chunksize=chunksize,
             worker_pids=frozenset(o.pid for o in outcomes),
             worker_cpu_seconds=sum(o.cpu_seconds for o in outcomes),
+            workers=frozenset(o.worker for o in outcomes),
             salvaged={} if salvaged is None else dict(salvaged),
         )
 
@@ -122,6 +126,8 @@ class Variant(ABC):
     #: distributed installs), so that one whose __init__ cannot be called again from its args still
     #: rebuilds in the caller, instead of arriving as a TaskError carrying its text.
     exceptions_by_attributes: ClassVar[bool] = False
+    #: What its workers are, as messages about what could not reach them or come back say it.
+    worker_noun: ClassVar[str] = "a worker process"
     concurrent: bool = True  # set from `kind`: False for one item at a time, whatever `workers` says
     runs_coroutines: ClassVar[bool] = False  # True: tasks are coroutine functions (an event loop runs them)
     #: Whether a timeout stops the work that is running (processes are killed, coroutines cancelled).
@@ -177,6 +183,10 @@ class Variant(ABC):
             uses_processes=self.uses_processes, stops_running_work=self.stops_running_work,
         )
 
+    def handoff(self) -> Handoff:
+        """How this variant's `serializer` hands work to its workers and takes their outcomes back."""
+        return Handoff(self.name, self.serializer, self.worker_noun)
+
     def cpu_spent_elsewhere(self) -> bool:
         """Whether its workers' CPU is spent outside this process, so that the CPU each chunk reports must
         be added to this process's own (for threads and the caller's own loop it is already in it)."""
@@ -190,6 +200,12 @@ class Variant(ABC):
     @classmethod
     def unavailable_reason(cls) -> str | None:
         """Why this variant cannot run on this Python or platform, or None when it can."""
+        return None
+
+    @classmethod
+    def task_unavailable_reason(cls, task: Callable[..., Any]) -> str | None:
+        """Why this variant cannot run `task` at all, known before any item is given (None: it can): a workload's
+        task whose module does not import where its workers run it. Checked once per workload, not per call."""
         return None
 
     @classmethod
@@ -332,7 +348,7 @@ class Variant(ABC):
             what = "its running work was stopped"
         elif self.concurrent:
             what = ("a running thread cannot be stopped: the items running now finish in the background, "
-                    "and no further item is started")
+                    "and no further item is started; this process cannot exit before they end")
         else:
             what = "it runs in the calling thread, so the limit is checked between items: the item running then finished first"
         items = "item has" if unfinished == 1 else "items have"
@@ -406,7 +422,7 @@ class ExecutorVariant(Variant):
         self.start()  # which replaces a pool that broke
         if self.serializer is None:  # the pool's workers share this process's memory
             return self._pool.submit(call_as_task, self.name, fn, args, kwargs)
-        return Handoff(self.name, self.serializer).submit(self._pool, fn, args, kwargs)
+        return self.handoff().submit(self._pool, fn, args, kwargs)
 
     def _executor(self) -> Any:
         """What chunks are submitted to (default: the pool `_open` returned)."""
@@ -427,7 +443,7 @@ class ExecutorVariant(Variant):
         if self.serializer is None:  # shared memory: the chunk and its outcome are passed as they are
             futures = [pool.submit(run_chunk, task, chunk, worker_deadline) for chunk in chunks]
         else:  # pickled here, in this thread: a pool's feeder thread, which dies on a SystemExit, meets no failure
-            handoff = Handoff(self.name, self.serializer)
+            handoff = self.handoff()
             futures = handoff.submit_all(lambda payload: pool.submit(run_packed, payload, worker_deadline,
                                                                      self.serializer), task, chunks)
         start = 0

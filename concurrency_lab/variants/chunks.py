@@ -25,6 +25,37 @@ class ChunkOutcome:
     error: BaseException | None = None
     error_traceback: str | None = None  # formatted where it happened (tracebacks do not pickle)
     timed_out: bool = False  # the deadline passed before the chunk's last item was started
+    #: The interpreter that ran it, in process `pid` (`current_interpreter`): 0 for a process's main interpreter,
+    #: another id for interpreter_pool's workers, which all share the caller's pid.
+    interpreter: int = 0
+
+    @property
+    def worker(self) -> tuple[int, int]:
+        """Who computed it: (pid, interpreter id)."""
+        return self.pid, self.interpreter
+
+
+_INTERPRETER: int | None = None
+
+
+def current_interpreter() -> int:
+    """The id of the interpreter running this code: 0 in a process's main interpreter (the only one before
+    Python 3.13 could start others for Python code), another in a subinterpreter. Read once per interpreter:
+    each imports this module afresh."""
+    global _INTERPRETER
+    if _INTERPRETER is None:
+        try:
+            import _interpreters  # CPython 3.13+, built in; 3.12's was _xxsubinterpreters, never used by the lab
+        except ImportError:
+            _INTERPRETER = 0
+        else:
+            _INTERPRETER = int(_interpreters.get_current()[0])
+    return _INTERPRETER
+
+
+def here(outcome: ChunkOutcome) -> bool:
+    """Whether `outcome` was computed in this interpreter of this process (so its exception's traceback is intact)."""
+    return outcome.worker == (os.getpid(), current_interpreter())
 
 
 class TaskError(Exception):
@@ -53,6 +84,7 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
     further item is started: a thread that cannot be stopped still ends soon after a timeout.
     """
     results: list[Any] = []
+    pid, interpreter = os.getpid(), current_interpreter()
     started = time.thread_time()
     append, monotonic = results.append, time.monotonic  # bound once: the loop is the baseline's cost per item
     try:
@@ -62,15 +94,17 @@ def run_chunk(task: Callable[[Any], Any], chunk: Sequence[Any], deadline: float 
         else:
             for item in chunk:
                 if monotonic() > deadline:
-                    return ChunkOutcome(results, os.getpid(), time.thread_time() - started, timed_out=True)
+                    return ChunkOutcome(results, pid, time.thread_time() - started, timed_out=True, interpreter=interpreter)
                 append(task(item))
     except Exception as exc:  # noqa: BLE001 - raised again by Variant.map, in input order
-        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
+        return ChunkOutcome(results, pid, time.thread_time() - started, exc, traceback.format_exc(),
+                            interpreter=interpreter)
     except (SystemExit, KeyboardInterrupt) as exc:
         if not in_worker and is_callers_interrupt(exc):
             raise
-        return ChunkOutcome(results, os.getpid(), time.thread_time() - started, exc, traceback.format_exc())
-    return ChunkOutcome(results, os.getpid(), time.thread_time() - started)
+        return ChunkOutcome(results, pid, time.thread_time() - started, exc, traceback.format_exc(),
+                            interpreter=interpreter)
+    return ChunkOutcome(results, pid, time.thread_time() - started, interpreter=interpreter)
 
 
 #: What may fail while pickling or unpickling user objects: any exception, and SystemExit (a __reduce__
@@ -108,11 +142,11 @@ def raise_first_error(variant: str, chunks: Sequence[Sequence[Any]], outcomes: S
     start = 0
     for chunk, outcome in zip(chunks, outcomes, strict=True):  # one outcome slot per chunk
         if outcome is not None and outcome.error is not None:
-            error, here = outcome.error, outcome.pid == os.getpid()
-            cause = error if here else RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
+            error, local = outcome.error, here(outcome)
+            cause = error if local else RemoteTraceback(f"\n\"\"\"\n{outcome.error_traceback}\"\"\"")
             if isinstance(error, (SystemExit, KeyboardInterrupt)):
                 raise task_exit(variant, error, f"on item {start + len(outcome.results)}") from cause
-            if here:
+            if local:
                 raise error  # its own traceback is intact
             raise error from cause
         start += len(chunk)

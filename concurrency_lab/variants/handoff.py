@@ -30,6 +30,7 @@ from .chunks import (
     ChunkOutcome,
     RemoteTraceback,
     TaskError,
+    current_interpreter,
     is_callers_interrupt,
     run_chunk,
     task_exit,
@@ -52,6 +53,7 @@ class Handback:
     unreadable: str | None = None  # why the worker could not rebuild the task or an item ("TypeError: ...")
     unsent: str | None = None  # why a result could not be pickled in the worker
     unsent_item: int | None = None  # that result's index in the chunk, when one alone fails
+    interpreter: int = 0  # the worker's interpreter in process `pid` (chunks.current_interpreter)
 
 
 def run_packed(payload: bytes, deadline: float | None, serializer: str | None) -> Handback:
@@ -60,7 +62,7 @@ def run_packed(payload: bytes, deadline: float | None, serializer: str | None) -
     try:
         task, chunk = pickle.loads(payload)  # the caller's own bytes
     except PICKLING_FAILURES as exc:  # in a worker: never a Ctrl-C (worker_started ignores SIGINT)
-        return Handback(os.getpid(), unreadable=_describe(exc))
+        return Handback(os.getpid(), unreadable=_describe(exc), interpreter=current_interpreter())
     return _hand_back(run_chunk(task, chunk, deadline, in_worker=True), serializer)
 
 
@@ -69,7 +71,7 @@ def call_packed(payload: bytes, serializer: str | None) -> Handback:
     try:
         fn, args, kwargs = pickle.loads(payload)  # the caller's own bytes
     except PICKLING_FAILURES as exc:
-        return Handback(os.getpid(), unreadable=_describe(exc))
+        return Handback(os.getpid(), unreadable=_describe(exc), interpreter=current_interpreter())
     return _hand_back(run_chunk(_Call(fn, args, kwargs), (None,), in_worker=True), serializer)
 
 
@@ -87,7 +89,7 @@ class _Call:
 
 def _hand_back(outcome: ChunkOutcome, serializer: str | None) -> Handback:
     """`outcome` with its results and exception pickled here, in the worker, where a failure is only text."""
-    handback = Handback(outcome.pid, outcome.cpu_seconds, timed_out=outcome.timed_out)
+    handback = Handback(outcome.pid, outcome.cpu_seconds, timed_out=outcome.timed_out, interpreter=outcome.interpreter)
     try:
         results = _dumps_result(outcome.results, serializer)
     except PICKLING_FAILURES as exc:
@@ -140,6 +142,7 @@ class Handoff:
 
     variant: str
     serializer: str | None
+    worker: str = "a worker process"  # what its workers are, as its messages say it
 
     def pack(self, task: Callable[[Any], Any], chunks: Sequence[Sequence[Any]]) -> Iterator[bytes]:
         """Each chunk as the bytes `run_packed` takes, pickled here, one at a time as they are taken:
@@ -186,13 +189,13 @@ class Handoff:
         where = "the submitted call" if first is None else f"items {first} to {first + size - 1}"
         if handback.unreadable is not None:
             raise NotPicklable(
-                f"{self.variant}: the task or one of {where} could not be rebuilt in a worker process "
+                f"{self.variant}: the task or one of {where} could not be rebuilt in {self.worker} "
                 f"({handback.unreadable}); pass plain data ({PLAIN_DATA}) whose unpickling needs nothing "
                 "the worker lacks, or use a thread variant, which shares memory")
         if handback.unsent is not None:
             which = "" if handback.unsent_item is None or first is None else f"item {first + handback.unsent_item}, "
             raise NotPicklable(
-                f"{self.variant}: a result could not be sent back from a worker process ({which}{handback.unsent}); "
+                f"{self.variant}: a result could not be sent back from {self.worker} ({which}{handback.unsent}); "
                 f"have the task return plain data ({PLAIN_DATA}), or use a thread variant, which shares memory")
         try:  # a handback that is neither unreadable nor unsent carries results
             results = pickle.loads(handback.results or b"")  # pickled by our worker
@@ -200,14 +203,14 @@ class Handoff:
             if is_callers_interrupt(exc):
                 raise
             raise NotPicklable(
-                f"{self.variant}: a result of {where} was sent back from a worker process but could not be rebuilt "
+                f"{self.variant}: a result of {where} was sent back from {self.worker} but could not be rebuilt "
                 f"in the calling process ({_describe(exc)}): its class may exist only in the worker, or its "
                 f"unpickling fail; have the task return plain data ({PLAIN_DATA})") from None
         error = None
         if handback.error_text is not None:
             error = self._rebuilt_error(handback)
         return ChunkOutcome(results, handback.pid, handback.cpu_seconds, error, handback.error_traceback,
-                            handback.timed_out)
+                            handback.timed_out, handback.interpreter)
 
     @staticmethod
     def _rebuilt_error(handback: Handback) -> BaseException:

@@ -16,7 +16,7 @@ from ..core.engines import JOBLIB
 from ..core.errors import NotPicklable
 from .base import TimedOut, remaining
 from .chunks import run_chunk
-from .handoff import Handoff, run_packed
+from .handoff import run_packed
 from .loky_executor import LokyWorkers
 from .processes import worker_started
 
@@ -99,7 +99,7 @@ class JoblibParallel(LokyWorkers):
         # that started before the deadline may run past it by up to the rest of that bound.
         timeout = remaining(deadline) if self.uses_processes else None  # its sequential backend takes none
         parallel = self._pool(batch_size=batch_size, timeout=timeout)
-        handoff = Handoff(self.name, self.serializer)
+        handoff = self.handoff()
         if self.uses_processes:  # chunks go and come back as bytes (handoff.py); at one worker joblib runs them here
             # Every chunk pickled before joblib starts: a NotPicklable raised inside its dispatch would end its workers.
             packed = list(handoff.pack(task, chunks))

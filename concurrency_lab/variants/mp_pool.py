@@ -13,7 +13,7 @@ import weakref
 from ..core.process_tree import stop_processes
 from ..core.traits import Role
 from .base import TimedOut
-from .handoff import Handoff, run_packed
+from .handoff import run_packed
 from .processes import STOP_GRACE_SECONDS, ProcessVariant, worker_started
 
 #: How often map looks at its workers while it waits. Pool replaces a worker that died and never
@@ -146,7 +146,7 @@ class MultiprocessingPool(ProcessVariant):
         # One apply_async per chunk (our chunks are already the tasks), so each chunk's outcome
         # arrives on its own and what finished before a failure is kept. Chunks go and come back as
         # bytes (handoff.py): Pool's task and result threads, which die on a pickling failure, never meet one.
-        handoff = Handoff(self.name, self.serializer)
+        handoff = self.handoff()
         pending = handoff.submit_all(lambda payload: self._pool.apply_async(run_packed, (payload, deadline, self.serializer)),
                                      task, chunks)
         start = 0

@@ -47,10 +47,11 @@ class Workload:
             raise ValueError(f"unknown size {label!r}; choose one of {', '.join(SIZE_LABELS)}") from None
 
     def unavailable_reason(self, variant: Variant | type[Variant]) -> str | None:
-        """Why `variant` cannot run this workload (an event loop needs a coroutine function), or None."""
+        """Why `variant` cannot run this workload (an event loop needs a coroutine function; a worker interpreter
+        cannot import the task's module), or None."""
         if variant.runs_coroutines and self.async_task is None:
             return f"variant {variant.name!r} runs coroutines and workload {self.name!r} has none"
-        return None
+        return variant.task_unavailable_reason(self.async_task if variant.runs_coroutines and self.async_task else self.task)
 
     def task_for(self, variant: Variant | type[Variant]) -> Callable[[Any], Any]:
         """The task `variant` runs: the coroutine function for event-loop variants, else `task`.
