@@ -93,6 +93,11 @@ class InterpreterPool(ExecutorVariant):
             raise NotPicklable(f"{self.name}: {task!r} {problem}, so its worker interpreters cannot import it (each "
                                "imports the task by its module's name); move it into a module and import it from there")
 
+    def _unsendable_task(self, task: object, exc: BaseException) -> str:
+        return (f"variant {self.name!r} pickles the task for its worker interpreters, and {task!r} does not pickle "
+                f"({type(exc).__name__}: {exc}): make it a module-level function of an importable module (not a lambda, "
+                "a closure or a bound method of a local object), or use a thread variant, which shares memory")
+
     @classmethod
     def task_unavailable_reason(cls, task: Callable[..., Any]) -> str | None:
         module = getattr(getattr(task, "func", task), "__module__", None)
