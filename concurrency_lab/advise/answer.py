@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core.traits import Kind
 from ..numerics.stats import NOISY_CV, SIGNIFICANCE_LEVEL, coefficient_of_variation, mann_whitney_u
 from ..records.advice_trials import Config, Trial
-from ..variants import variant_class
+from ..variants import Variant, variant_class
 from .sweep import Candidate
 
 #: Two configurations closer than this (relative to the slower) count as equally fast, whatever their rounds
@@ -96,6 +96,34 @@ def chunksize_for_all(trial: Trial, items_total: int) -> int | None:
 
 # --- the snippet, in the recommended variant's own API (each variant's `usage`) -------------------------
 
+def runs_functions_of_main(cls: type[Variant]) -> bool:
+    """Whether a function the snippet defines (in the user's ``__main__``) can be the variant's task: not where tasks
+    are pickled, by name, to workers of this process (interpreters: each has a ``__main__`` of its own, which
+    no re-import of the script fills, as spawn's does for worker processes)."""
+    return not (cls.serializer == "pickle" and cls.kind.in_process)
+
+
+def _chunks_made_here(cls: type[Variant], func: str, workers: int, chunksize: int) -> list[str]:
+    """The variant's code over chunks of `items` the snippet makes, with `results` flattened where it is set."""
+    every = f"for i in range(0, len(items), {chunksize})"
+    if runs_functions_of_main(cls):
+        lines = re.sub(r"\bitems\b", "chunks", cls.usage("run_chunk", workers, None)).splitlines()
+        added = ["", "def run_chunk(chunk):", f"    return [{func}(item) for item in chunk]", "",
+                 f"chunks = [items[i:i + {chunksize}] {every}]"]
+    else:  # a map object pickles with its function (by name) and its slice, unrun: the worker's list() runs it
+        lines = re.sub(r"\bitems\b", "chunks", cls.usage("list", workers, None)).splitlines()
+        added = [f"# each chunk: map({func}, a slice), run by list() in a worker (a function defined here could not be)",
+                 f"chunks = [map({func}, items[i:i + {chunksize}]) {every}]"]
+    body = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))
+    lines[body:body] = added
+    # Right after the statement that sets results (inside its __main__ guard, if any), else at the end.
+    last = max((i for i, line in enumerate(lines) if line.lstrip().startswith("results = ")), default=len(lines) - 1)
+    sets_results = lines[last].lstrip().startswith("results = ")
+    indent = lines[last][:len(lines[last]) - len(lines[last].lstrip())] if sets_results else ""
+    lines.insert(last + 1, f"{indent}results = [result for chunk in results for result in chunk]")
+    return lines
+
+
 def snippet(candidate: Candidate, workers: int, chunksize: int | None, function: str) -> str:
     """The variant's own code for `function` (``module:name``, a file path, or a closure's qualified name),
     with the function's import placed after the variant's imports."""
@@ -110,17 +138,9 @@ def snippet(candidate: Candidate, workers: int, chunksize: int | None, function:
     cls = variant_class(candidate.name)
     chunked = bool(chunksize and chunksize > 1) and cls.kind is not Kind.SEQUENTIAL and not cls.runs_coroutines
     if chunked and not cls.api_chunks:  # (coroutines are never measured in chunks)
-        # Its API takes no chunk size: the measured chunks are made here, each one call of run_chunk.
-        code = re.sub(r"\bitems\b", "chunks", cls.usage("run_chunk", workers, None))
-        lines = code.splitlines()
-        body = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))
-        lines[body:body] = ["", "def run_chunk(chunk):", f"    return [{func}(item) for item in chunk]", "",
-                            f"chunks = [items[i:i + {chunksize}] for i in range(0, len(items), {chunksize})]"]
-        # Right after the statement that sets results (inside its __main__ guard, if any), else at the end.
-        last = max((i for i, line in enumerate(lines) if line.lstrip().startswith("results = ")), default=len(lines) - 1)
-        sets_results = lines[last].lstrip().startswith("results = ")
-        indent = lines[last][:len(lines[last]) - len(lines[last].lstrip())] if sets_results else ""
-        lines.insert(last + 1, f"{indent}results = [result for chunk in results for result in chunk]")
+        # Its API takes no chunk size: the measured chunks are made here, each one call of run_chunk; or, where a
+        # function this script defines cannot be a task, each a lazy map over its slice that `list` runs in a worker.
+        lines = _chunks_made_here(cls, func, workers, chunksize or 1)
     else:
         lines = cls.usage(func, workers, chunksize).splitlines()
     imports = next((i for i, line in enumerate(lines) if not line.startswith(("import ", "from "))), len(lines))

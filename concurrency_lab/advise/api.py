@@ -20,7 +20,7 @@ from ..variants.checks import as_list, check_callable
 from .answer import Pick, chunksize_for_all, recommend, snippet, speedups
 from .classify import Classification, classify, releases_gil
 from .inputs import describe
-from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, serializer_problems, spawn_import_problem
+from .safety import SPAWN_CHECK_SECONDS, is_coroutine_function, refusals, serializer_problems, spawn_import_problem
 from .session import Session
 from .sweep import Choice, Sweep, choose
 
@@ -116,7 +116,10 @@ def advise(func: Callable[[Any], Any], items: Iterable[Any], *, budget: float = 
         problem = spawn_import_problem(func, spawner, min(SPAWN_CHECK_SECONDS, budget / 3)) if spawner else None
         if problem is not None:
             problems["pickle"] = problem
-    choice = choose(is_coroutine=is_coroutine, serializer_problems=problems, include_cluster=include_cluster, names=names)
+    # What a variant refuses before running anything (a function its workers cannot import): ruled out, not tried.
+    refused = refusals(func, [n for n in names if variant_class(n).serializer not in problems])
+    choice = choose(is_coroutine=is_coroutine, serializer_problems=problems, include_cluster=include_cluster, names=names,
+                    refused=refused)
     cpus = lab_usable_cpus()
     own_runner = runner is None
     runner = Session(func, items, is_coroutine=is_coroutine) if own_runner else runner

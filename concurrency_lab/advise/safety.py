@@ -77,6 +77,37 @@ def result_problems(result: Any, serializers: Sequence[str]) -> dict[str, str]:
     return problems
 
 
+def refusals(func: Callable[..., Any], names: Sequence[str]) -> dict[str, str]:
+    """variant -> why it refuses `func` before any item is run, in its own words: its `check_task` (a function its
+    workers cannot import, as one from ``__main__`` where each worker interpreter has a ``__main__`` of its own),
+    or its `task_unavailable_reason` (the function's module does not import where its workers run it). Variants
+    whose workers share this process's memory (no serializer) refuse nothing here; unavailable ones are skipped."""
+    from ..core.errors import NotPicklable
+    from ..variants import variant_class
+
+    refused = {}
+    for name in names:
+        cls = variant_class(name)
+        if cls.serializer is None or cls.unavailable_reason() is not None:
+            continue
+        try:
+            cls(workers=1).check_task(func)
+        except NotPicklable as exc:
+            refused[name] = _own_words(name, str(exc))
+            continue
+        reason = cls.task_unavailable_reason(func)
+        if reason is not None:
+            refused[name] = _own_words(name, reason)
+    return refused
+
+
+def _own_words(name: str, text: str) -> str:
+    """A variant's message without the variant's name it starts with, which the list of variants already shows."""
+    for prefix in (f"{name}: ", f"variant {name!r}: "):
+        text = text.removeprefix(prefix)
+    return " ".join(text.split())
+
+
 #: How long a fresh worker may take to start and import the function's module.
 SPAWN_CHECK_SECONDS = 20.0
 

@@ -26,7 +26,7 @@ ROUND_SECONDS_MIN, ROUND_SECONDS_MAX = 0.2, 1.0
 #: Items cheaper than this are dispatch-bound wherever they go: 0.05 s rounds show the hand-off costs as well,
 #: and keep the many chunk-size configurations they need within seconds.
 TINY_ITEM_S, TINY_ROUND_S = 1e-5, 0.05
-WAIT_WORKER_FACTOR = 8  # for waiting work, in-process variants also run with this many workers per usable CPU
+WAIT_WORKER_FACTOR = 8  # for waiting work, threads of one interpreter also run with this many workers per usable CPU
 MAX_WORKERS_TRIED = 64
 #: The sample holds at least this many items per worker at the largest count tried, and at least 4 per usable CPU.
 ITEMS_PER_WORKER_MIN = 2
@@ -89,10 +89,17 @@ class Candidate:
     def stdlib(self) -> bool:
         return self.api_family in STDLIB_FAMILIES
 
+    @property
+    def starts_interpreters(self) -> bool:
+        """Whether each of its workers is an interpreter of its own (a process's, or one of this process's that does
+        not share the caller's GIL): started, and importing the function's modules, once per worker."""
+        return not self.kind.shares_gil
+
     def simplicity(self, workers: int) -> tuple[int, int, int, int]:
-        """Smaller is simpler: fewer processes, then fewer workers, the standard library, the lesson's "after"."""
-        spawns = 0 if self.kind.in_process else workers
-        return (self.kind.simplicity, spawns, 0 if self.stdlib else 1, 0 if self.role is not Role.BEFORE else 1)
+        """Smaller is simpler: fewer interpreters started (processes or not), then the standard library, then the
+        lesson's "after"."""
+        starts = workers if self.starts_interpreters else 0
+        return (self.kind.simplicity, starts, 0 if self.stdlib else 1, 0 if self.role is not Role.BEFORE else 1)
 
 
 @dataclass
@@ -106,9 +113,10 @@ class Choice:
 
 
 def choose(*, is_coroutine: bool, serializer_problems: dict[str, str], include_cluster: bool = False,
-           names: Sequence[str] | None = None) -> Choice:
+           names: Sequence[str] | None = None, refused: dict[str, str] | None = None) -> Choice:
     """Candidates by traits: event-loop variants for a coroutine function, the others for a plain one;
-    a variant whose serializer cannot carry the function, items or result is ruled out with that reason."""
+    a variant whose serializer cannot carry the function, items or result is ruled out with that reason, and
+    one that `refused` the function (`safety.refusals`: variant -> why) with its own."""
     choice = Choice(None, [])
     for name in VARIANT_NAMES if names is None else names:
         cls = variant_class(name)
@@ -124,6 +132,9 @@ def choose(*, is_coroutine: bool, serializer_problems: dict[str, str], include_c
         if cls.serializer is not None and cls.serializer in serializer_problems:
             choice.ruled_out[name] = f"it sends work to other processes with {cls.serializer}, and " \
                                      f"{serializer_problems[cls.serializer]}"
+            continue
+        if refused and name in refused:
+            choice.ruled_out[name] = f"it refuses this function: {refused[name]}"
             continue
         if cls.kind.starts_cluster and not include_cluster:
             choice.not_tried[name] = "it starts a cluster; pass --include-cluster (include_cluster=True) to try it"
@@ -345,8 +356,9 @@ class Sweep:
     def _configs(self, counts: list[int], dispatch_bound: bool) -> list[tuple[Candidate, Config]]:
         configs = []
         for candidate in self.choice.candidates:
-            # More workers than CPUs pay only for waiting work, and only in-process workers are cheap enough.
-            tried = counts if candidate.kind.in_process or self.worker_counts else counts[:1]
+            # More workers than CPUs pay only for waiting work, and only threads of one interpreter are cheap enough:
+            # a worker that is an interpreter of its own costs a start-up and the imports, process or not.
+            tried = counts if not candidate.starts_interpreters or self.worker_counts else counts[:1]
             for workers in tried:
                 workers = min(workers, self.n) if workers > self.usable_cpus else workers
                 configs.append((candidate, Config(candidate.name, workers)))

@@ -15,13 +15,10 @@ from ..core.process_tree import descendants, stop_processes
 from ..measure.cpu_time import CpuClock, machine_busy_seconds, tree_cpu_seconds
 from ..records.advice_trials import Config, Trial
 from ..variants import variant_class
+from .noop import noop
 
 #: After a pool closed, how long its workers may take to exit before they count as left running.
 LEFT_RUNNING_GRACE_S = 2.0
-
-
-def _noop(item: Any) -> Any:
-    return item
 
 
 def first_difference(expected: Sequence[Any], got: Sequence[Any]) -> dict[str, Any] | None:
@@ -61,8 +58,8 @@ def _describe(error: BaseException) -> str:
     text = " ".join(str(error).split())[:240]
     if isinstance(error, MapTimeout):
         return f"timed out (the per-item limit from the probe): {text}"
-    if isinstance(error, BrokenPool):
-        return f"a worker process died: {text}"
+    if isinstance(error, BrokenPool):  # a worker died, or (a worker interpreter) could not start: its text says
+        return f"its pool broke: {text}"
     if isinstance(error, NotPicklable):
         return f"could not send the work: {text}"
     return f"raised {type(error).__name__}" + (f": {text}" if text else "")
@@ -149,9 +146,9 @@ def hand_off_seconds(variant_name: str, workers: int) -> float | None:
         return None
     try:
         with cls(workers=workers) as variant:
-            variant.map(_noop, range(min(10, count)), chunksize=1)  # warm every worker
+            variant.map(noop, range(min(10, count)), chunksize=1)  # warm every worker
             began = time.perf_counter()
-            variant.map(_noop, range(count), chunksize=1, timeout=30.0)
+            variant.map(noop, range(count), chunksize=1, timeout=30.0)
             return (time.perf_counter() - began) / count
     except Exception:  # noqa: BLE001 - no figure then; classification says so
         return None

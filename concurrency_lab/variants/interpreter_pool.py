@@ -77,9 +77,12 @@ class InterpreterPool(ExecutorVariant):
 
     @classmethod
     def usage(cls, func: str, workers: int, chunksize: int | None) -> str:
-        where = ("concurrent.futures" if sys.version_info >= STDLIB_FROM
-                 else "interpreters_backport.concurrent.futures  # 3.13: pip install interpreters-pep-734")
-        return (f"from {where} import InterpreterPoolExecutor\n"
+        # InterpreterPoolExecutor.map ignores a chunk size, as ThreadPoolExecutor's does: advise makes the chunks.
+        where = ("from concurrent.futures import InterpreterPoolExecutor" if sys.version_info >= STDLIB_FROM else
+                 "from interpreters_backport.concurrent.futures import InterpreterPoolExecutor  # 3.13: "
+                 "pip install interpreters-pep-734")
+        return (f"{where}\n"
+                "# each worker interpreter imports the function from its module: one defined in this script hangs\n"
                 'if __name__ == "__main__":\n'
                 f"    with InterpreterPoolExecutor(max_workers={workers}) as pool:\n"
                 f"        results = list(pool.map({func}, items))")
