@@ -121,9 +121,9 @@ def test_across_pythons_sets_interpreters_beside_free_threaded_threads(summary, 
     threads = _row(summary, 1, _variant_of(Kind.THREADS, Role.AFTER), 2)
     assert "1.90x" in free_row[2] and format_times(threads.speedup) in free_row[2]
     mine = _best(summary, 1, gil_each)
-    assert free_row[3] == (f"`{gil_each}` with {mine.workers} workers (warm) {format_times(mine.speedup)} on "
-                           f"{format_cores(mine.cores_used)} cores")
-    assert gil_row[3].startswith(f"`{gil_each}` with {_best(summary, 0, gil_each).workers} workers (warm) ")
+    assert free_row[3] == (f"`{gil_each}` {format_times(mine.speedup)} on {format_cores(mine.cores_used)} cores, "
+                           f"{mine.workers}w")
+    assert gil_row[3].startswith(f"`{gil_each}` ") and gil_row[3].endswith(f"{_best(summary, 0, gil_each).workers}w")
 
 
 def test_a_python_without_interpreters_shows_a_dash(tmp_path):
@@ -143,4 +143,29 @@ def test_both_reports_show_the_every_core_table(summary, tmp_path, gil_each):
     assert "**Python on every core: `processor` standard, each way on each Python**" in markdown
     assert "| Python | GIL | threads | interpreters | processes |" in markdown
     html = (tmp_path / "index.html").read_text()
-    assert "<th>interpreters</th>" in html and f"<code>{gil_each}</code> with 2 workers" in html
+    assert "<th>interpreters</th>" in html and f"<td><code>{gil_each}</code> " in html
+
+
+def test_the_every_core_table_in_chromium(summary, tmp_path, gil_each):
+    """As a reader sees it: the table's header names the three ways, each Python's row shows the interpreters' figure
+    beside the threads', and the table fits the window (no horizontal scroll)."""
+    browser = pytest.importorskip("browser")
+    browser.chromium_or_skip()
+    write_reports(summary, tmp_path)
+    with browser.headless_chromium(tmp_path / "chromium-profile") as driver:
+        from selenium.webdriver.common.by import By
+
+        browser.leave_the_start_page(driver)
+        driver.get((tmp_path / "index.html").as_uri())
+        heading = next(h for h in driver.find_elements(By.CSS_SELECTOR, "h3")
+                       if h.text.startswith("Python on every core: processor"))
+        table = heading.find_element(By.XPATH, "following-sibling::table[1]")
+        header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "th")]
+        rows = [[td.text for td in tr.find_elements(By.CSS_SELECTOR, "td")]
+                for tr in table.find_elements(By.CSS_SELECTOR, "tr")[1:]]
+        shown, box = table.is_displayed(), table.rect
+        window = driver.execute_script("return document.documentElement.clientWidth")
+    assert header == ["Python", "GIL", "threads", "interpreters", "processes"]
+    assert [row[1] for row in rows] == ["enabled", "disabled"]
+    assert all(row[3].startswith(f"{gil_each} ") and row[2] != "–" for row in rows)
+    assert shown and box["width"] > 0 and box["x"] + box["width"] <= window

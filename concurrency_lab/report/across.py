@@ -103,8 +103,9 @@ def every_core(summary: Summary) -> list[Table]:
 
 
 _EVERY_CORE_NOTES = (
-    "each cell: the best warm row with more than one worker, its speedup over that Python's own baseline in its own "
-    "run, and the cores it used; –: no such row on that Python (not selected, or unavailable there)",
+    "each cell: the kind's best warm row with more than one worker: its variant, its speedup over that Python's own "
+    "baseline in its own run, the cores it used and its workers (2w); –: no such row on that Python (not selected, "
+    "or unavailable there)",
     "threads share the caller's GIL where the build has one; interpreters are threads of the caller's process with a "
     "GIL each; processes have a process, and so a GIL, each",
 )
@@ -115,7 +116,8 @@ def _reached(facts: GroupFacts, kind: Kind) -> str:
     if best is None:
         return "–"
     cores = f" on {format_cores(best.cores_used)} cores" if best.cores_used is not None else ""
-    return f"{facts.describe(best)} {format_times(best.speedup)}{cores}"
+    cold = ", cold" if best.mode == "cold" else ""  # no warm row: its figure includes starting the pool
+    return f"{code(best.variant)} {format_times(best.speedup)}{cores}, {best.workers}w{cold}"  # as `same_rows`, short
 
 
 def comparable_flags(run: Run) -> tuple[str, ...]:
