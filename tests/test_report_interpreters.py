@@ -102,6 +102,8 @@ def test_memory_of_one_process_against_the_process_tree_at_the_same_workers(summ
     assert f"`{gil_each}` 70.0 MiB in 1 process vs " in text
     assert f"`{executor}` (`fork`) {theirs.peak_uss_bytes / MIB:.1f} MiB in 3 processes" in text
     assert "copy-on-write" in text  # a fork pool's USS understates its tree, and the line says so
+    baseline = next(r for r in summary.results if r.run == 0 and r.workload == "processor" and r.is_baseline)
+    assert f"the caller alone (`{baseline.variant}`): {baseline.peak_uss_bytes / MIB:.1f} MiB" in text
 
 
 def test_start_up_is_given_per_worker(summary, gil_each):
@@ -126,11 +128,14 @@ def test_across_pythons_sets_interpreters_beside_free_threaded_threads(summary, 
     assert gil_row[3].startswith(f"`{gil_each}` ") and gil_row[3].endswith(f"{_best(summary, 0, gil_each).workers}w")
 
 
-def test_a_python_without_interpreters_shows_a_dash(tmp_path):
+def test_a_python_without_interpreters_shows_a_dash_and_says_so(tmp_path):
     summary = load_results([PY311, with_gil_each_rows(PY313T, tmp_path, FACTOR)])
     (table,) = [t for t in across_pythons(summary) if t.title.startswith("Python on every core")]
     gil_row, free_row = table.rows
     assert gil_row[3] == "–" and free_row[3] != "–"
+    without, with_them = _threads_claim(summary)
+    assert "no interpreters on this Python (not selected, or unavailable here)" in without.numbers
+    assert "no interpreters" not in with_them.numbers and "beside them, interpreters" in with_them.numbers
 
 
 def test_without_interpreters_there_is_no_every_core_table():

@@ -141,7 +141,14 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale. Beside it,
     what workers with a GIL each in this process (interpreters) reach on the same work, deciding nothing."""
     groups = _groups(summary, run, lambda f: f.bound is Bound.CPU_HOLDS_GIL)
-    return _with_beside(_threads_on_gil_work(run, groups), _gil_each_beside(groups))
+    check = _with_beside(_threads_on_gil_work(run, groups), _gil_each_beside(groups))
+    elsewhere = [g for g in group_facts(summary) if g.run.index != run.index and g.bound is Bound.CPU_HOLDS_GIL
+                 and g.of_kind(*gil_each_in_process())]
+    if elsewhere and not _gil_each_beside(groups):  # shown on another Python: say why not on this one
+        labels = ", ".join(dict.fromkeys(k.label for k in gil_each_in_process()))
+        check = dataclasses.replace(check, numbers=f"{check.numbers}; no {labels} on this Python (not selected, or "
+                                                   "unavailable here)")
+    return check
 
 
 def _threads_on_gil_work(run: Run, groups: list[GroupFacts]) -> ClaimCheck:

@@ -49,6 +49,9 @@ def tree_memory(facts: GroupFacts) -> list[Verdict]:
         text = (f"memory of the whole process tree on {code(facts.workload)} at {plural(r.workers, 'worker')}"
                 f"{f', {r.mode}' if r.mode else ''} (peak USS): {_tree(facts, r)} vs "
                 + ", ".join(_tree(facts, p) for p in partners))
+        baseline = facts.baseline()
+        if baseline is not None and baseline.peak_uss_bytes is not None:  # what the workers add to the caller
+            text += f"; the caller alone ({code(baseline.variant)}): {format_mib(baseline.peak_uss_bytes)} MiB"
         if any(p.start_method == "fork" for p in partners):
             text += f"; {FORK_USS}"
         verdicts.append(facts.verdict("tree_memory", text))
