@@ -4,6 +4,7 @@ memory against worker processes' tree, and their start-up per worker. Rows are f
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,13 @@ def test_the_every_core_table_in_chromium(summary, tmp_path, gil_each):
     assert [row[1] for row in rows] == ["enabled", "disabled"]
     assert all(row[3].startswith(f"{gil_each} ") and row[2] != "–" for row in rows)
     assert shown and box["width"] > 0 and box["x"] + box["width"] <= window
+
+
+def test_a_noisy_interpreters_figure_beside_the_claim_says_so(summary, gil_each):
+    best = _best(summary, 0, gil_each)
+    noisy = Summary(summary.runs, [dataclasses.replace(r, cv=0.26, noisy=True) if r is best else r
+                                   for r in summary.results], summary.warnings)
+    quiet_check, noisy_check = _threads_claim(summary)[0], _threads_claim(noisy)[0]
+    assert "a rough figure" not in quiet_check.numbers
+    assert noisy_check.numbers.endswith(f"{format_cores(best.cores_used)} cores (rounds spread CV 26%: a rough figure)")
+    assert noisy_check.status == quiet_check.status  # it decides nothing

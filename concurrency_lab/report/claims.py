@@ -175,9 +175,12 @@ def _gil_each_beside(groups: list[GroupFacts]) -> list[tuple[GroupFacts, str]]:
     for g in groups:
         for kind in gil_each_in_process():
             best = best_warm(g.of_kind(kind))
-            if best is not None:
-                beside.append((g, f"beside them, {kind.label} (one process, a GIL each) on {code(g.workload)}: "
-                                  f"{g.describe(best)} {format_times(best.speedup)}, {format_cores(best.cores_used)} cores"))
+            if best is None:
+                continue
+            noise = f" (rounds spread CV {format_percent(best.cv)}: a rough figure)" if is_noisy(best.cv) else ""
+            beside.append((g, f"beside them, {kind.label} (one process, a GIL each) on {code(g.workload)}: "
+                              f"{g.describe(best)} {format_times(best.speedup)}, {format_cores(best.cores_used)} cores"
+                              f"{noise}"))
     return beside
 
 
