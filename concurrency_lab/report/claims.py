@@ -62,8 +62,6 @@ def _groups(summary: Summary, run: Run, keep: Callable[[GroupFacts], bool]) -> l
     return [facts for facts in group_facts(summary) if facts.run.index == run.index and keep(facts)]
 
 
-
-
 def _speedup(r: Result) -> float:
     """The speedup of a row `best_warm` chose, which has one."""
     if r.speedup is None:
@@ -141,10 +139,11 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
     """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale. Beside it,
     what workers with a GIL each in this process (interpreters) reach on the same work, deciding nothing."""
     groups = _groups(summary, run, lambda f: f.bound is Bound.CPU_HOLDS_GIL)
-    check = _with_beside(_threads_on_gil_work(run, groups), _gil_each_beside(groups))
+    beside = _gil_each_beside(groups)
+    check = _with_beside(_threads_on_gil_work(run, groups), beside)
     elsewhere = [g for g in group_facts(summary) if g.run.index != run.index and g.bound is Bound.CPU_HOLDS_GIL
                  and g.of_kind(*gil_each_in_process())]
-    if elsewhere and not _gil_each_beside(groups):  # shown on another Python: say why not on this one
+    if elsewhere and not beside:  # shown on another Python: say why not on this one
         labels = ", ".join(dict.fromkeys(k.label for k in gil_each_in_process()))
         check = dataclasses.replace(check, numbers=f"{check.numbers}; no {labels} on this Python (not selected, or "
                                                    "unavailable here)")
