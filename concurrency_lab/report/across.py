@@ -11,10 +11,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from ..core.traits import VariantTraits
-from ..numerics.formatting import code, format_seconds, format_times
-from ..records.summary import Run, Summary
-from .facts import GroupFacts, group_facts
+from ..core.traits import Bound, Kind, VariantTraits
+from ..numerics.formatting import code, format_cores, format_seconds, format_times
+from ..records.summary import Run, Summary, gil_of
+from .facts import GroupFacts, best_warm, gil_each_in_process, group_facts
 from .tables import variant_rank
 
 #: configure arguments that only say where a build lives, or that it is the free-threaded one.
@@ -79,6 +79,47 @@ def same_rows(summary: Summary) -> list[Table]:
     return tables
 
 
+def every_core(summary: Summary) -> list[Table]:
+    """Per workload whose Python holds the GIL, on each Python (rows): the best warm row of each kind that can have
+    several workers (columns: threads, interpreters with a GIL each, processes, ...), beside the build's GIL state:
+    the ways to run Python on every core side by side. Only where a kind with a GIL per worker in this process ran:
+    elsewhere `same_rows` says it all."""
+    tables = []
+    for (workload, size), per_run in _by_workload(summary).items():
+        groups = list(per_run.values())
+        if not any(g.bound is Bound.CPU_HOLDS_GIL for g in groups):
+            continue
+        kinds = [kind for kind in Kind if not kind.one_thread and any(g.of_kind(kind) for g in groups)]
+        if not set(kinds) & set(gil_each_in_process()):
+            continue
+        rows = []
+        for run in summary.runs:
+            facts = per_run.get(run.index)
+            if facts is not None:
+                rows.append((run.label, gil_of(run), *(_reached(facts, kind) for kind in kinds)))
+        tables.append(Table(f"Python on every core: {code(workload)} {size or ''}".strip() + ", each way on each Python",
+                            ("Python", "GIL", *(kind.label for kind in kinds)), tuple(rows), _EVERY_CORE_NOTES))
+    return tables
+
+
+_EVERY_CORE_NOTES = (
+    "each cell: the kind's best warm row with more than one worker: its variant, its speedup over that Python's own "
+    "baseline in its own run, the cores it used and its workers (2w); –: no such row on that Python (not selected, "
+    "or unavailable there)",
+    "threads share the caller's GIL where the build has one; interpreters are threads of the caller's process with a "
+    "GIL each; processes have a process, and so a GIL, each",
+)
+
+
+def _reached(facts: GroupFacts, kind: Kind) -> str:
+    best = best_warm(facts.of_kind(kind))
+    if best is None:
+        return "–"
+    cores = f" on {format_cores(best.cores_used)} cores" if best.cores_used is not None else ""
+    cold = ", cold" if best.mode == "cold" else ""  # no warm row: its figure includes starting the pool
+    return f"{code(best.variant)} {format_times(best.speedup)}{cores}, {best.workers}w{cold}"  # as `same_rows`, short
+
+
 def comparable_flags(run: Run) -> tuple[str, ...]:
     """The run's configure arguments without where it lives or whether it is free-threaded."""
     try:
@@ -138,6 +179,6 @@ def across_pythons(summary: Summary) -> list[Table]:
     """The side-by-side tables, when more than one Python ran."""
     if len(summary.runs) < 2:
         return []
-    tables = [best_per_python(summary), *same_rows(summary)]
+    tables = [best_per_python(summary), *same_rows(summary), *every_core(summary)]
     cost = single_thread_cost(summary)
     return tables + ([cost] if cost else [])

@@ -7,6 +7,7 @@ the sections they come from.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,15 @@ from ..numerics.stats import is_noisy
 from ..records.failure_outcomes import FailureOutcome
 from ..records.summary import Result, Run, Summary
 from .evidence import start_cost
-from .facts import MEANINGFUL_SPEEDUP, PARALLEL_CORES, GroupFacts, group_facts, serial_gain
+from .facts import (
+    MEANINGFUL_SPEEDUP,
+    PARALLEL_CORES,
+    GroupFacts,
+    best_warm,
+    gil_each_in_process,
+    group_facts,
+    serial_gain,
+)
 
 HOLDS, DOES_NOT_HOLD, NOT_MEASURED, NOT_JUDGED = "holds", "does not hold", "not measured", "not judged"
 #: A speedup is read as lying anywhere within this many CVs of its rounds (its own or its baseline's, the larger):
@@ -53,15 +62,8 @@ def _groups(summary: Summary, run: Run, keep: Callable[[GroupFacts], bool]) -> l
     return [facts for facts in group_facts(summary) if facts.run.index == run.index and keep(facts)]
 
 
-def _best(rows: list[Result]) -> Result | None:
-    """The warm row with the highest speedup (cold rows add start-up)."""
-    rows = [r for r in rows if r.speedup is not None and r.workers > 1]
-    warm = [r for r in rows if r.mode in ("warm", None)] or rows
-    return max(warm, key=_speedup, default=None)
-
-
 def _speedup(r: Result) -> float:
-    """The speedup of a row `_best` chose, which has one."""
+    """The speedup of a row `best_warm` chose, which has one."""
     if r.speedup is None:
         raise ValueError(f"{r.name} has no speedup")
     return r.speedup
@@ -112,7 +114,7 @@ def _not_measured(run: Run, why: str) -> ClaimCheck:
 
 def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
     groups = _groups(summary, run, lambda f: f.io_bound)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("threads"))))]
+    found = [(g, best) for g in groups if (best := best_warm(g.of_kind(*Kind.about("threads"))))]
     if not found:
         return _not_measured(run, "no thread rows on a workload that waits")
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)}, {format_cores(r.cores_used)} cores"
@@ -124,7 +126,7 @@ def threads_suit_io(summary: Summary, run: Run) -> ClaimCheck:
 
 def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
     groups = _groups(summary, run, lambda f: f.bound is not None and f.bound.computes)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("processes"))))]
+    found = [(g, best) for g in groups if (best := best_warm(g.of_kind(*Kind.about("processes"))))]
     if not found:
         return _not_measured(run, "no process rows on a CPU-bound workload")
     numbers = [f"{code(g.workload)}: {g.describe(r)} {format_times(r.speedup)} on {format_cores(r.cores_used)} cores"
@@ -134,9 +136,22 @@ def processes_suit_cpu(summary: Summary, run: Run) -> ClaimCheck:
 
 
 def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
-    """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale."""
+    """On work that holds the GIL. On a build without one the claim's reason is gone: threads may scale. Beside it,
+    what workers with a GIL each in this process (interpreters) reach on the same work, deciding nothing."""
     groups = _groups(summary, run, lambda f: f.bound is Bound.CPU_HOLDS_GIL)
-    found = [(g, best) for g in groups if (best := _best(g.of_kind(*Kind.about("threads"))))]
+    beside = _gil_each_beside(groups)
+    check = _with_beside(_threads_on_gil_work(run, groups), beside)
+    elsewhere = [g for g in group_facts(summary) if g.run.index != run.index and g.bound is Bound.CPU_HOLDS_GIL
+                 and g.of_kind(*gil_each_in_process())]
+    if elsewhere and not beside:  # shown on another Python: say why not on this one
+        labels = ", ".join(dict.fromkeys(k.label for k in gil_each_in_process()))
+        check = dataclasses.replace(check, numbers=f"{check.numbers}; no {labels} on this Python (not selected, or "
+                                                   "unavailable here)")
+    return check
+
+
+def _threads_on_gil_work(run: Run, groups: list[GroupFacts]) -> ClaimCheck:
+    found = [(g, best) for g in groups if (best := best_warm(g.of_kind(*Kind.about("threads"))))]
     if not found:
         return _not_measured(run, "no thread rows on a workload that holds the GIL")
     gil = ("GIL state unknown" if run.gil_enabled is None
@@ -150,6 +165,31 @@ def threads_gain_nothing_on_cpu(summary: Summary, run: Run) -> ClaimCheck:
         return ClaimCheck(run.index, NOT_JUDGED, "; ".join([*numbers, *noise]),
                           tuple((g.workload, g.size_label) for g, _ in found))
     return _judged(run, [g for g, _ in found], no_gain, numbers, [r for _, r in found], found, MEANINGFUL_SPEEDUP)
+
+
+def _gil_each_beside(groups: list[GroupFacts]) -> list[tuple[GroupFacts, str]]:
+    """What workers in this process with a GIL each (interpreters) reach on the same GIL-holding work: the best warm
+    row per kind and group, shown beside the threads' claim on every Python (the third answer to "threads cannot")."""
+    beside = []
+    for g in groups:
+        for kind in gil_each_in_process():
+            best = best_warm(g.of_kind(kind))
+            if best is None:
+                continue
+            noise = f" (rounds spread CV {format_percent(best.cv)}: a rough figure)" if is_noisy(best.cv) else ""
+            beside.append((g, f"beside them, {kind.label} (one process, a GIL each) on {code(g.workload)}: "
+                              f"{g.describe(best)} {format_times(best.speedup)}, {format_cores(best.cores_used)} cores"
+                              f"{noise}"))
+    return beside
+
+
+def _with_beside(check: ClaimCheck, beside: list[tuple[GroupFacts, str]]) -> ClaimCheck:
+    """`check` with the figures `beside` it appended and their sections linked; its status unchanged."""
+    if not beside:
+        return check
+    sections = tuple(dict.fromkeys([*check.sections, *((g.workload, g.size_label) for g, _ in beside)]))
+    return dataclasses.replace(check, numbers="; ".join([check.numbers, *(text for _, text in beside)]),
+                               sections=sections)
 
 
 def _start_cost(facts: GroupFacts, subject: str) -> tuple[Result, Result] | None:

@@ -18,6 +18,20 @@ MEANINGFUL_SPEEDUP = 1.10
 PARALLEL_CORES = 1.3
 
 
+def gil_each_in_process() -> tuple[Kind, ...]:
+    """Kinds whose workers share this process but not its GIL (interpreters, one GIL each): one process, as threads,
+    yet Python runs on every core, as in processes. Read wherever a rule sets them beside threads or processes."""
+    return tuple(kind for kind in Kind if kind.in_process and not kind.shares_gil and not kind.one_thread)
+
+
+def best_warm(rows: list[Result]) -> Result | None:
+    """The row with the highest speedup among those with more than one worker, warm where there is one (a cold
+    row adds start-up): what a kind reaches on a workload."""
+    rows = [r for r in rows if r.speedup is not None and r.workers > 1]
+    warm = [r for r in rows if r.mode in ("warm", None)] or rows
+    return max(warm, key=lambda r: r.speedup or 0.0, default=None)
+
+
 def serial_gain(r: Result) -> str | None:
     """Why a thread row's speedup on GIL-holding work, on a build with a GIL, cannot be read as parallelism:
     it ran on fewer than PARALLEL_CORES cores, so its gain is the sequential baseline's noise (other load

@@ -70,7 +70,9 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
                        "thread) + max(CPU the workers report for their chunks, CPU of worker processes reaped "
                        "during the measurement). A cold pool's workers are reaped inside the timing, so their "
                        "start-up CPU counts; `forkserver` workers are not our children, so their own reports are "
-                       "used. The max, never the sum: both count the same work."),
+                       "used. The max, never the sum: both count the same work. Workers that are threads of this "
+                       "process (threads; interpreters, a GIL each) are in its own CPU already: their reports are "
+                       "not added."),
         ("per-core utilisation", "system-wide busy percent per CPU, sampled while the benchmark ran: other "
                                  "processes on the machine count too."),
         ("CV", f"standard deviation / mean of the rounds. At {format_percent(NOISY_CV)} or more (pyperf's "
@@ -84,7 +86,10 @@ def method_notes(summary: Summary) -> list[tuple[str, str]]:
         ("peak RSS", "the highest resident set size the benchmark recorded (`peak_rss_bytes`), in MiB, over this "
                      "process and its descendants. On a cluster the lab connected to (not one it started) the "
                      "workers are elsewhere: memory and per-core use are not measured there (shown as –), while "
-                     "CPU is, as each worker reports its own for every chunk."),
+                     "CPU is, as each worker reports its own for every chunk. Peak USS (memory no other process "
+                     "shares), summed over the tree, compares one process holding its workers with a pool of "
+                     "processes; a `fork` pool's USS leaves out the pages its workers still share with the caller "
+                     "copy-on-write."),
     ]
     overheads = [r.monitor_overhead for r in summary.results if r.monitor_overhead is not None]
     if overheads:

@@ -118,7 +118,7 @@ def _start_cost_text(facts: GroupFacts, subject: str, pairs: list[tuple[Result, 
             p_text = f", {d.p_text()}" if d.testable else ""
             share = f", {format_percent(d.relative, 1)} of a call" if d.relative < TIE_TOLERANCE else ""
             costs.append(f"{format_seconds(cold.median_s - warm.median_s)}{f' {method}' if method else ''} "
-                         f"({figures}{p_text}{share})")
+                         f"({_per_worker(cold, warm)}{figures}{p_text}{share})")
             untestable = untestable or (d if d.untestable_note() else None)
     where = f"{subject} on {code(facts.workload)}"
     parts = [f"starting {where} costs {'; '.join(costs)}"] if costs else []
@@ -126,6 +126,14 @@ def _start_cost_text(facts: GroupFacts, subject: str, pairs: list[tuple[Result, 
         parts.append(f"no measurable start-up cost{'' if costs else f' for {where}'}: {'; '.join(none)}")
     text = "; ".join(parts)
     return _with_note(text, untestable) if untestable else text
+
+
+def _per_worker(cold: Result, warm: Result) -> str:
+    """ "13.4 ms a worker, " where a pool of several started: what each worker process or interpreter adds (each
+    imports the task's modules afresh), the figure that compares pools of different sizes."""
+    if cold.workers < 2:
+        return ""
+    return f"{format_seconds((cold.median_s - warm.median_s) / cold.workers)} a worker, "
 
 
 def start_method_cost(facts: GroupFacts) -> list[Verdict]:

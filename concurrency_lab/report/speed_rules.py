@@ -109,14 +109,15 @@ def missing_baseline(facts: GroupFacts) -> list[Verdict]:
 
 
 def cores_for_speedup(facts: GroupFacts) -> list[Verdict]:
-    """Cores bought against speed gained, for CPU work, by variants that leave this process: threads and
-    the baseline have their own verdict (`threads_and_the_gil`), waiting work is judged against the ideal."""
+    """Cores bought against speed gained, for CPU work, by variants whose workers do not share the caller's GIL
+    (processes, a cluster, interpreters in this process): threads and the one-thread kinds have their own verdict
+    (`threads_and_the_gil`), waiting work is judged against the ideal."""
     if facts.io_bound:
         return []
     verdicts = []
     for variant in facts.variants():
         traits = facts.traits_of(variant)
-        if traits is None or traits.kind.in_process:
+        if traits is None or traits.kind.shares_gil:
             continue
         r = facts.representative(variant)
         if r is None or r.workers < 2 or r.speedup is None or r.cores_used is None:

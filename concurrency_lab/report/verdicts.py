@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ..records.summary import Summary
 from .facts import GroupFacts, Verdict, group_facts
 from .io_rules import client_cpu_limit, io_efficiency
+from .memory_rules import tree_memory
 from .pool_rules import chunksize_trap, executor_vs_pool, pool_start_cost, start_method_cost
 from .speed_rules import cores_for_speedup, mismatched_outputs, missing_baseline, oversubscription, serial_fraction, winner
 from .thread_rules import threads_and_the_gil
@@ -21,8 +22,8 @@ Rule = Callable[[GroupFacts], list[Verdict]]
 
 RULES: tuple[Rule, ...] = (
     winner, mismatched_outputs, missing_baseline, threads_and_the_gil, io_efficiency, client_cpu_limit,
-    cores_for_speedup, executor_vs_pool, chunksize_trap, pool_start_cost, start_method_cost, serial_fraction,
-    oversubscription,
+    cores_for_speedup, tree_memory, executor_vs_pool, chunksize_trap, pool_start_cost, start_method_cost,
+    serial_fraction, oversubscription,
 )
 
 
