@@ -109,9 +109,9 @@ def failure_notes(table: FailureTable) -> list[str]:
         notes.append(f"{DOES_NOT_APPLY}: the case does not apply to the variant.")
     ended = _names(o for o in table.outcomes if o.caller_ended)
     if ended:
-        notes.append(f"{CALLER_ENDS} ({ended}): the task ran in the calling process (its threads, its event loop or "
-                     "its interpreters), so ending or crashing its interpreter ended that process, with the exit code "
-                     "or signal shown: no error can be raised, and nothing of the call is kept.")
+        notes.append(f"{CALLER_ENDS} ({ended}): the task ran in the calling process (its own thread, its threads, its "
+                     "event loop, its interpreters), so ending or crashing its interpreter ended that process, with the "
+                     "exit code or signal shown: no error can be raised, and nothing of the call is kept.")
     in_background = _names(o for o in table.outcomes if o.stopped is False and o.workers_left)
     if in_background:
         notes.append(f"not stopped ({in_background}): a running thread cannot be stopped, so on timeout `map` raises "
