@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from concurrency_lab.commands import cli
 from concurrency_lab.core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
 from concurrency_lab.core.traits import Kind
 from concurrency_lab.failures import JSON_KEY, FailureOutcome, FailureTable, runner, tasks
-from concurrency_lab.failures.cases import CASES, CASES_BY_NAME, Expected, fate
+from concurrency_lab.failures.cases import CALLER_ENDS, CASES, CASES_BY_NAME, Expected, fate
 from concurrency_lab.failures.tasks import ProbeFailure, refusal
 from concurrency_lab.variants import VARIANT_NAMES, variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError, Variant
@@ -56,9 +57,14 @@ def test_every_variant_fails_each_case_the_documented_way(variant_name, case_nam
     cls, case = variant_class(variant_name), CASES_BY_NAME[case_name]
     outcome = runner.probe(cls, case)
     assert outcome.problem() is None, outcome.problem()
+    if outcome.caller_ended:  # documented: the task took the calling process with it, and nothing was left to count
+        assert case.expect(cls).ends_with == outcome.exit_status and not outcome.returned
+        return
     assert outcome.processes_left == 0
-    if outcome.threads_left:  # only threads that cannot be stopped, and they end by themselves
-        assert outcome.stopped is False and outcome.left_running_s is not None
+    if outcome.threads_left:  # only threads that cannot be stopped, and they end by themselves: after a timeout, or
+        # a chunk still running when the call raised (NotPicklable from another chunk) on worker interpreters' threads
+        assert not cls.stops_running_work and outcome.left_running_s is not None
+        assert outcome.stopped is False or outcome.error is not None
     if outcome.stopped is False and cls.kind is Kind.THREADS:
         assert outcome.threads_left, "the timed-out items should still be running in the background"
 
@@ -66,6 +72,10 @@ def test_every_variant_fails_each_case_the_documented_way(variant_name, case_nam
 IN_PROCESS_CASES = {"task_raises", "timeout", "unpicklable_task", "task_exits", "result_not_rebuilt",
                     "error_not_rebuilt", "item_exits_pickled"}
 SUBMIT_CASES = {"future_unasked", "timeout_beside_submit", "close_waits"}
+WORKER_DEATH_CASES = {"worker_exits", "worker_killed", "worker_crashes"}
+#: The calling process's status as the probe's parent sees it, per case, where the task runs in that process.
+CALLER_ENDS_WITH = {"worker_exits": tasks.HARD_EXIT_CODE, "worker_killed": -signal.SIGKILL,
+                    "worker_crashes": -signal.SIGSEGV}
 
 
 class SomeProcesses:
@@ -85,12 +95,20 @@ class SomeThreadsWithFutures(SomeThreads):
     traits = classmethod(lambda cls: SimpleNamespace(futures=True))
 
 
+class SomeInterpreters(SomeThreadsWithFutures):
+    """Threads of the caller's process, each with an interpreter of its own: what they send is pickled."""
+
+    kind, serializer = Kind.INTERPRETERS, "pickle"
+
+
 def test_the_cases_apply_by_traits_not_by_name():
     applies = {cls: {case.name for case in CASES if case.applies(cls)}
-               for cls in (SomeProcesses, SomeThreads, SomeThreadsWithFutures)}
+               for cls in (SomeProcesses, SomeThreads, SomeThreadsWithFutures, SomeInterpreters)}
     assert applies[SomeProcesses] == set(CASES_BY_NAME)
-    assert applies[SomeThreads] == IN_PROCESS_CASES
-    assert applies[SomeThreadsWithFutures] == IN_PROCESS_CASES | SUBMIT_CASES
+    assert applies[SomeThreads] == IN_PROCESS_CASES | WORKER_DEATH_CASES
+    assert applies[SomeThreadsWithFutures] == IN_PROCESS_CASES | WORKER_DEATH_CASES | SUBMIT_CASES
+    # Everything but a worker's death under submit, which ends the caller before the map that should follow it.
+    assert applies[SomeInterpreters] == set(CASES_BY_NAME) - {"broken_by_submit"}
     assert CASES_BY_NAME["timeout"].expect(SomeProcesses) == Expected(MapTimeout, stopped=True)
     assert CASES_BY_NAME["timeout"].expect(SomeThreads) == Expected(MapTimeout, stopped=False)
     assert CASES_BY_NAME["unpicklable_task"].expect(SomeProcesses).error is NotPicklable
@@ -105,7 +123,8 @@ def test_every_case_documents_an_outcome_for_every_registered_variant_it_applies
         if case.applies(cls):
             expected = case.expect(cls)
             assert isinstance(expected, Expected) and expected.name, case.name
-            assert (expected.error is None) == (expected.results is not None), case.name  # an error, or what returns
+            # an error, what returns, or the caller's end: exactly one
+            assert [expected.error, expected.results, expected.ends_with].count(None) == 2, case.name
             assert callable(case.task_for(cls)) and case.timeout_s > 0, case.name  # every probe has its own limit
 
 
@@ -131,6 +150,37 @@ def test_the_new_cases_expect_by_traits_what_the_contract_says():
     assert beside.expect(SomeProcesses).name == "earlier future stopped"  # stopping running work stops it too
     assert beside.expect(SomeThreadsWithFutures).name == "earlier future finished"  # a thread cannot be stopped
     assert CASES_BY_NAME["close_waits"].expect(SomeThreadsWithFutures).results == "future finished"
+
+
+def test_where_tasks_run_in_other_interpreters_of_the_caller_they_are_sent_and_a_crash_ends_the_caller():
+    """By traits: another interpreter (a serializer) decides the worker's traceback as the cause and what must
+    pickle; the kind's crash_takes_caller, without worker processes of its own, decides that a dying worker ends
+    the calling process, with the status the case's task gives it."""
+    expect = {name: case.expect(SomeInterpreters) for name, case in CASES_BY_NAME.items() if case.applies(SomeInterpreters)}
+    assert expect["task_raises"].cause is RemoteTraceback and expect["task_exits"].cause is RemoteTraceback
+    assert expect["error_not_rebuilt"].error is TaskError and expect["error_not_rebuilt"].cause is RemoteTraceback
+    for name in ("unpicklable_task", "result_not_rebuilt", "item_exits_pickled", "task_not_rebuilt"):
+        assert expect[name].error is NotPicklable, name
+    assert expect["timeout"] == Expected(MapTimeout, stopped=False)  # a thread of the caller: nothing stops it
+    for name, status in CALLER_ENDS_WITH.items():
+        ends = Expected(None, ends_with=status)
+        assert expect[name] == CASES_BY_NAME[name].expect(SomeThreads) == ends, name
+        assert CASES_BY_NAME[name].expect(SomeProcesses) == Expected(BrokenPool), name
+        assert ends.name == CALLER_ENDS and ends.ended_as(status) and not ends.ended_as(None) and not ends.ended_as(1)
+        assert not ends.met_by(BrokenPool("a worker died"), None) and not ends.met_by(None, [0, 1, 2, 3])
+        assert not Expected(BrokenPool).ended_as(status)
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_every_probe_task_can_run_where_each_variant_runs_it(name):
+    """The probe tasks' module imports wherever a variant's workers import it (a subinterpreter refuses some
+    extension modules, faulthandler among them), so that each probe measures its case, not that import."""
+    cls = variant_class(name)
+    if cls.unavailable_reason() is not None:
+        pytest.skip(f"{name}: {cls.unavailable_reason()}")
+    for case in CASES:
+        if case.applies(cls):
+            assert cls.task_unavailable_reason(case.task_for(cls)) is None, case.name
 
 
 def _cloudpickle_dumps() -> list:
@@ -274,6 +324,40 @@ def _running(pid: int) -> bool:
 def test_a_variant_that_kills_the_probe_becomes_a_row():
     outcome = runner.probe(CallerKillingVariant, CASES_BY_NAME["task_raises"], bound_s=SHORT_BOUND_S)
     assert not outcome.returned and outcome.note.startswith("the probe process died (exit code 3)")
+    assert outcome.caller_ended and outcome.exit_status == 3 and not outcome.documented  # ended in the call, undocumented
+    assert outcome.problem() == f"test_caller_killing task_raises: {outcome.note}"
+
+
+class ExitsBeforeTheCall(HangingVariant):
+    """Ends its process as it is made, with the status a task's os._exit gives: before the call, so not the case's end."""
+
+    name, kind, uses_processes = "test_exits_before_the_call", Kind.SEQUENTIAL, False
+
+    def __init__(self, *args, **kwargs):
+        os._exit(tasks.HARD_EXIT_CODE)
+
+
+def _runs_in_the_caller() -> type[Variant]:
+    """A registered variant, by traits, whose tasks run in the calling process: a crash there takes it."""
+    return next(cls for cls in map(variant_class, VARIANT_NAMES)
+                if cls.kind.crash_takes_caller and not cls.uses_processes and cls.unavailable_reason() is None)
+
+
+def test_a_task_that_ends_the_calling_process_is_the_documented_row_of_its_case():
+    cls, case = _runs_in_the_caller(), CASES_BY_NAME["worker_exits"]
+    outcome = runner.probe(cls, case, bound_s=SHORT_BOUND_S)
+    assert outcome.expected == CALLER_ENDS and outcome.exit_status == tasks.HARD_EXIT_CODE
+    assert outcome.caller_ended and outcome.documented and not outcome.returned and outcome.problem() is None
+    assert outcome.note == f"{CALLER_ENDS}: exit code {tasks.HARD_EXIT_CODE}"
+
+
+def test_a_probe_process_that_ends_before_the_call_is_not_the_documented_end():
+    case = CASES_BY_NAME["worker_exits"]
+    assert case.expect(ExitsBeforeTheCall).ends_with == tasks.HARD_EXIT_CODE  # the status it ends with
+    outcome = runner.probe(ExitsBeforeTheCall, case, bound_s=SHORT_BOUND_S)
+    assert not outcome.caller_ended and not outcome.documented
+    assert outcome.note.startswith(f"the probe process died (exit code {tasks.HARD_EXIT_CODE})")
+    assert outcome.problem() is not None
 
 
 def test_a_system_exit_that_escapes_map_is_a_row_not_a_dead_probe():
@@ -323,7 +407,7 @@ def test_the_benchmark_json_carries_the_table_of_the_run_variants(tmp_path, monk
     table = FailureTable.from_dict(_benchmark_json(tmp_path, monkeypatch)[JSON_KEY])
     assert table.variants == ["sequential"]
     assert {o.case for o in table.outcomes} == {c.name for c in CASES if c.applies(variant_class("sequential"))}
-    assert [(o.case, o.error, o.note) for o in table.outcomes if not (o.returned and o.documented)] == []
+    assert [(o.case, o.error, o.note) for o in table.outcomes if o.problem() is not None] == []
 
 
 def test_no_lab_failures_leaves_the_table_out(tmp_path, monkeypatch):
@@ -346,6 +430,19 @@ def test_run_no_failures_asks_the_session_to_leave_the_table_out(tmp_path, monke
     cli.main(["run", "--no-failures", "--out", str(tmp_path)])
     cli.main(["run", "--out", str(tmp_path)])
     assert [options.failures for options in asked] == [False, True]
+
+
+def test_an_outcome_says_how_the_calling_process_ended_and_older_records_still_read():
+    ended = FailureOutcome("thread_pool", "worker_crashes", None, expected=CALLER_ENDS, documented=True,
+                           exit_status=-signal.SIGSEGV, note=f"{CALLER_ENDS}: SIGSEGV")
+    assert ended.caller_ended and ended.ended_how() == "SIGSEGV" and ended.problem() is None
+    assert FailureOutcome.from_dict(json.loads(json.dumps(ended.to_dict()))) == ended
+    older = {key: value for key, value in ended.to_dict().items() if key != "exit_status"}  # written before the field
+    assert FailureOutcome.from_dict(older) == dataclasses.replace(ended, exit_status=None)
+    assert dataclasses.replace(ended, exit_status=tasks.HARD_EXIT_CODE).ended_how() == f"exit code {tasks.HARD_EXIT_CODE}"
+    assert dataclasses.replace(ended, documented=False).problem() == f"thread_pool worker_crashes: {CALLER_ENDS}: SIGSEGV"
+    table = FailureTable(cases=(), outcomes=(ended,))
+    assert table.to_dict()["schema"] == 1 and FailureTable.from_dict(table.to_dict()) == table  # an added key, schema 1
 
 
 def test_an_outcome_names_what_breaks_the_documented_promise():

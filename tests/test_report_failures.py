@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from concurrency_lab import variants
-from concurrency_lab.failures import JSON_KEY, SCHEMA_VERSION, FailureTable
+from concurrency_lab.failures import JSON_KEY, SCHEMA_VERSION, FailureTable, tasks
 from concurrency_lab.failures.runner import measure_failures
+from concurrency_lab.records.failure_outcomes import CALLER_ENDS
 from concurrency_lab.report import load_results, write_reports
 from concurrency_lab.report.failure_table import DOES_NOT_APPLY, NOT_MEASURED, failure_view
 from concurrency_lab.report.html import render_html_chunks
@@ -115,6 +116,28 @@ def test_a_hang_and_an_undocumented_error_are_shown_as_such(tmp_path):
     assert 'class="undocumented"' in "".join(render_html_chunks(summary))
 
 
+def test_a_call_that_ended_the_calling_process_shows_it_and_how_in_place_of_an_empty_cell(tmp_path):
+    """A row with no worker-death outcome (its tasks run in the caller) gets one that says the caller ended, with
+    the signal; where BrokenPool is documented, the same words name it; the notes say what such a cell means."""
+    table = copy.deepcopy(TABLE)
+    process = next(o for o in table["outcomes"] if o["case"] == "worker_crashes")
+    in_caller = next(o for o in table["outcomes"] if o["variant"] not in {p["variant"] for p in table["outcomes"]
+                                                                          if p["case"] == "worker_crashes"})
+    ended = dict(in_caller, case="worker_crashes", expected=CALLER_ENDS, error=None, message=None, cause=None,
+                 stopped=None, unfinished=None, seconds=None, returned=False, documented=True, processes_left=None,
+                 threads_left=None, left_running_s=None, said=None, note=f"{CALLER_ENDS}: SIGSEGV", exit_status=-11)
+    process.update(returned=False, documented=False, error=None, exit_status=-11, note="the probe process died")
+    table["outcomes"].append(ended)
+    view = failure_view(load_results([_results_file(tmp_path, table)]).runs[0].failures)
+    rows = {row.variant: row for row in view.rows}
+    cells = {name: dict(zip(view.columns, row.cells, strict=True)) for name, row in rows.items()}
+    assert cells[ended["variant"]]["worker crashes"] == f"{CALLER_ENDS}, SIGSEGV"
+    assert cells[process["variant"]]["worker crashes"] == f"{CALLER_ENDS}, SIGSEGV (documented: BrokenPool)"
+    assert not rows[ended["variant"]].undocumented and rows[process["variant"]].undocumented
+    (note,) = [note for note in view.notes if note.startswith(f"{CALLER_ENDS} (")]
+    assert f"`{ended['variant']}`" in note and "no error can be raised" in note
+
+
 def test_a_case_that_returns_words_shows_them_and_a_cell_that_differs_says_what_is_documented(tmp_path):
     """A case whose run says what happened ("earlier future stopped") shows those words; a cell whose
     outcome differs from the documented one names the documented one, words, "returned" or an error."""
@@ -176,12 +199,14 @@ def test_a_registered_variant_gets_its_rows_with_no_edit_of_the_table_code(toy_r
     table = measure_failures([toy_registered])
     assert {o.case for o in table.outcomes} == {  # by its traits: in-process, offers submit, threads
         "task_raises", "timeout", "unpicklable_task", "future_unasked", "task_exits", "result_not_rebuilt",
-        "error_not_rebuilt", "item_exits_pickled", "timeout_beside_submit", "close_waits"}
-    assert [(o.case, o.error, o.note) for o in table.outcomes if not (o.returned and o.documented)] == []
+        "error_not_rebuilt", "item_exits_pickled", "timeout_beside_submit", "close_waits",
+        "worker_exits", "worker_killed", "worker_crashes"}  # these three end the calling process
+    assert [(o.case, o.error, o.note) for o in table.outcomes if o.problem() is not None] == []
     path = _results_file(tmp_path, table.to_dict())
     write_reports(load_results([path]), tmp_path / "out")
     markdown = (tmp_path / "out" / "summary.md").read_text()
     assert f"| {TOY} | ProbeFailure, " in markdown and f"`{TOY}`" in markdown  # its row, and the not-stopped note
+    assert f"| {CALLER_ENDS}, exit code {tasks.HARD_EXIT_CODE} |" in markdown  # worker exits: its cell
     assert f'<td class="variant">{TOY}</td>' in (tmp_path / "out" / "index.html").read_text()
     runs = json.loads((tmp_path / "out" / "summary.json").read_text())["runs"]
     assert {o["variant"] for o in runs[0]["failure_modes"]["outcomes"]} == {TOY}

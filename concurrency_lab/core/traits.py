@@ -41,8 +41,8 @@ class KindFacts:
     one_thread: bool = UNDECLARED  # at most one thread computes, GIL or not: at most one core of work
     #: Its workers' CPU time is the caller's own (else each chunk's reported CPU is added to the caller's).
     cpu_in_caller: bool = UNDECLARED
-    #: A task that ends or crashes its interpreter (os._exit, a segfault) takes the calling process with it,
-    #: so the failure table runs no such case on it.
+    #: A task that ends or crashes its interpreter (os._exit, a segfault) takes the calling process with it: the
+    #: failure table's worker-death cases expect "the calling process ends" (measured in a fresh probe process).
     crash_takes_caller: bool = UNDECLARED
     startup_guess_s: float = UNDECLARED  # advise: a pool's start-up, before one is measured
     #: advise times a hand-off by handing this many items one by one to a warm pool; None: not timed.

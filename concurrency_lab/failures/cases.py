@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import BrokenPool, MapTimeout, NotPicklable, TaskExit
+from ..records.failure_outcomes import CALLER_ENDS
 from ..variants.base import RemoteTraceback, TaskError, Variant
 from . import tasks
 
@@ -31,8 +32,9 @@ def qualified_name(cls: type) -> str:
 
 @dataclass(frozen=True)
 class Expected:
-    """The documented outcome of a case for one variant: an exception (with what it must carry), or
-    results: the values map returns, or the words a case's own `run` returns to say what happened."""
+    """The documented outcome of a case for one variant: an exception (with what it must carry); results: the
+    values map returns, or the words a case's own `run` returns to say what happened; or the calling process
+    ending with a given status (`ends_with`), which only the process that ran the probe can see."""
 
     error: type[BaseException] | None  # None: map returns `results`
     message: str | None = None  # the first line of the error's message, where every variant must agree
@@ -41,15 +43,27 @@ class Expected:
     stopped: bool | None = None  # MapTimeout.stopped, where the variant's kind decides it
     carries: tuple[tuple[str, Any], ...] = ()  # (attribute, value) pairs the error must hold: TaskExit.code
     results: tuple[Any, ...] | str | None = None
+    #: The calling process ends during the call, with this status as subprocess reports it (-N: signal N).
+    ends_with: int | None = None
 
     @property
     def name(self) -> str:
-        """A qualified exception name; what a case's `run` must say; or "results"."""
+        """A qualified exception name; what a case's `run` must say; "results"; or CALLER_ENDS."""
         if self.error is not None:
             return qualified_name(self.error)
+        if self.ends_with is not None:
+            return CALLER_ENDS
         return self.results if isinstance(self.results, str) else "results"
 
+    def ended_as(self, status: int | None) -> bool:
+        """Whether a probe process that ended during the call with `status` (None: it did not) did as documented."""
+        return self.ends_with is not None and status == self.ends_with
+
     def met_by(self, error: BaseException | None, results: Any) -> bool:
+        """Whether a call that raised `error` or returned `results` did as documented (never, where it should
+        have ended the calling process)."""
+        if self.ends_with is not None:
+            return False
         if self.error is None:
             return error is None and results is not None and _compared(results) == self.results
         if not isinstance(error, self.error):
@@ -101,9 +115,12 @@ class FailureCase:
         return variant.map(self.task_for(type(variant)), self.items, timeout=self.timeout_s)
 
 
-def _workers_are_processes(cls: type[Variant]) -> bool:
-    """A pool's or a cluster's worker processes: what a task can kill, and where its traceback comes from."""
-    return bool(cls.uses_processes) or not cls.kind.in_process
+def _another_interpreter(cls: type[Variant]) -> bool:
+    """Its workers run tasks in another interpreter than the caller's (other processes, or interpreters of this
+    one): what reaches them and comes back is serialized, and a task's traceback comes back as text, the
+    exception's cause (`chunks.here` tells them apart by pid and interpreter id). Workers that share the
+    caller's memory declare no serializer."""
+    return cls.serializer is not None
 
 
 def _crash_spares_caller(cls: type[Variant]) -> bool:
@@ -111,13 +128,23 @@ def _crash_spares_caller(cls: type[Variant]) -> bool:
     return bool(cls.uses_processes) or not cls.kind.crash_takes_caller
 
 
-def _broken_pool(cls: type[Variant]) -> Expected:
-    return Expected(BrokenPool)
+def _killed_by(name: str) -> int | None:
+    """The status subprocess reports for a process that signal `name` ended (None: this platform has no such signal)."""
+    number = getattr(signal, name, None)
+    return None if number is None else -int(number)
+
+
+def _broken_pool_or_caller_ends(status: int | None) -> Callable[[type[Variant]], Expected]:
+    """BrokenPool where the dying worker is a process of its own; where the task runs in the calling process (its
+    threads, its loop, its interpreters: the kind's `crash_takes_caller`), that process ends with `status`."""
+    def expect(cls: type[Variant]) -> Expected:
+        return Expected(BrokenPool) if _crash_spares_caller(cls) else Expected(None, ends_with=status)
+    return expect
 
 
 def _task_error(cls: type[Variant]) -> Expected:
     return Expected(tasks.ProbeFailure, message=tasks.refusal(tasks.FAILING_ITEM),
-                    cause=RemoteTraceback if _workers_are_processes(cls) else None)
+                    cause=RemoteTraceback if _another_interpreter(cls) else None)
 
 
 def _map_timeout(cls: type[Variant]) -> Expected:
@@ -153,28 +180,28 @@ def _stored_silently(cls: type[Variant]) -> Expected:
 
 def _task_exit(cls: type[Variant]) -> Expected:
     """A task's SystemExit is a task's failure, never the caller's exit: TaskExit from every variant,
-    naming the item, with the worker's traceback (or, in-process, the SystemExit itself) as its cause."""
+    naming the item, with the worker's traceback (or, in the caller's interpreter, the SystemExit itself) as its cause."""
     return Expected(TaskExit, says=f"SystemExit({tasks.EXIT_CODE}) on item {tasks.FAILING_ITEM}",
-                    cause=RemoteTraceback if _workers_are_processes(cls) else SystemExit,
+                    cause=RemoteTraceback if _another_interpreter(cls) else SystemExit,
                     carries=(("code", tasks.EXIT_CODE), ("exit_type", "SystemExit")))
 
 
 def _not_picklable_or(results: tuple[Any, ...], says: str | None = None) -> Callable[[type[Variant]], Expected]:
-    """NotPicklable where the object must cross to or from a worker process; in-process variants,
-    which send nothing, return `results`."""
+    """NotPicklable where the object must cross to or from another interpreter; variants whose workers share the
+    caller's memory, which send nothing, return `results`."""
     def expect(cls: type[Variant]) -> Expected:
-        return Expected(NotPicklable, says=says) if _workers_are_processes(cls) else Expected(None, results=results)
+        return Expected(NotPicklable, says=says) if _another_interpreter(cls) else Expected(None, results=results)
     return expect
 
 
 def _error_text_or_error(cls: type[Variant]) -> Expected:
     """A task's exception the caller cannot rebuild arrives as a TaskError carrying its class and text;
-    in-process there is nothing to rebuild, so it is raised itself; workers that pickle exceptions by their
-    attributes (tblib, with Dask) rebuild it whole, the worker's traceback as its cause."""
+    in the caller's interpreter there is nothing to rebuild, so it is raised itself; workers that pickle exceptions by
+    their attributes (tblib, with Dask) rebuild it whole, the worker's traceback as its cause."""
     text = tasks.refusal(tasks.FAILING_ITEM)
-    if _workers_are_processes(cls) and cls.exceptions_by_attributes:
+    if _another_interpreter(cls) and cls.exceptions_by_attributes:
         return Expected(tasks.UnrebuildableError, message=text, cause=RemoteTraceback)
-    if _workers_are_processes(cls):
+    if _another_interpreter(cls):
         return Expected(TaskError, says=f"{qualified_name(tasks.UnrebuildableError)}: {text}", cause=RemoteTraceback)
     return Expected(tasks.UnrebuildableError, message=text)
 
@@ -236,8 +263,9 @@ def _close_waited(cls: type[Variant]) -> Expected:
     return Expected(None, results="future finished")
 
 
-_ALL, _PROCESSES = "every variant", "variants whose workers are processes"
+_ALL, _SENDS = "every variant", "variants whose workers run in another interpreter (tasks are pickled)"
 _SUBMIT = "variants that offer submit()"
+_DIES = f"every variant: BrokenPool where the worker is a process of its own, else {CALLER_ENDS}"
 _ON = f"on item {tasks.FAILING_ITEM}"
 #: ITEMS with the failing one an object whose pickling calls sys.exit
 _ITEMS_ONE_EXITS = tuple(tasks.ExitsWhenPickled(item) if item == tasks.FAILING_ITEM else item for item in ITEMS)
@@ -245,13 +273,14 @@ _ITEMS_ONE_EXITS = tuple(tasks.ExitsWhenPickled(item) if item == tasks.FAILING_I
 CASES: tuple[FailureCase, ...] = (
     FailureCase("task_raises", "task raises", f"the task raises ProbeFailure {_ON}", _ALL,
                 tasks.raise_on_item, tasks.raise_on_item_async, ITEMS, _task_error),
-    FailureCase("worker_exits", "worker exits", f"the task calls os._exit(1) {_ON}", _PROCESSES,
-                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool, _crash_spares_caller),
-    FailureCase("worker_killed", "worker killed", f"the task sends SIGKILL to its own worker {_ON}", _PROCESSES,
-                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool, _crash_spares_caller,
-                unavailable=None if hasattr(signal, "SIGKILL") else "this platform has no SIGKILL"),
+    FailureCase("worker_exits", "worker exits", f"the task calls os._exit({tasks.HARD_EXIT_CODE}) {_ON}", _DIES,
+                tasks.exit_on_item, tasks.exit_on_item_async, ITEMS, _broken_pool_or_caller_ends(tasks.HARD_EXIT_CODE)),
+    FailureCase("worker_killed", "worker killed", f"the task sends SIGKILL to its own process {_ON}", _DIES,
+                tasks.kill_self_on_item, tasks.kill_self_on_item_async, ITEMS, _broken_pool_or_caller_ends(
+                    _killed_by("SIGKILL")), unavailable=None if hasattr(signal, "SIGKILL") else "this platform has no SIGKILL"),
     FailureCase("worker_crashes", "worker crashes", f"the task reads address 0 through ctypes (a segfault) {_ON}",
-                _PROCESSES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool, _crash_spares_caller),
+                _DIES, tasks.crash_on_item, tasks.crash_on_item_async, ITEMS, _broken_pool_or_caller_ends(
+                    _killed_by("SIGSEGV"))),
     FailureCase("timeout", "timeout", f"{PROBE_WORKERS} tasks each sleep {SLEEP_S:g} s; map(timeout={TIMEOUT_S:g})",
                 _ALL, tasks.sleep_for, tasks.sleep_for_async, (SLEEP_S,) * PROBE_WORKERS, _map_timeout,
                 timeout_s=TIMEOUT_S),
@@ -273,12 +302,12 @@ CASES: tuple[FailureCase, ...] = (
                 f"sys.exit({tasks.EXIT_CODE})", _ALL, tasks.identity, tasks.identity_async, _ITEMS_ONE_EXITS,
                 _not_picklable_or(_ITEMS_ONE_EXITS, says=f"item {tasks.FAILING_ITEM}")),
     FailureCase("task_not_rebuilt", "task not rebuilt", "the task pickles, but its unpickling in a worker raises",
-                _PROCESSES, tasks.UNREBUILDABLE_TASK, tasks.UNREBUILDABLE_TASK, ITEMS, _not_picklable,
-                _workers_are_processes),
-    FailureCase("broken_by_submit", "broken by submit", "submit() a task that calls os._exit(1), then map on the "
-                "same warm pool", "variants that offer submit() and whose workers are processes",
-                tasks.add_one, tasks.add_one_async, ITEMS, _added_one,
-                lambda cls: _offers_futures(cls) and _workers_are_processes(cls), run=_break_under_submit_then_map),
+                _SENDS, tasks.UNREBUILDABLE_TASK, tasks.UNREBUILDABLE_TASK, ITEMS, _not_picklable,
+                _another_interpreter),
+    FailureCase("broken_by_submit", "broken by submit", f"submit() a task that calls os._exit({tasks.HARD_EXIT_CODE}), "
+                "then map on the same warm pool", "variants that offer submit() and whose workers are processes of "
+                "their own (elsewhere the exit ends the caller)", tasks.add_one, tasks.add_one_async, ITEMS, _added_one,
+                lambda cls: _offers_futures(cls) and _crash_spares_caller(cls), run=_break_under_submit_then_map),
     FailureCase("timeout_beside_submit", "timeout beside submit", f"submit() a task that sleeps {SLEEP_S:g} s, then "
                 f"map on the same warm pool times out (timeout={TIMEOUT_S:g})", _SUBMIT, tasks.sleep_for,
                 tasks.sleep_for_async, (SLEEP_S,) * PROBE_WORKERS, _warm_timeout_fate, _offers_futures,

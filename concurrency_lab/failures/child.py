@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -26,17 +27,21 @@ from .cases import CASES_BY_NAME, PROBE_WORKERS, FailureCase, first_line, qualif
 
 LINGER_S = 0.1  # the moment after the call before counting what it left running
 LEFT_RUNNING_BOUND_S = 5.0  # how long what it left may go on by itself before processes are killed
+#: The line written to stdout just before the call: a probe process that ends after it and before its outcome
+#: line ended during the call (the task's os._exit or signal), not while starting or reporting.
+CALLING = "calling"
 _POLL_S = 0.01
 
 
-def measure(cls: type[Variant], case: FailureCase) -> FailureOutcome:
-    """Call `map` once, cold, as the case says; time it and count what it left behind. Processes it
-    left are killed afterwards; threads it left that never end are the caller's to outlive (exit)."""
+def measure(cls: type[Variant], case: FailureCase, calling: Callable[[], None] = lambda: None) -> FailureOutcome:
+    """Call `map` once, cold, as the case says (`calling` just before); time it and count what it left behind.
+    Processes it left are killed afterwards; threads it left that never end are the caller's to outlive (exit)."""
     expected = case.expect(cls)
     variant = cls(workers=PROBE_WORKERS)
     me = psutil.Process()
     threads_before = set(threading.enumerate())
     error, results = None, None
+    calling()
     started = time.perf_counter()
     try:
         results = case.call(variant)
@@ -85,11 +90,16 @@ def main() -> None:
     exit_with_parent()  # a run that was killed leaves no probe behind
     spec = json.loads(sys.stdin.read())
     sys.path[:] = list(dict.fromkeys([*spec["sys_path"], *sys.path]))  # import what the run imports
-    outcome = measure(import_class(spec["module"], spec["qualname"]), CASES_BY_NAME[spec["case"]])
+    outcome = measure(import_class(spec["module"], spec["qualname"]), CASES_BY_NAME[spec["case"]], _say_calling)
     sys.stdout.write(json.dumps(outcome.to_dict()) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # a thread the case left that never ends must not keep the probe alive
+
+
+def _say_calling() -> None:
+    sys.stdout.write(CALLING + "\n")
+    sys.stdout.flush()  # before the call: a task may end this process without flushing anything
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from ..core import helper_process, process_tree
 from ..core.cpus import default_start_method
 from ..measure.machine import gil_enabled
-from ..records.failure_outcomes import CaseInfo, FailureOutcome, FailureTable
+from ..records.failure_outcomes import CALLER_ENDS, CaseInfo, FailureOutcome, FailureTable
 from ..variants import VARIANT_NAMES, variant_class
 from ..variants.base import Variant
 from . import cases as case_settings
 from . import child as probe_child
-from .cases import CASES, FailureCase
+from .cases import CASES, Expected, FailureCase
 
 #: How long one probe process may take in all (start-up, a cold pool, the call, its clean-up) before
 #: it counts as hung and is killed with everything it started: far past a probe's time (the failure table gives each).
@@ -91,9 +91,21 @@ def probe(cls: type[Variant], case: FailureCase, *, bound_s: float = HANG_BOUND_
     except (IndexError, ValueError, TypeError, AttributeError):
         outcome = None
     if outcome is None:
-        said = errors.splitlines()[-1][:_STDERR_SHOWN] if errors else "nothing on stderr"
-        return _replace(base, note=f"the probe process died (exit code {process.returncode}): {said}")
+        return _died(base, case.expect(cls), process.returncode, lines, errors)
     return outcome
+
+
+def _died(base: FailureOutcome, expected: Expected, status: int, lines: list[str], errors: str) -> FailureOutcome:
+    """The row of a probe process that ended without its outcome: during the call (its last line says the call
+    had begun), the calling process ended, documented where the case expects exactly that status; else it died."""
+    if lines and lines[-1] == probe_child.CALLING:
+        ended = _replace(base, exit_status=status, documented=expected.ended_as(status))
+        if ended.documented:
+            return _replace(ended, note=f"{CALLER_ENDS}: {ended.ended_how()}")
+    else:
+        ended = base
+    said = errors.splitlines()[-1][:_STDERR_SHOWN] if errors else "nothing on stderr"
+    return _replace(ended, note=f"the probe process died (exit code {status}): {said}")
 
 
 def _stop_tree(process: subprocess.Popen[bytes]) -> int:

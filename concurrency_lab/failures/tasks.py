@@ -1,4 +1,6 @@
-"""The probe tasks: module-level, so process pools pickle them by reference; each fails one way."""
+"""The probe tasks: module-level, so process pools pickle them by reference; each fails one way. The module
+imports in a subinterpreter too (interpreter_pool's workers import it by name): nothing at its top level is an
+extension that refuses subinterpreters (faulthandler is one: `segfault` imports it where it runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from typing import Any
 
 FAILING_ITEM = 1  # the item each failing task fails on: the others succeed around it
 EXIT_CODE = 3  # what `sys.exit` is given by the tasks and objects that call it: not 0 or 1, so it shows
+#: What `os._exit` is given: where it ends the calling process, the probe's exit status says it was the task's
+#: (1 is what an uncaught exception and `exit_with_parent` exit with; EXIT_CODE is sys.exit's).
+HARD_EXIT_CODE = 4
 
 
 class ProbeFailure(Exception):
@@ -32,7 +37,7 @@ def raise_on_item(item: int) -> int:
 def exit_on_item(item: int) -> int:
     """Ends its worker process at once, as `os._exit` in a C extension or a library would: no cleanup."""
     if item == FAILING_ITEM:
-        os._exit(1)
+        os._exit(HARD_EXIT_CODE)
     return item
 
 
@@ -49,12 +54,12 @@ def segfault() -> None:
     faulthandler is turned off first: pytest enables it in its process (and ``-X faulthandler`` or
     PYTHONFAULTHANDLER in every interpreter), a forked or spawned worker inherits it, and its "Fatal
     Python error: Segmentation fault" dump would reach the log of a crash that is the point of the test.
-    Imported here: faulthandler does not load in a subinterpreter (interpreter_pool's workers), and a module that
-    imports it at its top cannot give them a task; there, the main interpreter's handler is the process's.
+    In a subinterpreter faulthandler does not import (it loads only in a process's main interpreter, whose
+    setting then holds for the crash): the segfault is the same, a dump on stderr at most.
     """
     try:
         import faulthandler
-    except ImportError:
+    except ImportError:  # a worker interpreter: see above
         pass
     else:
         faulthandler.disable()

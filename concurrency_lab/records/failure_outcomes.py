@@ -8,6 +8,7 @@ fields that are missing or of the wrong type read as None, as in `concurrency_la
 from __future__ import annotations
 
 import dataclasses
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,9 @@ from .versions import FAILURE_TABLE
 
 SCHEMA_VERSION = FAILURE_TABLE.newest
 JSON_KEY = "lab_failures"  # where the table sits in a pytest-benchmark JSON file
+#: The documented outcome, and the cell, of a case whose task ends the interpreter it runs in where that is the
+#: calling process's own (os._exit or a segfault in a thread of it): no error can be raised, the caller is gone.
+CALLER_ENDS = "the calling process ends"
 
 
 @dataclass(frozen=True)
@@ -41,16 +45,30 @@ class FailureOutcome:
     left_running_s: float | None = None  # how long those went on after the call ended (None: never ended)
     note: str | None = None  # why there is no measurement (hung, the probe died, not importable)
     said: str | None = None  # what a case that returns words said happened ("earlier future stopped")
+    #: The probe process ended during the call (the task's os._exit or signal took it): its status as subprocess
+    #: reports it, an exit code or -N for signal N. Added within schema 1: an older lab shows the `note` instead.
+    exit_status: int | None = None
 
     @property
     def workers_left(self) -> int:
         return (self.processes_left or 0) + (self.threads_left or 0)
+
+    @property
+    def caller_ended(self) -> bool:
+        """The call ended the process that made it (see `exit_status`)."""
+        return self.exit_status is not None
+
+    def ended_how(self) -> str:
+        """ "exit code 4", "SIGKILL": how the calling process ended ("" when it did not)."""
+        return exit_words(self.exit_status) if self.exit_status is not None else ""
 
     def problem(self) -> str | None:
         """Why this outcome breaks what docs/failures.md promises (a hang, another outcome than the documented
         one, a worker process left running), in a line naming the variant and the case; None when it keeps it."""
         where = f"{self.variant} {self.case}"
         if not self.returned:
+            if self.caller_ended and self.documented:
+                return None  # the calling process ended, as documented for a kind whose crash takes the caller
             return f"{where}: {self.note or 'the call did not end'}"
         if not self.documented:
             what = self.said or self.error or "results"
@@ -80,7 +98,7 @@ class FailureOutcome:
             unfinished=as_int(data.get("unfinished")), seconds=as_float(data.get("seconds")),
             returned=as_bool(data.get("returned")) is True, processes_left=as_int(data.get("processes_left")),
             threads_left=as_int(data.get("threads_left")), left_running_s=as_float(data.get("left_running_s")),
-            note=as_str(data.get("note")), said=as_str(data.get("said")),
+            note=as_str(data.get("note")), said=as_str(data.get("said")), exit_status=as_int(data.get("exit_status")),
         )
 
 
@@ -141,6 +159,16 @@ class FailureTable:
         unavailable = {k: v for k, v in as_mapping(data.get("unavailable")).items() if isinstance(v, str)}
         return cls(tuple(c for c in cases if c), tuple(o for o in outcomes if o), unavailable,
                    dict(as_mapping(data.get("settings"))), as_float(data.get("seconds")))
+
+
+def exit_words(status: int) -> str:
+    """A process's status as subprocess reports it, in words: "exit code 4"; "SIGSEGV" for -11."""
+    if status >= 0:
+        return f"exit code {status}"
+    try:
+        return signal.Signals(-status).name
+    except ValueError:
+        return f"signal {-status}"
 
 
 def _list(value: Any) -> list[Any]:

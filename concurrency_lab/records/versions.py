@@ -31,7 +31,9 @@ class Schema:
 #: 2: the workload's bound is an enum value and the variant's traits are recorded; 1: before the record had a
 #: schema (no "schema" key). Read by `benchmark.BenchRecord.from_dict`.
 BENCHMARK_RECORD = Schema("benchmark record", 2)
-#: The failure-modes table a run carries (`failure_outcomes.FailureTable`).
+#: The failure-modes table a run carries (`failure_outcomes.FailureTable`). Each outcome's exit_status (the calling
+#: process ended, and how) came later: an added key, no new version, since a lab that does not know it still reads
+#: the outcome right (not returned, documented, its `note` saying how the process ended) and shows that note.
 FAILURE_TABLE = Schema("failure-modes table", 1)
 #: advise.json (`advice.Advice`), under the key "schema_version".
 ADVICE = Schema("advice", 1)

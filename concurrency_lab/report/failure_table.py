@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..numerics.formatting import code, format_seconds
-from ..records.failure_outcomes import FailureOutcome, FailureTable
+from ..records.failure_outcomes import CALLER_ENDS, FailureOutcome, FailureTable
 from .tables import variant_rank
 
 VARIANT_COLUMN = "variant"
@@ -56,11 +56,15 @@ def short_name(qualified: str | None) -> str:
 
 def outcome_cell(outcome: FailureOutcome) -> str:
     """ "BrokenPool, 63.0 ms"; "returned, 4.00 ms"; "earlier future stopped, 1.20 s" (what a case that
-    returns words said); "hung: no error within 30 s"; with the documented outcome where it differs."""
-    if not outcome.returned:
+    returns words said); "the calling process ends, SIGSEGV"; "hung: no error within 30 s"; with the
+    documented outcome where it differs."""
+    if outcome.caller_ended:
+        said, text = CALLER_ENDS, f"{CALLER_ENDS}, {outcome.ended_how()}"
+    elif not outcome.returned:
         return outcome.note or "no measurement"
-    said = short_name(outcome.error) if outcome.error else outcome.said or "returned"
-    text = f"{said}, {format_seconds(outcome.seconds)}"
+    else:
+        said = short_name(outcome.error) if outcome.error else outcome.said or "returned"
+        text = f"{said}, {format_seconds(outcome.seconds)}"
     if outcome.stopped is False:
         text += ", not stopped"
     if not outcome.documented:
@@ -103,6 +107,11 @@ def failure_notes(table: FailureTable) -> list[str]:
               for case in table.cases]
     if any(table.outcome(variant, case.name) is None for variant in table.variants for case in table.cases):
         notes.append(f"{DOES_NOT_APPLY}: the case does not apply to the variant.")
+    ended = _names(o for o in table.outcomes if o.caller_ended)
+    if ended:
+        notes.append(f"{CALLER_ENDS} ({ended}): the task ran in the calling process (its own thread, its threads, its "
+                     "event loop, its interpreters), so ending or crashing its interpreter ended that process, with the "
+                     "exit code or signal shown: no error can be raised, and nothing of the call is kept.")
     in_background = _names(o for o in table.outcomes if o.stopped is False and o.workers_left)
     if in_background:
         notes.append(f"not stopped ({in_background}): a running thread cannot be stopped, so on timeout `map` raises "
