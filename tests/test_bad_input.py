@@ -26,6 +26,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from lab_options import OPTIONS
 from lab_params import make_variant, task_for, variant_params
+from lab_tasks import kind_of
 
 from concurrency_lab.commands import cli
 from concurrency_lab.commands.download import MAX_DOWNLOAD_SECONDS, MAX_RETRIES
@@ -520,11 +521,6 @@ def test_a_real_process_refuses_within_a_second(argv, line):
 JUNK_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 2 * MAX_WORKERS), st.integers(), st.floats(),
                         st.text(max_size=3), st.binary(max_size=3), st.lists(st.integers(), max_size=2),
                         st.just(object()), st.just(math.inf), st.just(10**100))
-
-
-def kind_of(item: object) -> str:
-    """The task: defined for any item, module-level so that process pools can pickle it."""
-    return type(item).__name__
 
 
 @given(name=st.sampled_from(list(VARIANT_NAMES)), workers=JUNK_VALUES, start_method=JUNK_VALUES | st.sampled_from(

@@ -40,9 +40,9 @@ def expected_default(name: str, usable: int) -> int:
     cls = variant_class(name)
     if not cls.concurrent:
         return 1  # the baseline
-    if not cls.kind.in_process:
-        return usable  # one worker process per usable CPU, a pool's or a cluster's
-    return min(32, usable + 4)  # threads and coroutines: ThreadPoolExecutor's formula
+    if cls.kind.in_process and cls.kind.shares_gil:
+        return min(32, usable + 4)  # threads and coroutines of this interpreter: ThreadPoolExecutor's formula
+    return usable  # one worker per usable CPU, each with an interpreter of its own: a pool's or a cluster's
 
 
 @pytest.mark.parametrize("interpreter", [None, 16], ids=["before-3.13", "process_cpu_count"])

@@ -58,6 +58,13 @@ EVERY_VARIANT = variant_start_method_params()
 #: Variants whose tasks, items and results are serialized to other processes (a cluster's included).
 PROCESS_VARIANTS = [p for p in EVERY_VARIANT if variant_class(p.values[0]).serializer is not None]
 WITH_FUTURES = [p for p in EVERY_VARIANT if variant_class(p.values[0]).traits().futures]
+#: Of those, the ones whose running work a failed call stops (worker interpreters' threads cannot be stopped).
+STOPPABLE = [p for p in PROCESS_VARIANTS if variant_class(p.values[0]).stops_running_work]
+
+
+def _crash_spares_caller(variant) -> bool:
+    """A task that crashes its worker leaves the caller alive: its workers are processes of their own."""
+    return bool(variant.uses_processes) or not variant.kind.crash_takes_caller
 
 
 def in_child(case: str, name: str, start_method: str | None) -> None:
@@ -128,13 +135,15 @@ def case_work_that_cannot_make_the_trip(name: str, start_method: str | None) -> 
         _expect(errors.NotPicklable, variant.map, refuse_seven, [1, 2, ExitsWhenPickled(), 4],
                 match=r"item 2 \(ExitsWhenPickled .*SystemExit")
         _expect(errors.NotPicklable, variant.map, DoubleThatExitsWhenPickled(), [1, 2], match="SystemExit")
-        in_worker = "could not be rebuilt in a worker process"
+        in_worker = f"could not be rebuilt in {variant.worker_noun}"
         for item in (RaisesWhenUnpickled(), ExitsWhenUnpickled()):
             _expect(errors.NotPicklable, variant.map, refuse_seven, [1, item, 3], match=rf"^{name}: .*{in_worker}")
         for task in (DoubleThatRaisesWhenUnpickled(), DoubleThatExitsWhenUnpickled()):
             _expect(errors.NotPicklable, variant.map, task, [1, 2], match=rf"^{name}: .*{in_worker}")
         assert variant.map(refuse_seven, [1, 2, 3]) == [10, 20, 30]
         assert _alive(workers), "a worker died of what it could not rebuild"
+        if not _crash_spares_caller(variant):  # worker interpreters of this process: a crash ends it (test_interpreters)
+            return
         # A crash while rebuilding is a worker's death: BrokenPool, here, and the caller lives on.
         _expect(errors.BrokenPool, variant.map, refuse_seven, [1, SegfaultsWhenUnpickled()],
                 match=rf"^{name}: .*worker process died")
@@ -156,7 +165,7 @@ def case_results_that_cannot_come_back(name: str, start_method: str | None) -> N
         for task in (return_worker_only_class, return_raises_when_unpickled, return_exits_when_unpickled):
             _expect(errors.NotPicklable, variant.map, task, [1, 2], match=rf"^{name}: a result of items 0 to 0 .*{here}")
         _expect(errors.NotPicklable, variant.map, return_a_lock, [1, 2],
-                match=rf"^{name}: a result could not be sent back from a worker process \(item 0, ")
+                match=rf"^{name}: a result could not be sent back from {variant.worker_noun} \(item 0, ")
         error = _expect(TaskError, variant.map, fail_unpicklably, range(5),
                         match=r"^lab_tasks\.NeedsTwoArguments: refused \(2\)$")
         assert isinstance(error.__cause__, RemoteTraceback) and "fail_unpicklably" in str(error.__cause__)
@@ -180,7 +189,7 @@ def case_a_result_that_cannot_come_back_beside_other_work(name: str, start_metho
         time.sleep(1)  # the second chunk's worker has died by now
 
 
-@pytest.mark.parametrize(("name", "start_method"), PROCESS_VARIANTS)
+@pytest.mark.parametrize(("name", "start_method"), STOPPABLE)
 def test_a_result_that_cannot_come_back_ends_the_call_without_waiting_for_its_other_chunks(name, start_method):
     """A second reader's finding: a cold map waited (without its deadline) for the chunks still running after
     a NotPicklable, and a warm mp_pool's close() waited for ever for a chunk whose worker had died."""
@@ -206,7 +215,7 @@ def case_submit(name: str, start_method: str | None) -> None:
                 error = variant.submit(task, 1).exception(timeout=WAIT_S)  # it resolves
                 assert isinstance(error, errors.NotPicklable) and str(error).startswith(f"{name}: "), repr(error)
             error = variant.submit(keyword_echo, ExitsWhenUnpickled()).exception(timeout=WAIT_S)
-            assert isinstance(error, errors.NotPicklable) and "rebuilt in a worker process" in str(error), repr(error)
+            assert isinstance(error, errors.NotPicklable) and f"rebuilt in {variant.worker_noun}" in str(error), repr(error)
             _expect(errors.NotPicklable, variant.submit, keyword_echo, ExitsWhenPickled(), match=f"^{name}: ")
         assert variant.submit(refuse_seven, 4).result(timeout=WAIT_S) == 40
 

@@ -24,8 +24,9 @@ def test_matches_reference(variant_name, start_method, workload_name, environmen
     except VariantUnavailable as exc:
         pytest.skip(str(exc))
     inputs = workload.make_inputs(workload.size("test"), SEED, env=environments[workload_name])
-    # The requests-mock double reaches requests Sessions in this process only.
-    in_process_requests = variant.kind.in_process and not variant.runs_coroutines
+    # The requests-mock double reaches requests Sessions of this interpreter only: not another process's, nor a worker
+    # interpreter's (whose tasks and items are serialized to it).
+    in_process_requests = variant.serializer is None and not variant.runs_coroutines
     double = IN_PROCESS_DOUBLES.get(workload_name) if in_process_requests else None
 
     if double is None:

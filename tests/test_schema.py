@@ -43,7 +43,7 @@ def test_every_registered_variant_declares_its_traits():
     for name in VARIANT_NAMES:
         traits = variant_class(name).traits(gil_enabled=True)
         assert isinstance(traits.kind, Kind) and traits.api and traits.api_family, name
-        assert traits.subject_to_gil == traits.kind.in_process
+        assert traits.subject_to_gil == traits.kind.shares_gil
         assert variant_class(name).traits(gil_enabled=False).subject_to_gil is False
     baselines = [n for n in VARIANT_NAMES if variant_class(n).traits().role is Role.BASELINE]
     assert len(baselines) == 1, "exactly one baseline divides every speedup"

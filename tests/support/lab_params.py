@@ -36,9 +36,10 @@ def _skip_unless_start_method(method: str | None) -> list[pytest.MarkDecorator]:
 
 def _selected(name: str, processes: bool | None) -> bool:
     """processes=True: variants whose workers are processes of a start method; False: those whose work runs
-    in the caller's interpreter (a cluster's workers are neither: it has tests of its own); None: all."""
+    in the caller's interpreter, sharing its memory (a cluster's workers are neither: it has tests of its own;
+    nor are worker interpreters of the caller's process, which share no module with it); None: all."""
     cls = variant_class(name)
-    return processes is None or (cls.uses_processes if processes else cls.kind.in_process)
+    return processes is None or (cls.uses_processes if processes else cls.kind.in_process and cls.serializer is None)
 
 
 def variant_params(*, processes: bool | None = None) -> list[Any]:
