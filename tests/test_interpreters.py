@@ -7,6 +7,7 @@ a regression costs seconds, never an xdist worker.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from lab_params import variant_params
 from lab_tasks import HoldsALock, fail_holding_a_lock, refuse_seven, return_a_lock, sleep_a_little, worker_pid
 
 from concurrency_lab.core.errors import MapTimeout, NotPicklable
-from concurrency_lab.variants import VARIANT_NAMES, get_variant, variant_class
+from concurrency_lab.variants import VARIANT_NAMES, VariantUnavailable, get_variant, variant_class
 from concurrency_lab.variants.base import RemoteTraceback, TaskError
 from concurrency_lab.variants.chunks import current_interpreter
 from concurrency_lab.workloads import WORKLOAD_NAMES, get_workload
@@ -39,13 +40,15 @@ INTERPRETERS = [p for p in variant_params() if _own_interpreters(p.values[0])]
 ANY = [name for name in VARIANT_NAMES if _own_interpreters(name)]
 
 
-def run_child(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`code` as a script of its own (so that its functions live in its __main__), in a session of its own, killed
-    whole after CHILD_LIMIT_S: a hang fails the test then with the child's output."""
+def run_child(code: str, *, cwd: Path, as_script: bool = True) -> subprocess.CompletedProcess[str]:
+    """`code` as a script of its own in `cwd` (so that its functions live in its __main__), or as ``python -c`` (an
+    interactive __main__, without a file), in a session of its own, killed whole after CHILD_LIMIT_S: a hang fails
+    the test then with the child's output."""
     path = os.pathsep.join([str(TESTS.parent), str(TESTS / "support"), *filter(None, [os.environ.get("PYTHONPATH")])])
-    script = (cwd or TESTS) / "child_script.py"
+    script = cwd / "child_script.py"
     script.write_text(textwrap.dedent(code))
-    child = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": path}, text=True,
+    argv = [sys.executable, str(script)] if as_script else [sys.executable, "-c", textwrap.dedent(code)]
+    child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, "PYTHONPATH": path}, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         output, _ = child.communicate(timeout=CHILD_LIMIT_S)
@@ -56,8 +59,9 @@ def run_child(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProc
     return subprocess.CompletedProcess(child.args, child.returncode, output, "")
 
 
+@pytest.mark.parametrize("as_script", [True, False], ids=["script", "python-c"])
 @pytest.mark.parametrize("name", INTERPRETERS)
-def test_a_function_from_main_is_refused_before_anything_is_submitted(name, tmp_path):
+def test_a_function_from_main_is_refused_before_anything_is_submitted(name, as_script, tmp_path):
     child = run_child(f"""
         from concurrency_lab.variants import get_variant
         from concurrency_lab.core.errors import NotPicklable
@@ -72,7 +76,7 @@ def test_a_function_from_main_is_refused_before_anything_is_submitted(name, tmp_
             except NotPicklable as exc:
                 print("refused:", exc)
         variant.close()
-        """, cwd=tmp_path)
+        """, cwd=tmp_path, as_script=as_script)
     assert child.returncode == 0, child.stdout
     lines = [line for line in child.stdout.splitlines() if line.startswith("refused:")]
     assert len(lines) == 2, child.stdout  # map and submit, each in one line
@@ -114,6 +118,19 @@ def test_an_extension_that_refuses_subinterpreters_is_named_not_a_hang(name, tmp
         get_variant(name, workers=1).map(uses_psutil.cores, [1], timeout=CHILD_LIMIT_S)
     reason = variant_class(name).task_unavailable_reason(uses_psutil.cores)
     assert reason is not None and "'uses_psutil'" in reason and "_psutil" in reason
+
+
+@pytest.mark.parametrize("name", INTERPRETERS)
+def test_a_workload_whose_task_does_not_import_there_is_unavailable_with_the_reason(name, tmp_path, monkeypatch):
+    (tmp_path / "psutil_workload.py").write_text("import psutil\n\ndef task(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import psutil_workload
+
+    workload = dataclasses.replace(get_workload("tiny_tasks"), name="needs_psutil", task=psutil_workload.task)
+    reason = workload.unavailable_reason(variant_class(name))
+    assert reason is not None and "'psutil_workload' does not import in a subinterpreter" in reason
+    with pytest.raises(VariantUnavailable, match="psutil_workload"):
+        workload.task_for(get_variant(name, workers=1))
 
 
 @pytest.mark.parametrize("name", INTERPRETERS)
@@ -183,10 +200,12 @@ def test_a_task_that_ends_its_interpreter_ends_the_calling_process(name, task, s
 def test_where_unavailable_the_backport_is_not_imported(name):
     """On a Python where the variant cannot run (3.12's backport crashes the process on import), asking must import
     nothing of it; where it can run, it is listed without a reason."""
-    code = (f"import sys; from concurrency_lab.variants import variant_class; r = variant_class({name!r}).unavailable_reason(); "
-            "print(repr(r)); print(sorted(m for m in sys.modules if m.startswith('interpreters_')))")
+    code = (f"import sys; from concurrency_lab.variants import variant_class, map; "
+            f"r = variant_class({name!r}).unavailable_reason(); assert map(abs, [-1, 2]) == [1, 2]; print(repr(r)); "
+            "print(sorted(m for m in sys.modules if m.startswith(('interpreters_', '_interp'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=CHILD_LIMIT_S, check=True)
     reason, imported = out.stdout.splitlines()
-    assert imported == "[]"
+    # Below 3.13 neither the backport nor an `_interpreters` (3.12's companion package's) is imported by a map either.
+    assert imported == "[]" or (sys.version_info >= (3, 13) and "interpreters_backport" not in imported), imported
     if sys.version_info < (3, 13):
         assert "3.13" in reason and "3.14" in reason

@@ -15,14 +15,15 @@ def add_command(commands: Commands) -> None:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    width = max(map(len, [*VARIANT_NAMES, *WORKLOAD_NAMES]))  # one column, however long a registered name
     print("variants:")
     for name in VARIANT_NAMES:
         cls = variant_class(name)
         reason = cls.unavailable_reason()
-        print(f"  {name:<13} {cls.summary}" + (f"  [unavailable: {reason}]" if reason else ""))
+        print(f"  {name:<{width}} {cls.summary}" + (f"  [unavailable: {reason}]" if reason else ""))
     print("workloads:")
     for name in WORKLOAD_NAMES:
         workload = get_workload(name)
         sizes = ", ".join(f"{label} {workload.sizes[label]}" for label in SIZE_LABELS)
-        print(f"  {name:<13} [{workload.bound.label}] {workload.summary} (sizes: {sizes})")
+        print(f"  {name:<{width}} [{workload.bound.label}] {workload.summary} (sizes: {sizes})")
     return 0

@@ -15,7 +15,7 @@ from ..core.errors import BrokenPool, MapTimeout, NotPicklable
 from ..core.options import START_METHOD, WORKERS, Commands, Option, add_options, parse_name, parse_whole_number
 from ..core.traits import Role
 from ..core.version import __version__
-from ..variants import VariantUnavailable, get_variant, variant_class
+from ..variants import VARIANT_NAMES, VariantUnavailable, get_variant, variant_class
 from ..variants.dask_cluster import use_scheduler_address
 from ..variants.options import DASK_ADDRESS, TIMEOUT, VARIANTS
 from ..workloads import SIZE_LABELS, get_workload
@@ -100,14 +100,16 @@ def run_matrix(
 
 def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
     """Print rows as they come, with the speedup over the baseline; True when every result was identical."""
-    header = f"{'workload':<11} {'variant':<13} {'workers':>7} {'items':>7} {'wall s':>8} {'speedup':>8} {'procs':>5}  identical"
+    width = max(map(len, VARIANT_NAMES))  # the variant column fits every registered name
+    header = (f"{'workload':<11} {'variant':<{width}} {'workers':>7} {'items':>7} {'wall s':>8} {'speedup':>8} "
+              f"{'procs':>5}  identical")
     print(header, file=out)
     print("-" * len(header), file=out)
     baseline: dict[str, float] = {}
     all_identical = True
     for row in rows:
         if row.wall_s is None:
-            print(f"{row.workload:<11} {row.variant:<13} {'':>7} {row.size:>7} {row.note}", file=out, flush=True)
+            print(f"{row.workload:<11} {row.variant:<{width}} {'':>7} {row.size:>7} {row.note}", file=out, flush=True)
             all_identical &= row.identical is not False  # a failed call counts against the run; a skip does not
             continue
         if variant_class(row.variant).role is Role.BASELINE:
@@ -116,7 +118,7 @@ def print_matrix(rows: Iterable[MatrixRow], out: TextIO) -> bool:
         speedup = f"{base / row.wall_s:7.2f}x" if base and row.wall_s > 0 else f"{'-':>8}"
         all_identical &= bool(row.identical)
         print(
-            f"{row.workload:<11} {row.variant:<13} {row.workers:>7} {row.size:>7} {row.wall_s:8.3f} {speedup} "
+            f"{row.workload:<11} {row.variant:<{width}} {row.workers:>7} {row.size:>7} {row.wall_s:8.3f} {speedup} "
             f"{row.worker_processes:>5}  {'yes' if row.identical else 'NO: differs from the reference'}"
             + (f"  ({row.note})" if row.note else ""),
             file=out, flush=True,

@@ -190,7 +190,7 @@ def add_options(add: Callable[..., Any], options: Iterable[Option], *, prefix: s
 # Options that several commands share and that name nothing above the core.
 WORKERS = Option("--workers", parse_workers, "N", f"worker count, 1 to {MAX_WORKERS} (default: {{default}})",
                  default_text=f"the variant's own: 1 for sequential, the usable CPUs ({usable_cpus()} here) "
-                              "for processes, min(32, usable CPUs + 4) for threads and asyncio")
+                              "for processes and interpreters, min(32, usable CPUs + 4) for threads and asyncio")
 START_METHOD = Option("--start-method", parse_start_method, "NAME",
                       f"for process variants: {', '.join(available_start_methods())} (default: {{default}})",
                       default_text=f"the platform's, {default_start_method()} here")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import traceback
@@ -44,12 +45,14 @@ def current_interpreter() -> int:
     each imports this module afresh."""
     global _INTERPRETER
     if _INTERPRETER is None:
-        try:
-            import _interpreters  # CPython 3.13+, built in; 3.12's was _xxsubinterpreters, never used by the lab
-        except ImportError:
-            _INTERPRETER = 0
-        else:
-            _INTERPRETER = int(_interpreters.get_current()[0])
+        _INTERPRETER = 0
+        if sys.version_info >= (3, 13):  # before, an `_interpreters` can only be a third-party build (3.12's backport
+            try:                          # companion crashed the process on import): never imported there
+                import _interpreters  # CPython 3.13+, built in
+            except ImportError:
+                pass
+            else:
+                _INTERPRETER = int(_interpreters.get_current()[0])
     return _INTERPRETER
 
 

@@ -23,13 +23,15 @@ import functools
 import importlib.util
 import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any, ClassVar
 
 from ..core.engines import INTERPRETERS
 from ..core.errors import BrokenPool, NotPicklable
 from ..core.traits import Kind
 from .base import ExecutorVariant
+from .checks import check_callable
 
 #: Where the standard library has it, and from which Python (the backport serves 3.13 only: on 3.12 its
 #: companion package ended the process with a segmentation fault on import, here).
@@ -38,6 +40,9 @@ BACKPORT_ON = (3, 13)
 #: What a worker runs for each submitted call: the lab's entry point (run_packed, call_packed), imported by name.
 _CALL_BY_NAME = "getattr(__import__(module, fromlist=[name]), name)(*args)"
 _SET_PATH = "import sys; sys.path[:] = path"
+#: How long a module may take to import in a fresh worker interpreter when availability is checked (a workload's, or
+#: the function advise is given): a start and a few imports take a fraction of a second.
+IMPORT_CHECK_S = 60.0
 
 
 def executor_class() -> type[ThreadPoolExecutor]:
@@ -90,9 +95,11 @@ class InterpreterPool(ExecutorVariant):
     def check_task(self, task: object) -> None:
         """As every pickling variant's, and a task its worker interpreters could not import is refused here: one from
         ``__main__``, or from a module no entry of sys.path holds (the executor would leave it running for ever)."""
-        super().check_task(task)
-        problem = unimportable(task)
-        if problem is not None:
+        check_callable(task)
+        problem = unimportable(task)  # first: the process variants' check of an interactive __main__ says "fork"
+        if problem is None:
+            super().check_task(task)
+        else:
             raise NotPicklable(f"{self.name}: {task!r} {problem}, so its worker interpreters cannot import it (each "
                                "imports the task by its module's name); move it into a module and import it from there")
 
@@ -119,7 +126,8 @@ class InterpreterPool(ExecutorVariant):
         pool.executor.shutdown(wait=True)
 
     def _abort(self, pool: _ByName) -> None:
-        # Queued chunks are cancelled; a running one ends at its next item (run_chunk's deadline), as a thread's.
+        # Queued chunks are cancelled. A running one cannot be stopped: under a map timeout it ends at its next item
+        # (run_chunk checks the deadline), else it runs to its end (a chunk is ceil(n / (4 x workers)) items).
         pool.executor.shutdown(wait=False, cancel_futures=True)
 
     def _broken(self, pool: _ByName) -> bool:
@@ -129,7 +137,7 @@ class InterpreterPool(ExecutorVariant):
         if isinstance(error, ImportError):  # the lab's own module, in a worker (its task's come back in run_packed)
             return BrokenPool(f"{self.name}: a worker interpreter could not import the lab to run chunk {index} (items "
                               f"{items.start} to {items.stop - 1}): {type(error).__name__}: {error}")
-        if type(error).__name__.startswith("Broken"):  # BrokenInterpreterPool: a worker's initializer failed
+        if isinstance(error, BrokenExecutor):  # BrokenInterpreterPool: a worker's initializer failed
             return BrokenPool(f"{self.name}: a worker interpreter could not start ({error}), so the pool is broken")
         return None
 
@@ -161,7 +169,8 @@ def unimportable(task: object) -> str | None:
 @functools.lru_cache(maxsize=256)
 def _findable(top: str, path: tuple[str, ...]) -> bool:
     """Whether a finder of sys.meta_path finds package or module `top` (sys.modules aside, which a worker interpreter
-    does not share): a built-in, a frozen one, one on sys.path, or one an editable install's finder serves."""
+    does not share): a built-in, a frozen one, one on sys.path, or one an editable install's finder serves. `path`
+    (sys.path now) is not read: it keys the cache, so that a path changed since is searched again."""
     return any(finder.find_spec(top, None) is not None
                for finder in sys.meta_path if hasattr(finder, "find_spec"))
 
@@ -172,9 +181,12 @@ def _import_failure(module: str, path: tuple[str, ...]) -> str | None:
     per module (an interpreter's start and the module's imports: a fraction of a second), in a one-worker pool."""
     executor = executor_class()(max_workers=1, initializer=exec, initargs=(_SET_PATH, {"path": list(path)}))
     try:
-        executor.submit(eval, "__import__(module) and None", {"module": module}).result()
+        executor.submit(eval, "__import__(module) and None", {"module": module}).result(timeout=IMPORT_CHECK_S)
+    except FuturesTimeout:
+        executor.shutdown(wait=False, cancel_futures=True)  # the import goes on in its thread: not waited for
+        return f"its import did not finish within {IMPORT_CHECK_S:g} s"
     except Exception as exc:  # noqa: BLE001 - what the import raised there is the answer
-        return f"{type(exc).__name__}: {exc}"
-    finally:
         executor.shutdown(wait=True)
+        return f"{type(exc).__name__}: {exc}"
+    executor.shutdown(wait=True)
     return None
